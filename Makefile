@@ -1,0 +1,113 @@
+# mhv build. `make` builds build/mhv.elf and build/mhv.iso; see README.md for the rest.
+
+BUILD   := build
+CC      := gcc
+LD      := ld
+NASM    := nasm
+HOSTCC  := gcc
+
+# Terse output; `make V=1` shows the full commands.
+ifeq ($(V),1)
+Q :=
+say = @true
+else
+Q := @
+say = @printf '  %-6s %s\n' $(1) $(2)
+endif
+
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude \
+    -ffreestanding -fno-pie -fno-pic -mcmodel=small -mno-red-zone -mgeneral-regs-only \
+    -mno-mmx -mno-sse -mno-sse2 -fno-common -fno-stack-protector -fno-omit-frame-pointer \
+    -fno-asynchronous-unwind-tables -fcf-protection=none -nostdlib -MMD -MP
+KERNEL_LDFLAGS := -n -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
+
+# Sources by folder, in the direction data flows (see README.md "Layout").
+KERNEL_C := $(wildcard arch/x86/*.c kernel/*.c drivers/*.c vmx/*.c lib/*.c)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm)
+KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
+
+.PHONY: all deps run run-qemu test unit clean
+all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso
+
+deps:
+	@tools/install-deps
+
+# The version string changes with every commit; keep it in a header rewritten only then.
+$(BUILD)/version.h: FORCE
+	@mkdir -p $(@D)
+	@v="#define MHV_VERSION \"$$(git describe --always --dirty 2>/dev/null || echo unknown)\""; \
+	  [ "$$(cat $@ 2>/dev/null)" = "$$v" ] || echo "$$v" > $@
+FORCE:
+
+$(BUILD)/kernel/main.o: $(BUILD)/version.h
+$(BUILD)/kernel/main.o: KERNEL_CFLAGS += -include $(BUILD)/version.h
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+
+$(BUILD)/%.asm.o: %.asm
+	@mkdir -p $(@D)
+	$(call say,NASM,$<)
+	$(Q)$(NASM) -f elf64 -g -F dwarf -o $@ $<
+
+# Two links: the first, with an empty symbol table, gives the addresses the table then
+# records. The table lives in .rodata, after .text, so the text addresses cannot move; the
+# final check proves it.
+$(BUILD)/ksyms0.c:
+	@mkdir -p $(@D)
+	$(Q)tools/gen-ksyms - > $@
+$(BUILD)/ksyms%.o: $(BUILD)/ksyms%.c
+	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
+$(BUILD)/mhv.pass1.elf: $(KERNEL_OBJS) $(BUILD)/ksyms0.o linker.ld
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms0.o
+$(BUILD)/ksyms1.c: $(BUILD)/mhv.pass1.elf tools/gen-ksyms
+	$(Q)tools/gen-ksyms $< > $@
+$(BUILD)/mhv.elf: $(BUILD)/mhv.pass1.elf $(BUILD)/ksyms1.o
+	$(call say,LD,$@)
+	$(Q)$(LD) $(KERNEL_LDFLAGS) -o $@ $(KERNEL_OBJS) $(BUILD)/ksyms1.o
+	@nm -n $(BUILD)/mhv.pass1.elf | grep ' [tT] ' > $(BUILD)/text1.syms; \
+	  nm -n $@ | grep ' [tT] ' > $(BUILD)/text2.syms; \
+	  cmp -s $(BUILD)/text1.syms $(BUILD)/text2.syms || { echo "error: text moved between links"; rm -f $@; exit 1; }
+	@grub-file --is-x86-multiboot2 $@ || { echo "error: $@ is not a multiboot2 kernel"; rm -f $@; exit 1; }
+
+$(BUILD)/mhv.iso: $(BUILD)/mhv.elf tools/mkiso
+	$(call say,ISO,$@)
+	$(Q)tools/mkiso $@ $< ""
+
+# ---- running -------------------------------------------------------------------------------
+RUN_ARGS ?=
+# Packages first, then the build: a fresh machine needs nasm and GRUB before anything compiles.
+run:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	tools/mhv-run --emu bochs --interactive $(RUN_ARGS)
+run-qemu:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	tools/mhv-run --emu qemu --interactive $(RUN_ARGS)
+
+# ---- tests ---------------------------------------------------------------------------------
+UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/unit -DHOST_UNIT_TEST \
+    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+
+# Each unit test lists the real sources it exercises in a "// sources:" line.
+$(BUILD)/unit/%: tests/unit/%.c tests/unit/stubs.c tests/unit/stubs.h $(KERNEL_C)
+	@mkdir -p $(@D)
+	$(call say,HOSTCC,$@)
+	$(Q)$(HOSTCC) $(UNIT_CFLAGS) -o $@ $< tests/unit/stubs.c \
+	  $$(sed -n 's|^// sources: ||p' $<) -lcmocka
+
+unit: $(UNIT_TESTS)
+
+test:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all unit
+	@tests/run-all
+
+clean:
+	rm -rf $(BUILD)
+
+-include $(KERNEL_OBJS:.o=.d)

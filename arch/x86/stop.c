@@ -1,0 +1,24 @@
+/* machine_stop(): the one way mhv ends. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/io.h"
+#include "kernel/console.h"
+#include "kernel/log.h"
+#include "kernel/panic.h"
+
+/* QEMU's isa-debug-exit device (-device isa-debug-exit,iobase=0xf4,iosize=4): QEMU exits with
+ * (value << 1) | 1. Bochs ends the simulation when "Shutdown" is written to port 0x8900. On
+ * real machines nothing decodes either port and the writes are dropped. */
+#define QEMU_DEBUG_EXIT_PORT 0xf4
+#define BOCHS_SHUTDOWN_PORT 0x8900
+
+void machine_stop(enum mhv_status status)
+{
+    __asm__ volatile("cli");
+    status_line("stop: status %d", (int)status);
+    console_flush(); /* an emulator exits at once: let the last line out first */
+    outl(QEMU_DEBUG_EXIT_PORT, (uint32_t)status);
+    for (const char *s = "Shutdown"; *s; s++)
+        outb(BOCHS_SHUTDOWN_PORT, (uint8_t)*s);
+    /* Real hardware: ACPI power-off needs the FADT (SMP/ACPI work); until then, halt. */
+    cpu_halt_forever();
+}

@@ -1,0 +1,55 @@
+/* CPU primitives: CPUID, control registers, halting. */
+#ifndef MHV_ARCH_X86_CPU_H
+#define MHV_ARCH_X86_CPU_H
+
+#include <stdint.h>
+
+struct cpuid_regs {
+    uint32_t eax, ebx, ecx, edx;
+};
+
+static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
+{
+    struct cpuid_regs r;
+    __asm__ volatile("cpuid" : "=a"(r.eax), "=b"(r.ebx), "=c"(r.ecx), "=d"(r.edx) : "a"(leaf), "c"(subleaf));
+    return r;
+}
+
+#define CR0_PE (1ull << 0)
+#define CR0_WP (1ull << 16)
+#define CR0_PG (1ull << 31)
+#define CR4_PAE (1ull << 5)
+#define CR4_VMXE (1ull << 13)
+#define CR4_SMXE (1ull << 14)
+
+#define DEFINE_CR_ACCESSORS(n)                                                              \
+    static inline uint64_t read_cr##n(void)                                                 \
+    {                                                                                       \
+        uint64_t v;                                                                         \
+        __asm__ volatile("mov %%cr" #n ", %0" : "=r"(v));                                   \
+        return v;                                                                           \
+    }                                                                                       \
+    static inline void write_cr##n(uint64_t v) { __asm__ volatile("mov %0, %%cr" #n : : "r"(v) : "memory"); }
+DEFINE_CR_ACCESSORS(0)
+DEFINE_CR_ACCESSORS(2)
+DEFINE_CR_ACCESSORS(3)
+DEFINE_CR_ACCESSORS(4)
+#undef DEFINE_CR_ACCESSORS
+
+static inline uint64_t read_rflags(void)
+{
+    uint64_t v;
+    __asm__ volatile("pushfq; popq %0" : "=r"(v));
+    return v;
+}
+
+static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
+
+/* Stops this CPU for good: interrupts off, HLT in a loop (an NMI or SMI may wake it). */
+static inline __attribute__((noreturn)) void cpu_halt_forever(void)
+{
+    for (;;)
+        __asm__ volatile("cli; hlt");
+}
+
+#endif

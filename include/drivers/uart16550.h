@@ -1,0 +1,21 @@
+/* 16550-compatible UART on an I/O port (the PC COM ports). */
+#ifndef MHV_DRIVERS_UART16550_H
+#define MHV_DRIVERS_UART16550_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct uart16550 {
+    uint16_t port;
+    bool present;
+};
+
+/* Programs 115200 8N1 with FIFOs. Returns 0, or -1 when nothing answers at that port. */
+int uart16550_init(struct uart16550 *u, uint16_t port);
+void uart16550_putc(struct uart16550 *u, char c);
+/* Waits (bounded) until every queued byte has left the transmitter. */
+void uart16550_flush(struct uart16550 *u);
+/* Returns the next received byte, or -1 when none is waiting. */
+int uart16550_getc(struct uart16550 *u);
+
+#endif

@@ -1,0 +1,36 @@
+/*
+ * Logging. Two kinds of lines reach the console:
+ *  - log lines, "[cpuN] text", filtered by the log level (loglevel= on the command line);
+ *  - status lines, "mhv: text", always printed, unprefixed and stable: the banner, the
+ *    capability summary, fatal errors, the stop line. Scripts and tests key on these.
+ * Every line also goes to an in-memory ring buffer, so lines logged before the console
+ * exists are printed when it starts, and a crash dump can show recent history.
+ */
+#ifndef MHV_KERNEL_LOG_H
+#define MHV_KERNEL_LOG_H
+
+#include <stdarg.h>
+#include <stddef.h>
+
+enum log_level { LOG_ERROR = 0, LOG_WARN = 1, LOG_INFO = 2, LOG_DEBUG = 3 };
+
+extern enum log_level log_threshold;
+
+void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void log_vwrite(enum log_level level, const char *fmt, va_list ap);
+void status_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* Sends everything logged so far (and still in the ring) to the console; called once the
+ * console has been started. */
+void log_flush_to_console(void);
+
+/* Parses "error|warn|info|debug" or "0".."3"; returns 0 and sets *out, or -1. */
+int log_level_parse(const char *s, enum log_level *out);
+const char *log_level_name(enum log_level level);
+
+#define log_err(...) log_write(LOG_ERROR, __VA_ARGS__)
+#define log_warn(...) log_write(LOG_WARN, __VA_ARGS__)
+#define log_info(...) log_write(LOG_INFO, __VA_ARGS__)
+#define log_debug(...) log_write(LOG_DEBUG, __VA_ARGS__)
+
+#endif

@@ -1,0 +1,20 @@
+/* mhv's command line options (documented in README.md, "Command line"). */
+#ifndef MHV_KERNEL_OPTIONS_H
+#define MHV_KERNEL_OPTIONS_H
+
+#include <stdint.h>
+
+#include "kernel/log.h"
+
+struct mhv_options {
+    enum log_level loglevel; /* loglevel=error|warn|info|debug (or 0..3) */
+    uint16_t serial_port;    /* serial=com1..com4 or an I/O port number */
+    char selftest[24];       /* selftest=NAME: deliberately trigger a diagnostic path */
+};
+
+extern struct mhv_options boot_options;
+
+/* Parses the command line into boot_options; returns the number of rejected words. */
+int options_parse(const char *cmdline);
+
+#endif

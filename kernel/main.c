@@ -1,0 +1,91 @@
+/* mhv's C entry point on the boot CPU (called from boot/entry.asm in long mode). */
+#include <stdint.h>
+
+#include "arch/x86/cpuinfo.h"
+#include "arch/x86/gdt.h"
+#include "arch/x86/paging.h"
+#include "arch/x86/trap.h"
+#include "kernel/console.h"
+#include "kernel/log.h"
+#include "kernel/memory.h"
+#include "kernel/multiboot2.h"
+#include "kernel/options.h"
+#include "kernel/page_alloc.h"
+#include "kernel/panic.h"
+#include "kernel/selftest.h"
+#include "vmx/preflight.h"
+
+#ifndef MHV_VERSION
+#define MHV_VERSION "unknown"
+#endif
+
+extern char __kernel_start[], __kernel_end[];
+
+static struct cpu_descriptors boot_cpu_descriptors;
+static struct boot_info boot_info;
+
+static void start_console(void)
+{
+    log_threshold = boot_options.loglevel;
+    if (console_init(boot_options.serial_port) < 0) {
+        /* Fall back to COM1 so the operator still learns what went wrong. */
+        uint16_t wanted = boot_options.serial_port;
+        console_init(CONSOLE_DEFAULT_PORT);
+        log_warn("console: no UART answers at port 0x%x; using COM1 (0x3f8)", wanted);
+    }
+    log_flush_to_console();
+}
+
+static void print_boot_info(const struct boot_info *bi)
+{
+    log_info("boot loader: \"%s\", command line: \"%s\"", bi->loader_name, bi->cmdline);
+    log_info("multiboot2 information at [0x%lx, 0x%lx), mhv image at [0x%lx, 0x%lx)", bi->info_start,
+             bi->info_end, (uint64_t)(uintptr_t)__kernel_start, (uint64_t)(uintptr_t)__kernel_end);
+    for (unsigned i = 0; i < bi->module_count; i++)
+        log_info("module %u: '%s' at [0x%lx, 0x%lx), %lu bytes", i, bi->modules[i].name, bi->modules[i].start,
+                 bi->modules[i].end, bi->modules[i].end - bi->modules[i].start);
+    if (bi->acpi_revision)
+        log_info("ACPI: RSDP (%s tag) copied at 0x%lx", bi->acpi_revision == 2 ? "ACPI 2.0+" : "ACPI 1.0",
+                 bi->rsdp);
+    else
+        log_warn("ACPI: the boot loader passed no RSDP");
+    if (bi->efi_system_table)
+        log_info("UEFI: system table at 0x%lx%s", bi->efi_system_table,
+                 bi->efi_boot_services_active ? ", boot services still active" : "");
+    if (bi->problems)
+        log_warn("multiboot2: %u problem%s worked around (see above)", bi->problems, bi->problems > 1 ? "s" : "");
+}
+
+void kernel_main(uint32_t magic, uint64_t info_phys)
+{
+    gdt_init_cpu(&boot_cpu_descriptors);
+    idt_init();
+    status_line("mhv %s, a microhypervisor for Intel VT-x", MHV_VERSION);
+
+    int parsed = -1;
+    if (magic == MB2_BOOTLOADER_MAGIC)
+        parsed = mb2_parse(phys_to_virt(info_phys), info_phys, (uintptr_t)__kernel_start,
+                           (uintptr_t)__kernel_end, &boot_info);
+    if (parsed == 0)
+        options_parse(boot_info.cmdline);
+    start_console();
+    if (parsed < 0)
+        fatal("multiboot2 information at 0x%lx is malformed (see above); refusing to trust it", info_phys);
+
+    print_boot_info(&boot_info);
+    memory_init(&boot_info);
+    paging_init(memory_top());
+    /* Right after the protections are in force, and before anything needs VMX, so every
+     * emulator can exercise the fault reports. */
+    if (boot_options.selftest[0])
+        selftest_run(boot_options.selftest);
+
+    struct cpu_identity id;
+    cpu_identify(&id);
+    status_line("cpu: %s family 0x%x model 0x%x stepping %u \"%s\"", id.vendor, id.family, id.model,
+                id.stepping, id.brand);
+    vmx_preflight();
+
+    status_line("no VMs configured; shutting down");
+    machine_stop(MHV_STATUS_OK);
+}

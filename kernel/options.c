@@ -1,0 +1,64 @@
+/* The option table behind mhv's command line. Add an option: one parse function, one row. */
+#include "kernel/options.h"
+
+#include "kernel/cmdline.h"
+#include "lib/format.h"
+#include "lib/string.h"
+
+struct mhv_options boot_options = {
+    .loglevel = LOG_INFO,
+    .serial_port = 0x3f8,
+};
+
+static int parse_loglevel(const char *v, char *why, size_t n)
+{
+    if (v && log_level_parse(v, &boot_options.loglevel) == 0)
+        return 0;
+    ksnprintf(why, n, "expected error, warn, info, debug or 0-3");
+    return -1;
+}
+
+static int parse_serial(const char *v, char *why, size_t n)
+{
+    static const uint16_t com_ports[] = { 0x3f8, 0x2f8, 0x3e8, 0x2e8 };
+    uint64_t port;
+    if (v && !strncmp(v, "com", 3) && v[3] >= '1' && v[3] <= '4' && !v[4]) {
+        boot_options.serial_port = com_ports[v[3] - '1'];
+        return 0;
+    }
+    if (v && cmdline_parse_u64(v, &port) == 0 && port > 0 && port <= 0xfff8) {
+        boot_options.serial_port = (uint16_t)port;
+        return 0;
+    }
+    ksnprintf(why, n, "expected com1-com4 or an I/O port such as 0x3f8");
+    return -1;
+}
+
+/* The diagnostic paths selftest= can trigger (kernel/selftest.c); tests use them to check
+ * that mhv reports its own faults properly. */
+static const char *const selftests[] = {
+    "panic", "fault-ud", "fault-null", "fault-nx", "fault-wp", "stack-overflow",
+};
+
+static int parse_selftest(const char *v, char *why, size_t n)
+{
+    for (size_t i = 0; v && i < sizeof(selftests) / sizeof(selftests[0]); i++) {
+        if (!strcmp(v, selftests[i])) {
+            memcpy(boot_options.selftest, v, strlen(v) + 1);
+            return 0;
+        }
+    }
+    ksnprintf(why, n, "expected panic, fault-ud, fault-null, fault-nx, fault-wp or stack-overflow");
+    return -1;
+}
+
+static const struct cmdline_option option_table[] = {
+    { "loglevel", parse_loglevel },
+    { "serial", parse_serial },
+    { "selftest", parse_selftest },
+};
+
+int options_parse(const char *cmdline)
+{
+    return cmdline_parse(cmdline, option_table, sizeof(option_table) / sizeof(option_table[0]));
+}

@@ -1,0 +1,11 @@
+#!/usr/bin/env bash
+# Under QEMU/KVM with nested VMX (a developer's workstation, a CI host that offers it) mhv
+# sees real VMX. Where the host has no nested VMX the runner says so and the test is skipped.
+. "$(dirname "$0")/../lib.sh"
+
+run_mhv boot --emu kvm --mem 256 --timeout 60
+skip_if_runner_skipped
+expect_rc 0
+expect_line '^mhv: vmx: revision 0x[0-9a-f]+, EPT yes, VPID (yes|no), unrestricted guest yes'
+expect_line '^mhv: stop: status 0$'
+finish
