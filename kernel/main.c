@@ -5,6 +5,7 @@
 #include "arch/x86/gdt.h"
 #include "arch/x86/paging.h"
 #include "arch/x86/trap.h"
+#include "drivers/acpi_host.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
@@ -84,6 +85,8 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     cpu_identify(&id);
     status_line("cpu: %s family 0x%x model 0x%x stepping %u \"%s\"", id.vendor, id.family, id.model,
                 id.stepping, id.brand);
+    if (acpi_host_init(&boot_info, boot_options.acpidump) < 0)
+        log_warn("acpi: no usable tables; running on the boot CPU alone");
     vmx_preflight();
 
     status_line("no VMs configured; shutting down");

@@ -52,10 +52,33 @@ static int parse_selftest(const char *v, char *why, size_t n)
     return -1;
 }
 
+static int parse_maxcpus(const char *v, char *why, size_t n)
+{
+    uint64_t count;
+    if (v && cmdline_parse_u64(v, &count) == 0 && count >= 1 && count <= 65536) {
+        boot_options.maxcpus = (unsigned)count;
+        return 0;
+    }
+    ksnprintf(why, n, "expected a number of CPUs, at least 1");
+    return -1;
+}
+
+static int parse_acpidump(const char *v, char *why, size_t n)
+{
+    if (!v) {
+        boot_options.acpidump = true;
+        return 0;
+    }
+    ksnprintf(why, n, "takes no value");
+    return -1;
+}
+
 static const struct cmdline_option option_table[] = {
     { "loglevel", parse_loglevel },
     { "serial", parse_serial },
     { "selftest", parse_selftest },
+    { "maxcpus", parse_maxcpus },
+    { "acpidump", parse_acpidump },
 };
 
 int options_parse(const char *cmdline)

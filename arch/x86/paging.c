@@ -84,6 +84,57 @@ static void map_range(uint64_t start, uint64_t end, uint64_t flags)
     }
 }
 
+/* Replaces the large page behind entry *e (of `size`) by a table of 512 pages of size / 512 with
+ * the same rights. Only P, RW and NX are carried over: mhv sets no other attribute (and PAT sits
+ * at bit 12 in large entries but bit 7 in 4 KiB ones). */
+static void split_large_page(uint64_t *e, uint64_t size)
+{
+    uint64_t base = *e & PTE_ADDR & ~(size - 1);
+    uint64_t flags = *e & (PTE_P | PTE_RW | PTE_NX);
+    uint64_t child = size / 512;
+    uint64_t *t = new_table();
+    for (int i = 0; i < 512; i++)
+        t[i] = (base + i * child) | flags | (child > SIZE_4K ? PTE_PS : 0);
+    *e = virt_to_phys(t) | PTE_P | PTE_RW;
+}
+
+/* The 4 KiB entry mapping addr, splitting 1 GiB and 2 MiB pages on the way. */
+static uint64_t *pte_for(uint64_t addr)
+{
+    ASSERT(addr < paging_mapped_top && !(addr & (SIZE_4K - 1)));
+    uint64_t *e = &pml4[(addr >> 39) & 511];
+    uint64_t sizes[] = { SIZE_1G, SIZE_2M };
+    int shifts[] = { 30, 21 };
+    for (int level = 0; level < 2; level++) {
+        uint64_t *table = phys_to_virt(*e & PTE_ADDR);
+        e = &table[(addr >> shifts[level]) & 511];
+        if (*e & PTE_PS)
+            split_large_page(e, sizes[level]);
+    }
+    uint64_t *pt = phys_to_virt(*e & PTE_ADDR);
+    return &pt[(addr >> 12) & 511];
+}
+
+static void flush_this_cpu(void)
+{
+    write_cr3(read_cr3()); /* also drops entries of the large page just split */
+}
+
+void paging_unmap_page(uint64_t addr)
+{
+    *pte_for(addr) = 0;
+    flush_this_cpu();
+}
+
+void paging_set_page(uint64_t addr, enum page_rights rights)
+{
+    uint64_t flags = PTE_P | (rights == PAGE_RW ? PTE_RW | PTE_NX : rights == PAGE_RWX ? PTE_RW : PTE_NX);
+    if (!has_nx)
+        flags &= ~PTE_NX;
+    *pte_for(addr) = addr | flags;
+    flush_this_cpu();
+}
+
 void paging_init(uint64_t ram_top)
 {
     has_1g_pages = cpuid(0x80000001, 0).edx & (1u << 26); /* CPUID Page1GB */

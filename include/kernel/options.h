@@ -2,6 +2,7 @@
 #ifndef MHV_KERNEL_OPTIONS_H
 #define MHV_KERNEL_OPTIONS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "kernel/log.h"
@@ -10,6 +11,8 @@ struct mhv_options {
     enum log_level loglevel; /* loglevel=error|warn|info|debug (or 0..3) */
     uint16_t serial_port;    /* serial=com1..com4 or an I/O port number */
     char selftest[24];       /* selftest=NAME: deliberately trigger a diagnostic path */
+    unsigned maxcpus;        /* maxcpus=N: start at most N CPUs (0: all) */
+    bool acpidump;           /* acpidump: hex-dump the firmware's ACPI tables at boot */
 };
 
 extern struct mhv_options boot_options;

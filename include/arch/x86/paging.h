@@ -15,4 +15,10 @@ extern uint64_t paging_mapped_top;
  */
 void paging_init(uint64_t ram_top);
 
+/* Both change one 4 KiB page of the identity map (splitting large pages as needed) and flush
+ * this CPU's TLB; other CPUs must not be relying on the old mapping. */
+enum page_rights { PAGE_R, PAGE_RW, PAGE_RWX };
+void paging_unmap_page(uint64_t addr);
+void paging_set_page(uint64_t addr, enum page_rights rights);
+
 #endif

@@ -1,0 +1,61 @@
+/* Per-CPU areas (see include/arch/x86/percpu.h). */
+#include "arch/x86/percpu.h"
+
+#include "arch/x86/msr.h"
+#include "arch/x86/paging.h"
+#include "kernel/page_alloc.h"
+#include "kernel/panic.h"
+#include "lib/string.h"
+
+struct percpu *cpus[MAX_CPUS];
+unsigned cpu_count;
+static bool gs_ready;
+
+static struct percpu boot_cpu __attribute__((aligned(4096)));
+
+/* The log prefix names the CPU; before GS is set up that can only be the boot CPU. */
+unsigned log_cpu_index(void)
+{
+    return gs_ready ? this_cpu()->index : 0;
+}
+
+void percpu_install(struct percpu *p)
+{
+    p->self = p;
+    wrmsr(MSR_GS_BASE, (uint64_t)(uintptr_t)p);
+}
+
+void percpu_init_boot_cpu(uint32_t apic_id)
+{
+    boot_cpu.index = 0;
+    boot_cpu.apic_id = apic_id;
+    boot_cpu.online = true;
+    percpu_install(&boot_cpu);
+    cpus[0] = &boot_cpu;
+    cpu_count = 1;
+    gs_ready = true;
+}
+
+struct percpu *percpu_create(unsigned index, uint32_t apic_id, uint32_t acpi_uid)
+{
+    ASSERT(index > 0 && index < MAX_CPUS && !cpus[index]);
+    uint64_t pages = (sizeof(struct percpu) + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint64_t area = pages_alloc(pages);
+    /* Stack plus one guard page below it, unmapped so an overflow faults (#DF on IST). */
+    uint64_t stack = pages_alloc(1 + CPU_STACK_SIZE / PAGE_SIZE);
+    if (!area || !stack)
+        return NULL;
+    paging_unmap_page(stack);
+
+    struct percpu *p = phys_to_virt(area);
+    memset(p, 0, sizeof(*p));
+    p->self = p;
+    p->index = index;
+    p->apic_id = apic_id;
+    p->acpi_uid = acpi_uid;
+    p->stack_top = stack + PAGE_SIZE + CPU_STACK_SIZE;
+    cpus[index] = p;
+    if (index >= cpu_count)
+        cpu_count = index + 1;
+    return p;
+}

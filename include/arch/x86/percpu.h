@@ -1,0 +1,69 @@
+/*
+ * Per-CPU state: one page-aligned struct percpu per CPU, reached through GS (its first field
+ * points to itself, so this_cpu() is one GS-relative load). The boot CPU's is static, the
+ * others come from the page allocator when SMP bring-up starts them.
+ */
+#ifndef MHV_ARCH_X86_PERCPU_H
+#define MHV_ARCH_X86_PERCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/gdt.h"
+
+#define MAX_CPUS 256           /* CPU indices, not APIC IDs (those may be any 32-bit value) */
+#define CPU_STACK_SIZE 16384
+
+struct vmcs; /* vmx/ */
+
+enum vmx_cpu_state { VMX_CPU_OFF, VMX_CPU_ON, VMX_CPU_FAILED };
+
+struct percpu {
+    struct percpu *self;     /* must stay first: this_cpu() reads %gs:0 */
+    unsigned index;          /* 0 = boot CPU; dense, in MADT order */
+    uint32_t apic_id;
+    uint32_t acpi_uid;
+    volatile bool online;    /* set by the CPU itself once it runs mhv code */
+    uint64_t stack_top;
+
+    /* VMX root operation on this CPU (vmx/vmxon.c). */
+    enum vmx_cpu_state vmx_state;
+    const char *vmx_failure; /* why VMXON failed here, for the boot report */
+    uint64_t vmxon_region;   /* physical address of this CPU's 4 KiB VMXON region */
+    struct vmcs *current_vmcs; /* the VMCS loaded by VMPTRLD; NULL until one is */
+
+    /* Cross-CPU calls addressed to this CPU (arch/x86/xcall.c). */
+    struct xcall_slot *xcall;
+
+    /* Counters for the shell and the test summaries. */
+    uint64_t interrupts;
+    uint64_t xcalls_handled;
+
+    struct cpu_descriptors descriptors; /* GDT, TSS, IST stacks */
+};
+
+extern struct percpu *cpus[MAX_CPUS]; /* by index; NULL where no CPU */
+extern unsigned cpu_count;            /* CPUs with a struct percpu (online or trying) */
+
+static inline struct percpu *this_cpu(void)
+{
+    struct percpu *p;
+    __asm__ volatile("movq %%gs:0, %0" : "=r"(p));
+    return p;
+}
+
+static inline struct percpu *per_cpu(unsigned index)
+{
+    return index < MAX_CPUS ? cpus[index] : (struct percpu *)0;
+}
+
+/* Makes p the calling CPU's per-CPU area (writes IA32_GS_BASE). */
+void percpu_install(struct percpu *p);
+
+/* The boot CPU's area, installed first thing in kernel_main. */
+void percpu_init_boot_cpu(uint32_t apic_id);
+
+/* Allocates and fills the area of a CPU about to start (stack with a guard page below). */
+struct percpu *percpu_create(unsigned index, uint32_t apic_id, uint32_t acpi_uid);
+
+#endif
