@@ -47,6 +47,13 @@ $(BUILD)/%.o: %.c
 	$(call say,CC,$<)
 	$(Q)$(CC) $(KERNEL_CFLAGS) -c $< -o $@
 
+# The AP trampoline runs in real mode at whatever page it is copied to: a flat binary.
+$(BUILD)/boot/ap/trampoline.bin: boot/ap/trampoline.asm
+	@mkdir -p $(@D)
+	$(call say,NASM,$<)
+	$(Q)$(NASM) -f bin -o $@ $<
+$(BUILD)/boot/ap_trampoline_blob.asm.o: $(BUILD)/boot/ap/trampoline.bin
+
 $(BUILD)/%.asm.o: %.asm
 	@mkdir -p $(@D)
 	$(call say,NASM,$<)

@@ -5,8 +5,10 @@
  */
 #include "kernel/heap.h"
 
+#include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86/spinlock.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
@@ -29,6 +31,7 @@ struct free_object {
 };
 
 static struct free_object *free_lists[NUM_CLASSES];
+static struct spinlock heap_lock = SPINLOCK_INIT;
 
 static int size_class(size_t size)
 {
@@ -71,11 +74,14 @@ void *kmalloc(size_t size)
         *h = (struct page_header){ LARGE_MAGIC, count };
         return (uint8_t *)h + HEADER_SIZE;
     }
-    if (!free_lists[c] && refill(c) < 0)
-        return NULL;
-    struct free_object *o = free_lists[c];
-    free_lists[c] = o->next;
-    o->mark = 0;
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    struct free_object *o = NULL;
+    if (free_lists[c] || refill(c) == 0) {
+        o = free_lists[c];
+        free_lists[c] = o->next;
+        o->mark = 0;
+    }
+    spin_unlock_irqrestore(&heap_lock, flags);
     return o;
 }
 
@@ -106,9 +112,14 @@ void kfree(void *p)
     if ((addr - (uintptr_t)h) < first || (addr - (uintptr_t)h - first) % size)
         panic("kfree(%p): not the start of a %zu-byte object", p, size);
     struct free_object *o = p;
-    if (o->mark == FREE_MARK)
+    uint64_t flags = spin_lock_irqsave(&heap_lock);
+    bool double_free = o->mark == FREE_MARK;
+    if (!double_free) {
+        o->mark = FREE_MARK;
+        o->next = free_lists[c];
+        free_lists[c] = o;
+    }
+    spin_unlock_irqrestore(&heap_lock, flags);
+    if (double_free)
         panic("kfree(%p): double free", p);
-    o->mark = FREE_MARK;
-    o->next = free_lists[c];
-    free_lists[c] = o;
 }

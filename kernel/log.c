@@ -3,6 +3,7 @@
 
 #include <stdbool.h>
 
+#include "arch/x86/spinlock.h"
 #include "kernel/console.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -30,10 +31,43 @@ static void ring_put(const char *s, size_t n)
     ring_head += n;
 }
 
+/* One lock orders whole lines from all CPUs. A CPU reporting a panic must not wait forever for
+ * a lock another CPU may hold while stuck: it waits a bounded time, then writes anyway. */
+static struct spinlock log_lock = SPINLOCK_INIT;
+bool log_emergency;
+
+static uint64_t log_lock_take(bool *locked)
+{
+    uint64_t flags = 0;
+#ifndef HOST_UNIT_TEST
+    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
+#endif
+    *locked = true;
+    if (!log_emergency) {
+        spin_lock(&log_lock);
+        return flags;
+    }
+    for (long i = 0; i < 100000000; i++)
+        if (spin_trylock(&log_lock))
+            return flags;
+    *locked = false;
+    return flags;
+}
+
+static void log_lock_give(bool locked, uint64_t flags)
+{
+    if (locked)
+        spin_unlock(&log_lock);
+    if (flags & (1u << 9))
+        __asm__ volatile("sti" ::: "memory");
+}
+
 /* Each ring line starts with one byte holding its level, so a later flush can apply the
  * threshold known by then (the command line is parsed after the first lines are logged). */
 static void emit(const char *line, size_t n, enum log_level level)
 {
+    bool locked;
+    uint64_t flags = log_lock_take(&locked);
     char tag = (char)level;
     ring_put(&tag, 1);
     ring_put(line, n);
@@ -43,10 +77,13 @@ static void emit(const char *line, size_t n, enum log_level level)
             console_write(line, n);
         ring_flushed = ring_head;
     }
+    log_lock_give(locked, flags);
 }
 
 void log_flush_to_console(void)
 {
+    bool locked;
+    uint64_t flags = log_lock_take(&locked);
     size_t i = ring_flushed;
     if (ring_head - i > LOG_RING_SIZE) {
         /* The oldest lines were overwritten: resume at the first whole line still there. */
@@ -67,6 +104,7 @@ void log_flush_to_console(void)
         }
     }
     ring_flushed = ring_head;
+    log_lock_give(locked, flags);
 }
 
 static const char *const level_names[] = { "error", "warn", "info", "debug" };

@@ -3,9 +3,15 @@
 
 #include "arch/x86/cpuinfo.h"
 #include "arch/x86/gdt.h"
+#include "arch/x86/lapic.h"
 #include "arch/x86/paging.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/tsc.h"
+#include "arch/x86/xcall.h"
 #include "arch/x86/trap.h"
 #include "drivers/acpi_host.h"
+#include "drivers/i8259.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/memory.h"
@@ -15,6 +21,7 @@
 #include "kernel/panic.h"
 #include "kernel/selftest.h"
 #include "vmx/preflight.h"
+#include "vmx/vmxon.h"
 
 #ifndef MHV_VERSION
 #define MHV_VERSION "unknown"
@@ -22,7 +29,6 @@
 
 extern char __kernel_start[], __kernel_end[];
 
-static struct cpu_descriptors boot_cpu_descriptors;
 static struct boot_info boot_info;
 
 static void start_console(void)
@@ -59,7 +65,8 @@ static void print_boot_info(const struct boot_info *bi)
 
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
-    gdt_init_cpu(&boot_cpu_descriptors);
+    percpu_init_boot_cpu(cpu_apic_id_from_cpuid());
+    gdt_init_cpu(&this_cpu()->descriptors);
     idt_init();
     status_line("mhv %s, a microhypervisor for Intel VT-x", MHV_VERSION);
 
@@ -87,8 +94,17 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
                 id.stepping, id.brand);
     if (acpi_host_init(&boot_info, boot_options.acpidump) < 0)
         log_warn("acpi: no usable tables; running on the boot CPU alone");
+
+    i8259_disable();
+    tsc_init();
+    lapic_init(host_acpi.has_madt ? host_acpi.lapic_address : 0);
+    xcall_init();
+    smp_boot(&host_acpi, &boot_info, boot_options.maxcpus);
+
     vmx_preflight();
+    vmx_enable_all();
 
     status_line("no VMs configured; shutting down");
+    vmx_disable_all();
     machine_stop(MHV_STATUS_OK);
 }

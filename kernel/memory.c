@@ -1,6 +1,7 @@
 /* The machine's page allocator, built from the boot memory map minus everything in use. */
 #include "kernel/memory.h"
 
+#include "arch/x86/spinlock.h"
 #include "kernel/log.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
@@ -8,6 +9,7 @@
 extern char __kernel_start[], __kernel_end[];
 
 static struct page_alloc machine_pages;
+static struct spinlock machine_pages_lock = SPINLOCK_INIT;
 static uint64_t usable_top;
 
 #define BOOT_ACCESSIBLE_LIMIT (4ull << 30) /* the boot page tables map the first 4 GiB */
@@ -77,16 +79,22 @@ void memory_init(const struct boot_info *bi)
 
 uint64_t pages_alloc_aligned(uint64_t count, uint64_t align)
 {
-    return page_alloc_take(&machine_pages, count, align);
+    uint64_t flags = spin_lock_irqsave(&machine_pages_lock);
+    uint64_t addr = page_alloc_take(&machine_pages, count, align);
+    spin_unlock_irqrestore(&machine_pages_lock, flags);
+    return addr;
 }
 
 uint64_t pages_alloc(uint64_t count)
 {
-    return page_alloc_take(&machine_pages, count, 1);
+    return pages_alloc_aligned(count, 1);
 }
 
 void pages_free(uint64_t addr, uint64_t count)
 {
-    if (page_alloc_give(&machine_pages, addr, count) < 0)
+    uint64_t flags = spin_lock_irqsave(&machine_pages_lock);
+    int rc = page_alloc_give(&machine_pages, addr, count);
+    spin_unlock_irqrestore(&machine_pages_lock, flags);
+    if (rc < 0)
         panic("pages_free(0x%lx, %lu): pages not allocated (double free?)", addr, count);
 }

@@ -24,6 +24,7 @@ void fatal(const char *fmt, ...)
 void panic(const char *fmt, ...)
 {
     __asm__ volatile("cli");
+    log_emergency = true;
     va_list ap;
     va_start(ap, fmt);
     status_vline("panic", fmt, ap);

@@ -47,7 +47,15 @@ expect_count() {
   [ "$n" = "$1" ] || fail "$n lines match /$2/, expected $1"
 }
 
-# skip_unless_rc_not 77: a run that the runner skipped (no nested VMX) skips the test.
+# expect_order REGEX1 REGEX2: the first line matching REGEX1 comes before the first matching REGEX2.
+expect_order() {
+  local a b
+  a=$(grep -Enm1 -- "$1" "$LOG" | cut -d: -f1)
+  b=$(grep -Enm1 -- "$2" "$LOG" | cut -d: -f1)
+  [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || fail "expected /$1/ (line ${a:-none}) before /$2/ (line ${b:-none})"
+}
+
+# skip_if_runner_skipped: a run that the runner skipped (no nested VMX) skips the test.
 skip_if_runner_skipped() {
   if [ "$RC" = 77 ]; then
     echo "  SKIP: $(cat "$LOG.runner")"

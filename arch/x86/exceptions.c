@@ -1,5 +1,6 @@
 /* The fatal exception dump: an exception in mhv itself is always a bug in mhv. */
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/stacktrace.h"
 #include "arch/x86/trap.h"
 #include "kernel/log.h"
@@ -32,20 +33,20 @@ static void describe_page_fault(uint64_t err)
             err & 32 ? ", protection key" : "", read_cr2());
 }
 
-extern char boot_stack_guard[];
-
-/* A #PF on a guard page, or the #DF it turns into, is a stack overflow: say so first. */
+/* A #PF on a guard page, or the #DF it turns into, is a stack overflow: say so first. Every
+ * CPU's stack has an unmapped page right below it (the boot CPU's is in boot/entry.asm). */
 static void explain_stack_overflow(const struct trap_frame *f)
 {
-    uint64_t cr2 = read_cr2(), guard = (uint64_t)(uintptr_t)boot_stack_guard;
-    if ((f->vector == 8 || f->vector == 14) && cr2 >= guard && cr2 < guard + 4096)
-        log_err("stack overflow: CR2=0x%016lx is in the boot stack's guard page", cr2);
+    uint64_t cr2 = read_cr2(), guard = percpu_stack_guard();
+    if ((f->vector == 8 || f->vector == 14) && guard && cr2 >= guard && cr2 < guard + 4096)
+        log_err("stack overflow: CR2=0x%016lx is in the guard page below cpu%u's stack", cr2, log_cpu_index());
 }
 
 static volatile int dumping; /* a fault inside the dump must not recurse forever */
 
 void exception_fatal(const struct trap_frame *f)
 {
+    log_emergency = true;
     if (dumping++) {
         status_line("panic: exception %lu while reporting an exception", f->vector);
         machine_stop(MHV_STATUS_PANIC);

@@ -1,5 +1,8 @@
 /* IDT: all 256 vectors enter through arch/x86/isr.asm (SDM Vol. 3A 7.10-7.14). */
+#include "arch/x86/cpu.h"
 #include "arch/x86/gdt.h"
+#include "arch/x86/percpu.h"
+#include "kernel/panic.h"
 #include "arch/x86/trap.h"
 #include "kernel/log.h"
 
@@ -60,8 +63,11 @@ void trap_set_handler(uint8_t vector, trap_handler_fn handler)
 
 void trap_dispatch(struct trap_frame *frame)
 {
+    if (frame->vector == VEC_NMI && machine_stopping)
+        cpu_halt_forever(); /* another CPU is stopping the machine */
     if (frame->vector < FIRST_IRQ_VECTOR)
         exception_fatal(frame);
+    this_cpu()->interrupts++;
     trap_handler_fn h = handlers[frame->vector];
     if (h)
         h(frame);

@@ -12,11 +12,17 @@ unsigned cpu_count;
 static bool gs_ready;
 
 static struct percpu boot_cpu __attribute__((aligned(4096)));
+extern char boot_stack_top[]; /* boot/entry.asm: CPU_STACK_SIZE bytes above a guard page */
 
 /* The log prefix names the CPU; before GS is set up that can only be the boot CPU. */
 unsigned log_cpu_index(void)
 {
     return gs_ready ? this_cpu()->index : 0;
+}
+
+uint64_t percpu_stack_guard(void)
+{
+    return gs_ready ? this_cpu()->stack_top - CPU_STACK_SIZE - PAGE_SIZE : 0;
 }
 
 void percpu_install(struct percpu *p)
@@ -30,6 +36,7 @@ void percpu_init_boot_cpu(uint32_t apic_id)
     boot_cpu.index = 0;
     boot_cpu.apic_id = apic_id;
     boot_cpu.online = true;
+    boot_cpu.stack_top = (uint64_t)(uintptr_t)boot_stack_top;
     percpu_install(&boot_cpu);
     cpus[0] = &boot_cpu;
     cpu_count = 1;

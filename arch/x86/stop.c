@@ -1,6 +1,8 @@
 /* machine_stop(): the one way mhv ends. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/io.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/percpu.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
@@ -11,9 +13,24 @@
 #define QEMU_DEBUG_EXIT_PORT 0xf4
 #define BOCHS_SHUTDOWN_PORT 0x8900
 
+volatile bool machine_stopping;
+
+/* Halts every other CPU with an NMI (it gets through even with interrupts off); their NMI
+ * handler sees machine_stopping and halts (arch/x86/idt.c). */
+static void stop_other_cpus(void)
+{
+    machine_stopping = true;
+    struct percpu *me = this_cpu();
+    for (unsigned i = 0; i < cpu_count; i++)
+        if (cpus[i] && cpus[i] != me && cpus[i]->online)
+            lapic_send_ipi(cpus[i]->apic_id, ICR_NMI);
+}
+
 void machine_stop(enum mhv_status status)
 {
     __asm__ volatile("cli");
+    if (!machine_stopping)
+        stop_other_cpus();
     status_line("stop: status %d", (int)status);
     console_flush(); /* an emulator exits at once: let the last line out first */
     outl(QEMU_DEBUG_EXIT_PORT, (uint32_t)status);

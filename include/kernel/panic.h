@@ -2,12 +2,17 @@
 #ifndef MHV_KERNEL_PANIC_H
 #define MHV_KERNEL_PANIC_H
 
+#include <stdbool.h>
+
 /* Exit statuses reported by the stop line and, under QEMU, by isa-debug-exit. */
 enum mhv_status {
     MHV_STATUS_OK = 0,    /* clean shutdown */
     MHV_STATUS_FATAL = 1, /* mhv cannot run here (no VMX, malformed boot information, ...) */
     MHV_STATUS_PANIC = 2, /* a bug in mhv: panic, assertion or exception */
 };
+
+/* Set once machine_stop() has begun: NMIs then mean "halt". */
+extern volatile bool machine_stopping;
 
 /* Prints "mhv: stop: status N", leaves emulators through their exit ports, otherwise halts. */
 __attribute__((noreturn)) void machine_stop(enum mhv_status status);

@@ -7,5 +7,6 @@ run_mhv boot --emu kvm --mem 256 --timeout 60
 skip_if_runner_skipped
 expect_rc 0
 expect_line '^mhv: vmx: revision 0x[0-9a-f]+, EPT yes, VPID (yes|no), unrestricted guest yes'
+expect_line '^mhv: ready: 1 of 1 CPUs in VMX root operation$'
 expect_line '^mhv: stop: status 0$'
 finish

@@ -35,7 +35,7 @@ check_dump
 
 run_mhv stack --emu qemu --timeout 20 --cmdline 'selftest=stack-overflow'
 expect_line '^mhv: panic: exception 8 \(#DF double fault\)'
-expect_line "stack overflow: CR2=0x[0-9a-f]{16} is in the boot stack's guard page$"
+expect_line "stack overflow: CR2=0x[0-9a-f]{16} is in the guard page below cpu0's stack$"
 expect_line 'recurse'
 expect_rc 2
 

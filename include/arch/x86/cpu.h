@@ -16,6 +16,7 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 }
 
 #define CR0_PE (1ull << 0)
+#define CR0_NE (1ull << 5)
 #define CR0_WP (1ull << 16)
 #define CR0_PG (1ull << 31)
 #define CR4_PAE (1ull << 5)
@@ -41,6 +42,13 @@ static inline uint64_t read_rflags(void)
     uint64_t v;
     __asm__ volatile("pushfq; popq %0" : "=r"(v));
     return v;
+}
+
+static inline uint64_t rdtsc(void)
+{
+    uint32_t lo, hi;
+    __asm__ volatile("rdtsc" : "=a"(lo), "=d"(hi));
+    return ((uint64_t)hi << 32) | lo;
 }
 
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }

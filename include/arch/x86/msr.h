@@ -4,7 +4,10 @@
 
 #include <stdint.h>
 
+#define MSR_IA32_APIC_BASE              0x01b
 #define MSR_IA32_FEATURE_CONTROL        0x03a
+#define MSR_IA32_TSC_DEADLINE           0x6e0
+#define MSR_X2APIC_FIRST                0x800
 #define MSR_IA32_VMX_BASIC              0x480
 #define MSR_IA32_VMX_PINBASED_CTLS      0x481
 #define MSR_IA32_VMX_PROCBASED_CTLS     0x482
@@ -26,6 +29,7 @@
 #define MSR_GS_BASE                     0xc0000101
 #define MSR_KERNEL_GS_BASE              0xc0000102
 
+#define EFER_LME (1ull << 8)
 #define EFER_NXE (1ull << 11)
 
 static inline uint64_t rdmsr(uint32_t msr)

@@ -10,11 +10,22 @@
 #include <stdint.h>
 
 #include "arch/x86/gdt.h"
+#include "arch/x86/spinlock.h"
 
 #define MAX_CPUS 256           /* CPU indices, not APIC IDs (those may be any 32-bit value) */
 #define CPU_STACK_SIZE 16384
 
 struct vmcs; /* vmx/ */
+
+/* A cross-CPU call waiting for this CPU (arch/x86/xcall.c). Callers serialize on `lock`. */
+struct xcall_slot {
+    struct spinlock lock;
+    void (*fn)(void *arg);
+    void *arg;
+    volatile uint32_t pending;  /* sequence number of the call to take, 0 when none */
+    volatile uint32_t finished; /* sequence number of the last call that returned */
+    uint32_t sequence;
+};
 
 enum vmx_cpu_state { VMX_CPU_OFF, VMX_CPU_ON, VMX_CPU_FAILED };
 
@@ -32,8 +43,7 @@ struct percpu {
     uint64_t vmxon_region;   /* physical address of this CPU's 4 KiB VMXON region */
     struct vmcs *current_vmcs; /* the VMCS loaded by VMPTRLD; NULL until one is */
 
-    /* Cross-CPU calls addressed to this CPU (arch/x86/xcall.c). */
-    struct xcall_slot *xcall;
+    struct xcall_slot xcall;
 
     /* Counters for the shell and the test summaries. */
     uint64_t interrupts;
@@ -62,6 +72,10 @@ void percpu_install(struct percpu *p);
 
 /* The boot CPU's area, installed first thing in kernel_main. */
 void percpu_init_boot_cpu(uint32_t apic_id);
+
+/* The unmapped page below the calling CPU's stack (0 if unknown). */
+uint64_t percpu_stack_guard(void);
+unsigned log_cpu_index(void);
 
 /* Allocates and fills the area of a CPU about to start (stack with a guard page below). */
 struct percpu *percpu_create(unsigned index, uint32_t apic_id, uint32_t acpi_uid);

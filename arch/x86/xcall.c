@@ -1,0 +1,87 @@
+/* Cross-CPU calls (see include/arch/x86/xcall.h). One slot per target CPU: a caller takes the
+ * slot's lock, posts fn/arg with a sequence number, sends VECTOR_XCALL, and waits for the
+ * target to take the call (and, when asked, to finish it). */
+#include "arch/x86/xcall.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/tsc.h"
+#include "kernel/log.h"
+
+#define XCALL_TIMEOUT_US 1000000
+
+static void xcall_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    struct percpu *me = this_cpu();
+    struct xcall_slot *s = &me->xcall;
+    uint32_t seq = __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE);
+    if (seq) {
+        xcall_fn fn = s->fn;
+        void *arg = s->arg;
+        __atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE); /* taken: the caller may go on */
+        fn(arg);
+        me->xcalls_handled++;
+        __atomic_store_n(&s->finished, seq, __ATOMIC_RELEASE);
+    }
+    lapic_eoi();
+}
+
+void xcall_init(void)
+{
+    trap_set_handler(VECTOR_XCALL, xcall_interrupt);
+}
+
+static bool wait_until(volatile uint32_t *word, uint32_t value, uint64_t deadline)
+{
+    while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value) {
+        if ((int64_t)(rdtsc() - deadline) > 0)
+            return false;
+        cpu_relax();
+    }
+    return true;
+}
+
+int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait)
+{
+    struct percpu *me = this_cpu(), *target = per_cpu(cpu);
+    if (target == me) {
+        uint64_t flags = read_rflags();
+        __asm__ volatile("cli");
+        fn(arg);
+        if (flags & (1u << 9))
+            __asm__ volatile("sti");
+        return 0;
+    }
+    if (!target || !target->online)
+        return -1;
+    struct xcall_slot *s = &target->xcall;
+    spin_lock(&s->lock);
+    uint32_t seq = ++s->sequence ? s->sequence : ++s->sequence; /* 0 means "none pending" */
+    s->fn = fn;
+    s->arg = arg;
+    __atomic_store_n(&s->pending, seq, __ATOMIC_RELEASE);
+    lapic_send_ipi(target->apic_id, ICR_FIXED | VECTOR_XCALL);
+    uint64_t deadline = rdtsc() + XCALL_TIMEOUT_US * (tsc_hz / 1000000);
+    bool ok = wait ? wait_until(&s->finished, seq, deadline) : wait_until(&s->pending, 0, deadline);
+    if (!ok) {
+        __atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE); /* withdraw it */
+        log_err("xcall: cpu%u (APIC id %u) did not %s a call within %u ms", cpu, target->apic_id,
+                wait ? "finish" : "take", XCALL_TIMEOUT_US / 1000);
+    }
+    spin_unlock(&s->lock);
+    return ok ? 0 : -1;
+}
+
+int xcall_all(xcall_fn fn, void *arg, bool wait)
+{
+    int failed = 0;
+    unsigned self = this_cpu()->index;
+    for (unsigned i = 0; i < cpu_count; i++)
+        if (i != self && cpus[i] && cpus[i]->online && xcall_run(i, fn, arg, wait) < 0)
+            failed++;
+    xcall_run(self, fn, arg, wait);
+    return failed;
+}

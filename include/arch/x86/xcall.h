@@ -1,0 +1,22 @@
+/* Cross-CPU function calls: run a function on another CPU (or on all) through an IPI. Remote
+ * VMCLEAR, VMXON/VMXOFF on every CPU and TLB shootdowns are built on this. */
+#ifndef MHV_ARCH_X86_XCALL_H
+#define MHV_ARCH_X86_XCALL_H
+
+#include <stdbool.h>
+
+typedef void (*xcall_fn)(void *arg);
+
+/* Installs the IPI handler (once, on the boot CPU). */
+void xcall_init(void);
+
+/* Runs fn(arg) on CPU `cpu` (directly when it is the caller). With wait, returns after fn has
+ * returned there; without, after the target has taken the call. Returns 0, or -1 when the
+ * CPU is not online or did not answer within a second (reported). fn runs in interrupt
+ * context with interrupts off. */
+int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait);
+
+/* Runs fn(arg) on every online CPU, the caller's last. Returns how many CPUs failed to run it. */
+int xcall_all(xcall_fn fn, void *arg, bool wait);
+
+#endif
