@@ -38,10 +38,7 @@ bool log_emergency;
 
 static uint64_t log_lock_take(bool *locked)
 {
-    uint64_t flags = 0;
-#ifndef HOST_UNIT_TEST
-    __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
-#endif
+    uint64_t flags = irq_save();
     *locked = true;
     if (!log_emergency) {
         spin_lock(&log_lock);
@@ -58,8 +55,7 @@ static void log_lock_give(bool locked, uint64_t flags)
 {
     if (locked)
         spin_unlock(&log_lock);
-    if (flags & (1u << 9))
-        __asm__ volatile("sti" ::: "memory");
+    irq_restore(flags);
 }
 
 /* Each ring line starts with one byte holding its level, so a later flush can apply the

@@ -48,11 +48,9 @@ int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait)
 {
     struct percpu *me = this_cpu(), *target = per_cpu(cpu);
     if (target == me) {
-        uint64_t flags = read_rflags();
-        __asm__ volatile("cli");
+        uint64_t flags = irq_save(); /* same context as on other CPUs: interrupts off */
         fn(arg);
-        if (flags & (1u << 9))
-            __asm__ volatile("sti");
+        irq_restore(flags);
         return 0;
     }
     if (!target || !target->online)

@@ -34,15 +34,26 @@ static inline void spin_unlock(struct spinlock *l)
     __atomic_store_n(&l->serving, l->serving + 1, __ATOMIC_RELEASE);
 }
 
-/* Disables interrupts, takes the lock, and returns the previous RFLAGS for
- * spin_unlock_irqrestore. (Host unit tests run in user mode, where CLI would fault: there
- * only the lock is taken.) */
-static inline uint64_t spin_lock_irqsave(struct spinlock *l)
+/* Disables interrupts and returns the previous RFLAGS for irq_restore. (Host unit tests run
+ * in user mode, where CLI would fault: there it does nothing.) */
+static inline uint64_t irq_save(void)
 {
     uint64_t flags = 0;
 #ifndef HOST_UNIT_TEST
     __asm__ volatile("pushfq; popq %0; cli" : "=r"(flags) : : "memory");
 #endif
+    return flags;
+}
+
+static inline void irq_restore(uint64_t flags)
+{
+    if (flags & (1u << 9)) /* RFLAGS.IF */
+        __asm__ volatile("sti" ::: "memory");
+}
+
+static inline uint64_t spin_lock_irqsave(struct spinlock *l)
+{
+    uint64_t flags = irq_save();
     spin_lock(l);
     return flags;
 }
@@ -50,8 +61,7 @@ static inline uint64_t spin_lock_irqsave(struct spinlock *l)
 static inline void spin_unlock_irqrestore(struct spinlock *l, uint64_t flags)
 {
     spin_unlock(l);
-    if (flags & (1u << 9)) /* RFLAGS.IF */
-        __asm__ volatile("sti" ::: "memory");
+    irq_restore(flags);
 }
 
 #endif
