@@ -22,12 +22,21 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude \
 KERNEL_LDFLAGS := -n -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
 # Sources by folder, in the direction data flows (see README.md "Layout").
-KERNEL_C := $(wildcard arch/x86/*.c kernel/*.c drivers/*.c vmx/*.c lib/*.c)
-KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm)
+KERNEL_C := $(wildcard arch/x86/*.c kernel/*.c drivers/*.c vmx/*.c vm/*.c lib/*.c)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm vmx/*.asm)
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 
-.PHONY: all deps run run-qemu test unit clean
-all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso
+# Test guests (tests/guests/*.asm): flat images with the mhv guest header.
+GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/guests/%.bin,$(wildcard tests/guests/*.asm))
+
+.PHONY: all deps run run-qemu test unit guests bench clean
+all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests
+guests: $(GUESTS)
+
+$(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/mhv.inc
+	@mkdir -p $(@D)
+	$(call say,GUEST,$<)
+	$(Q)$(NASM) -f bin -I tests/guests/ -o $@ $<
 
 deps:
 	@tools/install-deps

@@ -141,6 +141,16 @@ void log_write(enum log_level level, const char *fmt, ...)
     va_end(ap);
 }
 
+void guest_line(const char *vm_name, const char *text)
+{
+    char line[LOG_LINE_MAX];
+    int n = ksnprintf(line, sizeof(line), "[%s] %s", vm_name, text);
+    if (n > LOG_LINE_MAX - 2)
+        n = LOG_LINE_MAX - 2;
+    line[n++] = '\n';
+    emit(line, n, LOG_ERROR);
+}
+
 void status_line(const char *fmt, ...)
 {
     char line[LOG_LINE_MAX];

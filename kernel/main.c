@@ -21,7 +21,11 @@
 #include "kernel/panic.h"
 #include "kernel/selftest.h"
 #include "vmx/preflight.h"
+#include "vmx/run.h"
+#include "vmx/vcpu.h"
 #include "vmx/vmxon.h"
+#include "vm/boot.h"
+#include "vm/vm.h"
 
 #ifndef MHV_VERSION
 #define MHV_VERSION "unknown"
@@ -61,6 +65,28 @@ static void print_boot_info(const struct boot_info *bi)
                  bi->efi_boot_services_active ? ", boot services still active" : "");
     if (bi->problems)
         log_warn("multiboot2: %u problem%s worked around (see above)", bi->problems, bi->problems > 1 ? "s" : "");
+}
+
+/* Once every VM has stopped: one line per VM, then power off if the command line says so. */
+static void report_vms_and_finish(void)
+{
+    unsigned failed = 0;
+    for (unsigned i = 0; i < vm_count; i++) {
+        struct vm *vm = vms[i];
+        uint64_t exits = 0;
+        for (unsigned j = 0; j < vm->vcpu_count; j++)
+            exits += vm->vcpus[j]->exits;
+        log_info("vm %s: status %d, %lu exits", vm->name, vm->status, exits);
+        failed += vm->status != 0;
+    }
+    status_line("all VMs stopped: %u with status 0, %u with another status", vm_count - failed, failed);
+    if (!boot_options.vms_done_poweroff) {
+        status_line("staying up (vms_done=poweroff would power off now)");
+        for (;;)
+            __asm__ volatile("sti; hlt; cli");
+    }
+    vmx_disable_all();
+    machine_stop(failed ? MHV_STATUS_VM_FAILED : MHV_STATUS_OK);
 }
 
 void kernel_main(uint32_t magic, uint64_t info_phys)
@@ -104,7 +130,12 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     vmx_preflight();
     vmx_enable_all();
 
-    status_line("no VMs configured; shutting down");
-    vmx_disable_all();
-    machine_stop(MHV_STATUS_OK);
+    if (!vm_boot_from_modules(&boot_info)) {
+        status_line("no VMs configured; shutting down");
+        vmx_disable_all();
+        machine_stop(MHV_STATUS_OK);
+    }
+    vmx_start_vms();
+    vmx_run_loop();
+    report_vms_and_finish();
 }

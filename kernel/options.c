@@ -73,12 +73,23 @@ static int parse_acpidump(const char *v, char *why, size_t n)
     return -1;
 }
 
+static int parse_vms_done(const char *v, char *why, size_t n)
+{
+    if (v && (!strcmp(v, "poweroff") || !strcmp(v, "stay"))) {
+        boot_options.vms_done_poweroff = !strcmp(v, "poweroff");
+        return 0;
+    }
+    ksnprintf(why, n, "expected poweroff or stay");
+    return -1;
+}
+
 static const struct cmdline_option option_table[] = {
     { "loglevel", parse_loglevel },
     { "serial", parse_serial },
     { "selftest", parse_selftest },
     { "maxcpus", parse_maxcpus },
     { "acpidump", parse_acpidump },
+    { "vms_done", parse_vms_done },
 };
 
 int options_parse(const char *cmdline)

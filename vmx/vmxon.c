@@ -45,6 +45,10 @@ static const char *enter_vmx(struct percpu *p)
     vmx_caps_read(&caps, read_msr);
     if (memcmp(&caps, &vmx_boot_caps, sizeof(caps)))
         return "its VMX capability MSRs differ from the boot CPU's";
+    /* Guests' SSE/AVX state is switched with XSAVE/XRSTOR, which need these in the host CR4
+     * (SDM Vol. 1 13.3); mhv itself never touches that state. */
+    if (cpuid(1, 0).ecx & (1u << 26))
+        write_cr4(read_cr4() | CR4_OSFXSR | CR4_OSXMMEXCPT | CR4_OSXSAVE);
     uint64_t cr4 = read_cr4();
     if (cr4 & CR4_VMXE)
         return "CR4.VMXE is already set (another hypervisor owns VMX here?)";
@@ -92,7 +96,7 @@ static void vmx_off_this_cpu(void *unused)
     __asm__ volatile("vmxoff" ::: "cc", "memory");
     write_cr4(read_cr4() & ~CR4_VMXE);
     p->vmx_state = VMX_CPU_OFF;
-    p->current_vmcs = NULL;
+    p->current_vmcs = 0;
 }
 
 unsigned vmx_enable_all(void)

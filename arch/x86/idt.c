@@ -35,6 +35,11 @@ static void set_gate(int vector, uint64_t addr, uint8_t ist)
     };
 }
 
+uint64_t idt_base(void)
+{
+    return (uint64_t)(uintptr_t)idt;
+}
+
 void idt_load(void)
 {
     struct __attribute__((packed)) {

@@ -25,6 +25,12 @@ struct ap_params {
 extern const uint8_t ap_trampoline_start[], ap_trampoline_end[];
 
 unsigned smp_cpus_wanted = 1;
+static void (*volatile idle_work)(void);
+
+void smp_set_idle_work(void (*work)(void))
+{
+    idle_work = work;
+}
 
 unsigned smp_online_count(void)
 {
@@ -46,9 +52,12 @@ __attribute__((noreturn)) static void ap_main(struct percpu *p)
     log_info("smp: online: APIC id %u, ACPI uid %u, %s", p->apic_id, p->acpi_uid,
              lapic_x2apic_mode() ? "x2APIC" : "xAPIC");
     __atomic_store_n(&p->online, true, __ATOMIC_RELEASE);
-    /* Idle: cross-CPU calls arrive as interrupts. The scheduler will take this loop over. */
-    for (;;)
+    /* Idle: cross-CPU calls arrive as interrupts; once there is work (VMs), do it. */
+    for (;;) {
+        if (idle_work)
+            idle_work();
         __asm__ volatile("sti; hlt; cli" ::: "memory");
+    }
 }
 
 /* A free page below 1 MiB for the trampoline: usable in the memory map and not holding the

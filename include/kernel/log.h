@@ -22,6 +22,8 @@ extern bool log_emergency;
 void log_write(enum log_level level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 void log_vwrite(enum log_level level, const char *fmt, va_list ap);
 void status_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* A line of a VM's console: "[<vm>] <text>", never filtered. */
+void guest_line(const char *vm_name, const char *text);
 
 /* Sends everything logged so far (and still in the ring) to the console; called once the
  * console has been started. */

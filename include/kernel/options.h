@@ -13,6 +13,7 @@ struct mhv_options {
     char selftest[24];       /* selftest=NAME: deliberately trigger a diagnostic path */
     unsigned maxcpus;        /* maxcpus=N: start at most N CPUs (0: all) */
     bool acpidump;           /* acpidump: hex-dump the firmware's ACPI tables at boot */
+    bool vms_done_poweroff;  /* vms_done=poweroff|stay: what to do once every VM has stopped */
 };
 
 extern struct mhv_options boot_options;

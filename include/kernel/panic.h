@@ -9,6 +9,7 @@ enum mhv_status {
     MHV_STATUS_OK = 0,    /* clean shutdown */
     MHV_STATUS_FATAL = 1, /* mhv cannot run here (no VMX, malformed boot information, ...) */
     MHV_STATUS_PANIC = 2, /* a bug in mhv: panic, assertion or exception */
+    MHV_STATUS_VM_FAILED = 3, /* vms_done=poweroff, and some VM stopped with a status other than 0 */
 };
 
 /* Set once machine_stop() has begun: NMIs then mean "halt". */

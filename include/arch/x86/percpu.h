@@ -15,7 +15,7 @@
 #define MAX_CPUS 256           /* CPU indices, not APIC IDs (those may be any 32-bit value) */
 #define CPU_STACK_SIZE 16384
 
-struct vmcs; /* vmx/ */
+struct vcpu; /* vmx/vcpu.h */
 
 /* A cross-CPU call waiting for this CPU (arch/x86/xcall.c). Callers serialize on `lock`. */
 struct xcall_slot {
@@ -41,7 +41,12 @@ struct percpu {
     enum vmx_cpu_state vmx_state;
     const char *vmx_failure; /* why VMXON failed here, for the boot report */
     uint64_t vmxon_region;   /* physical address of this CPU's 4 KiB VMXON region */
-    struct vmcs *current_vmcs; /* the VMCS loaded by VMPTRLD; NULL until one is */
+    uint64_t current_vmcs;     /* physical address of the VMCS made current by VMPTRLD; 0: none.
+                                * Only vcpu_load() and the VMCLEAR paths change it. */
+    struct vcpu *loaded_vcpu;  /* whose XSAVE state and lazily switched MSRs are live here */
+    struct vcpu *runq[64];     /* vCPUs this CPU runs (vmx/run.c), round robin */
+    unsigned runq_len, runq_next;
+    struct spinlock runq_lock;
 
     struct xcall_slot xcall;
 

@@ -18,4 +18,7 @@ void smp_boot(const struct acpi_info *acpi, const struct boot_info *bi, unsigned
 
 unsigned smp_online_count(void);
 
+/* What idle application processors run when woken (the VM run loop, once VMs exist). */
+void smp_set_idle_work(void (*work)(void));
+
 #endif

@@ -15,6 +15,7 @@ struct trap_frame {
 typedef void (*trap_handler_fn)(struct trap_frame *frame);
 
 void idt_init(void);
+uint64_t idt_base(void); /* for the VMCS host-state area */
 /* Loads the IDT on the calling CPU (the boot CPU in idt_init, every AP later). */
 void idt_load(void);
 /* Routes vector (32..255) to handler; exceptions (0..31) always go to the fatal dump. */

@@ -1,0 +1,26 @@
+/* Event injection and instruction retirement (SDM Vol. 3C 28.6 "Event Injection"). */
+#ifndef MHV_VMX_INJECT_H
+#define MHV_VMX_INJECT_H
+
+#include <stdint.h>
+
+struct vcpu;
+
+enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11,
+       VEC_SS = 12, VEC_GP = 13, VEC_PF = 14, VEC_AC = 17, VEC_MC = 18 };
+
+/* Retires the instruction that exited: RIP += its length, and STI/MOV-SS blocking ends. */
+void skip_instruction(struct vcpu *v);
+
+/* Queues a hardware exception for the next entry (error code where the vector has one and the
+ * guest is in protected mode). A second exception raised while one is being delivered is
+ * combined as the CPU would (SDM Vol. 3A 7.15, table 7-5): #DF, or a triple fault (VM stop). */
+void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code);
+static inline void inject_gp(struct vcpu *v) { inject_exception(v, VEC_GP, 0); }
+static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
+
+/* Before each entry: writes the queued event, or re-injects the event whose delivery the last
+ * exit interrupted (IDT-vectoring information, SDM Vol. 3C 29.2.4 and 30.2.1). */
+void inject_before_entry(struct vcpu *v);
+
+#endif

@@ -1,0 +1,158 @@
+/* The guest image loader (include/vm/guest_image.h; README.md "Guest images"). */
+#include "vm/guest_image.h"
+
+#include "arch/x86/cpu.h"
+#include "kernel/log.h"
+#include "lib/string.h"
+#include "vm/abi.h"
+#include "vm/devices.h"
+#include "vm/vm.h"
+#include "vmx/exit.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+#define MAX_MEMORY_MIB 4096
+#define PAGE_TABLES_SIZE (6 * 4096) /* PML4, PDPT, 4 PDs: identity map of 4 GiB in 2 MiB pages */
+#define GDT_SIZE 4096
+
+int guest_image_is(const uint8_t *data, uint64_t size)
+{
+    return size >= sizeof(struct mhv_guest_header) && !memcmp(data, MHV_GUEST_MAGIC, 8);
+}
+
+static int check_header(const char *what, const struct mhv_guest_header *h, uint64_t size)
+{
+    uint64_t mem = (uint64_t)h->memory_mib << 20;
+    const char *problem = NULL;
+    if (h->version != MHV_GUEST_VERSION)
+        problem = "unsupported header version (expected 1)";
+    else if (h->mode != 16 && h->mode != 32 && h->mode != 64)
+        problem = "mode must be 16, 32 or 64";
+    else if (h->memory_mib == 0 || h->memory_mib > MAX_MEMORY_MIB)
+        problem = "memory_mib must be 1..4096";
+    else if (h->vcpus == 0 || h->vcpus > VM_MAX_VCPUS)
+        problem = "vcpus must be 1..8";
+    else if (h->load_address >= mem || size > mem - h->load_address)
+        problem = "the image does not fit in guest memory at load_address";
+    else if (h->entry < h->load_address || h->entry >= h->load_address + size)
+        problem = "entry is not inside the image";
+    else if (h->mode == 16 && h->load_address + size > 0x100000)
+        problem = "a real-mode image must lie below 1 MiB";
+    else if (h->mode != 16 && h->load_address + size > mem - PAGE_TABLES_SIZE - GDT_SIZE)
+        problem = "the image overlaps the top 28 KiB of guest memory, where mhv puts the GDT and page tables";
+    if (problem)
+        log_err("module '%s': guest header: %s (mode %u, load 0x%lx, entry 0x%lx, %u MiB, %u vCPUs); VM not created",
+                what, problem, h->mode, h->load_address, h->entry, h->memory_mib, h->vcpus);
+    return problem ? -1 : 0;
+}
+
+/* A GDT at the top of guest memory: 0x08 code (64-bit for long mode, else 32-bit), 0x10 data,
+ * 0x18 32-bit code; the guest may load its own later. */
+static uint64_t build_gdt(struct vm *vm, unsigned mode)
+{
+    uint64_t gdt = vm->mem_size - PAGE_TABLES_SIZE - GDT_SIZE;
+    uint64_t entries[4] = { 0, mode == 64 ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull, 0x00cf93000000ffffull,
+                            0x00cf9b000000ffffull };
+    vm_write_gpa(vm, gdt, entries, sizeof(entries));
+    return gdt;
+}
+
+/* Identity map of the first 4 GiB with 2 MiB pages, for a guest that starts in long mode. */
+static uint64_t build_page_tables(struct vm *vm)
+{
+    uint64_t base = vm->mem_size - PAGE_TABLES_SIZE, pml4 = base, pdpt = base + 4096;
+    uint64_t e = pdpt | 3;
+    vm_write_gpa(vm, pml4, &e, 8);
+    for (uint64_t i = 0; i < 4; i++) {
+        uint64_t pd = base + 8192 + i * 4096;
+        e = pd | 3;
+        vm_write_gpa(vm, pdpt + i * 8, &e, 8);
+        for (uint64_t j = 0; j < 512; j++) {
+            e = ((i * 512 + j) << 21) | 0x83; /* present, writable, 2 MiB */
+            vm_write_gpa(vm, pd + j * 8, &e, 8);
+        }
+    }
+    return pml4;
+}
+
+static void set_flat_segments(struct vcpu *v, unsigned mode)
+{
+    uint32_t code = mode == 64 ? 0xa09b : 0xc09b, data = 0xc093;
+    vmcs_write16(v, VMCS_GUEST_CS_SELECTOR, 0x08);
+    vmcs_writenat(v, VMCS_GUEST_CS_BASE, 0);
+    vmcs_write32(v, VMCS_GUEST_CS_LIMIT, 0xffffffff);
+    vmcs_write32(v, VMCS_GUEST_CS_ACCESS, code);
+    static const uint32_t sel[] = { VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_DS_SELECTOR,
+                                    VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_GS_SELECTOR };
+    for (unsigned i = 0; i < 5; i++) {
+        unsigned seg = (sel[i] - VMCS_GUEST_ES_SELECTOR) / 2;
+        vmcs_write_checked(v, sel[i], 0x10);
+        vmcs_write_checked(v, VMCS_GUEST_ES_BASE + 2 * seg, 0);
+        vmcs_write_checked(v, VMCS_GUEST_ES_LIMIT + 2 * seg, 0xffffffff);
+        vmcs_write_checked(v, VMCS_GUEST_ES_ACCESS + 2 * seg, data);
+    }
+    vmcs_write32(v, VMCS_GUEST_TR_ACCESS, 0x8b);
+    vmcs_write32(v, VMCS_GUEST_TR_LIMIT, 0x67);
+}
+
+static void enter_protected_mode(struct vcpu *v, unsigned mode, uint64_t entry)
+{
+    struct vm *vm = v->vm;
+    uint64_t gdt = build_gdt(vm, mode);
+    set_flat_segments(v, mode);
+    vmcs_writenat(v, VMCS_GUEST_GDTR_BASE, gdt);
+    vmcs_write32(v, VMCS_GUEST_GDTR_LIMIT, 31);
+    vmcs_write32(v, VMCS_GUEST_IDTR_LIMIT, 0);
+    v->cr0 = CR0_PE | CR0_ET;
+    v->cr4 = 0;
+    if (mode == 64) {
+        v->cr0 |= CR0_PG | CR0_WP;
+        v->cr4 = 1u << 5; /* PAE */
+        vmcs_writenat(v, VMCS_GUEST_CR3, build_page_tables(vm));
+        vmcs_write64(v, VMCS_GUEST_EFER, (1u << 8) | (1u << 10)); /* LME, LMA */
+        vmcs_write32(v, VMCS_ENTRY_CONTROLS, vmcs_read32(v, VMCS_ENTRY_CONTROLS) | (1u << 9));
+    }
+    vmcs_writenat(v, VMCS_GUEST_CR0, v->cr0 | CR0_NE);
+    vmcs_writenat(v, VMCS_CR0_READ_SHADOW, v->cr0);
+    vmcs_writenat(v, VMCS_GUEST_CR4, v->cr4 | CR4_VMXE);
+    vmcs_writenat(v, VMCS_CR4_READ_SHADOW, v->cr4);
+    vmcs_writenat(v, VMCS_GUEST_RIP, entry);
+    vmcs_writenat(v, VMCS_GUEST_RSP, gdt); /* a stack just below what mhv reserved */
+}
+
+struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size)
+{
+    struct mhv_guest_header h;
+    memcpy(&h, data, sizeof(h));
+    if (check_header(what, &h, size) < 0)
+        return NULL;
+    char name[sizeof(h.name) + 1];
+    memcpy(name, h.name, sizeof(h.name));
+    name[sizeof(h.name)] = '\0';
+    for (char *c = name; *c; c++)
+        if (*c < '!' || *c > '~')
+            *c = '_'; /* the name prefixes console lines: printable, no spaces */
+    struct vm *vm = vm_create(name[0] ? name : what, (uint64_t)h.memory_mib << 20);
+    if (!vm)
+        return NULL;
+    msr_setup_bitmap(vm);
+    vm_add_standard_devices(vm);
+    vm_write_gpa(vm, h.load_address, data, size);
+    for (unsigned i = 0; i < h.vcpus; i++) {
+        struct vcpu *v = vcpu_create(vm, i);
+        if (!v) {
+            vm_stop(vm, 253, "out of memory for vCPU %u", i);
+            return vm;
+        }
+        if (i == 0) {
+            v->migrate_stress = h.flags & MHV_GUEST_FLAG_MIGRATE;
+            if (h.mode == 16)
+                vcpu_set_real_mode(v, (uint16_t)((h.entry >> 4) & 0xf000), (uint16_t)(h.entry & 0xffff));
+            else
+                enter_protected_mode(v, h.mode, h.entry);
+        }
+    }
+    log_info("vm %s: %u-bit guest from module '%s', entry 0x%lx, %u vCPU%s", vm->name, h.mode, what, h.entry, h.vcpus,
+             h.vcpus > 1 ? "s" : "");
+    return vm;
+}

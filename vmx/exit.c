@@ -1,0 +1,291 @@
+/* The VM-exit table and dispatch (SDM Vol. 3D appendix C; the pattern of KVM's
+ * kvm_vmx_exit_handlers[]). Every basic reason 0..69 has a name and a handler. */
+#include <stddef.h>
+
+#include "vmx/exit.h"
+
+#include "arch/x86/cpu.h"
+#include "kernel/log.h"
+#include "vm/vm.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+static enum exit_action unexpected(struct vcpu *v)
+{
+    return exit_stop_vm(v, "exit mhv does not handle (its control is off, or it cannot happen here)");
+}
+
+static enum exit_action raise_ud(struct vcpu *v)
+{
+    /* Instructions the guest cannot use here (VMX, SMX, SGX, ...) behave as if absent. */
+    inject_ud(v);
+    return EXIT_RESUME;
+}
+
+static enum exit_action skip_only(struct vcpu *v)
+{
+    /* INVD, WBINVD: caches stay coherent under EPT write-back; nothing to emulate. */
+    skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_exception_nmi(struct vcpu *v)
+{
+    uint32_t info = v->exit.interruption_info;
+    unsigned vector = info & 0xff, type = (info >> 8) & 7;
+    if (type == 2) {
+        /* A host NMI arrived while the guest ran (NMI exiting). Only machine_stop sends NMIs. */
+        log_warn("vm %s: NMI taken during guest execution", v->vm->name);
+        return EXIT_RESUME;
+    }
+    if (vector == 18)
+        return exit_stop_vm(v, "machine check during guest execution");
+    /* An intercepted exception the guest should see: give it back. */
+    inject_exception(v, vector, v->exit.interruption_error);
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_external_interrupt(struct vcpu *v)
+{
+    (void)v;
+    /* The interrupt is still pending in the local APIC (no acknowledge-on-exit): open a
+     * window and mhv's own IDT handles it (cross-CPU calls, timers). The jump ends a
+     * translated block under QEMU TCG so the window opens there too. */
+    __asm__ volatile("sti; jmp 1f; 1: cli" ::: "memory");
+    return EXIT_RESCHED;
+}
+
+static enum exit_action handle_triple_fault(struct vcpu *v)
+{
+    vm_stop(v->vm, 255, "triple fault (vCPU %u at RIP 0x%lx)", v->id, v->exit.rip);
+    return EXIT_RESCHED;
+}
+
+static enum exit_action handle_init_sipi(struct vcpu *v)
+{
+    /* mhv never sends INIT or SIPI to CPUs in VMX operation; treat one as spurious. */
+    log_warn("vm %s: vCPU %u: physical %s signal while the guest ran; ignored", v->vm->name, v->id,
+             v->exit.reason == EXIT_INIT ? "INIT" : "SIPI");
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_window(struct vcpu *v)
+{
+    (void)v; /* pending events are written by inject_before_entry on the way back in */
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_hlt(struct vcpu *v)
+{
+    skip_instruction(v);
+    uint64_t rflags = vmcs_readnat(v, VMCS_GUEST_RFLAGS);
+    if (!(rflags & (1u << 9))) {
+        vm_stop(v->vm, 0, "vCPU %u halted with interrupts disabled", v->id);
+        return EXIT_RESCHED;
+    }
+    /* Nothing can wake it yet (virtual interrupt sources come with the platform work): the
+     * run loop waits for the next host interrupt, then lets the guest go on. */
+    v->state = VCPU_BLOCKED;
+    return EXIT_RESCHED;
+}
+
+static enum exit_action handle_pause(struct vcpu *v)
+{
+    skip_instruction(v);
+    return EXIT_RESCHED; /* a spinning guest yields the CPU */
+}
+
+static enum exit_action handle_rdpmc(struct vcpu *v)
+{
+    inject_gp(v); /* no performance counters are exposed (CPUID leaf 0xa is zero) */
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_preemption_timer(struct vcpu *v)
+{
+    (void)v;
+    return EXIT_RESCHED; /* the slice is over */
+}
+
+static enum exit_action handle_entry_failure(struct vcpu *v)
+{
+    return exit_stop_vm(v, v->exit.reason == EXIT_MSR_LOADING ? "VM-entry failure: MSR loading"
+                                                              : "VM-entry failure: machine-check event");
+}
+
+static enum exit_action handle_xsetbv(struct vcpu *v)
+{
+    /* XCR0 (SDM Vol. 1 13.3): x87 always, AVX needs SSE, only what the CPU supports, and
+     * only XCR0 exists. Bad values #GP. */
+    uint64_t value = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
+    uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
+    struct cpuid_regs d = cpuid(0xd, 0);
+    uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
+    bool cpl0 = (vmcs_read32(v, VMCS_GUEST_SS_ACCESS) & 0x60) == 0;
+    if (index != 0 || !cpl0 || !(value & 1) || (value & ~supported) || ((value & 4) && !(value & 2)) ||
+        !(v->cr4 & CR4_OSXSAVE)) {
+        inject_gp(v);
+        return EXIT_RESUME;
+    }
+    v->xcr0 = value;
+    __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+    skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+static enum exit_action handle_random(struct vcpu *v)
+{
+    /* RDRAND/RDSEED exiting (only if enabled): run it here; the instruction information
+     * names the destination register (SDM Vol. 3C table 29-15). */
+    unsigned reg = (v->exit.instruction_info >> 3) & 15;
+    unsigned size = 2u << ((v->exit.instruction_info >> 11) & 3);
+    uint64_t value;
+    uint8_t ok;
+    if (v->exit.reason == EXIT_RDRAND)
+        __asm__ volatile("rdrand %0; setc %1" : "=r"(value), "=r"(ok) : : "cc");
+    else
+        __asm__ volatile("rdseed %0; setc %1" : "=r"(value), "=r"(ok) : : "cc");
+    if (size == 2)
+        value = (v->regs.gpr[reg] & ~0xffffull) | (value & 0xffff);
+    else if (size == 4)
+        value = (uint32_t)value;
+    v->regs.gpr[reg] = value;
+    uint64_t rflags = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & ~0x8d5ull; /* CF set on success, rest clear */
+    vmcs_writenat(v, VMCS_GUEST_RFLAGS, rflags | (ok ? 1 : 0));
+    skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+struct exit_entry {
+    const char *name;
+    exit_handler_fn handler;
+};
+
+static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
+    [EXIT_EXCEPTION_NMI] = { "exception or NMI", handle_exception_nmi },
+    [EXIT_EXTERNAL_INTERRUPT] = { "external interrupt", handle_external_interrupt },
+    [EXIT_TRIPLE_FAULT] = { "triple fault", handle_triple_fault },
+    [EXIT_INIT] = { "INIT signal", handle_init_sipi },
+    [EXIT_SIPI] = { "start-up IPI", handle_init_sipi },
+    [EXIT_IO_SMI] = { "I/O SMI", unexpected },
+    [EXIT_OTHER_SMI] = { "other SMI", unexpected },
+    [EXIT_INTERRUPT_WINDOW] = { "interrupt window", handle_window },
+    [EXIT_NMI_WINDOW] = { "NMI window", handle_window },
+    [EXIT_TASK_SWITCH] = { "task switch", unexpected },
+    [EXIT_CPUID] = { "CPUID", handle_cpuid },
+    [EXIT_GETSEC] = { "GETSEC", raise_ud },
+    [EXIT_HLT] = { "HLT", handle_hlt },
+    [EXIT_INVD] = { "INVD", skip_only },
+    [EXIT_INVLPG] = { "INVLPG", unexpected },
+    [EXIT_RDPMC] = { "RDPMC", handle_rdpmc },
+    [EXIT_RDTSC] = { "RDTSC", unexpected },
+    [EXIT_RSM] = { "RSM", raise_ud },
+    [EXIT_VMCALL] = { "VMCALL", handle_vmcall },
+    [EXIT_VMCLEAR] = { "VMCLEAR", raise_ud },
+    [EXIT_VMLAUNCH] = { "VMLAUNCH", raise_ud },
+    [EXIT_VMPTRLD] = { "VMPTRLD", raise_ud },
+    [EXIT_VMPTRST] = { "VMPTRST", raise_ud },
+    [EXIT_VMREAD] = { "VMREAD", raise_ud },
+    [EXIT_VMRESUME] = { "VMRESUME", raise_ud },
+    [EXIT_VMWRITE] = { "VMWRITE", raise_ud },
+    [EXIT_VMXOFF] = { "VMXOFF", raise_ud },
+    [EXIT_VMXON] = { "VMXON", raise_ud },
+    [EXIT_CR_ACCESS] = { "control-register access", handle_cr_access },
+    [EXIT_DR_ACCESS] = { "MOV DR", unexpected },
+    [EXIT_IO] = { "I/O instruction", handle_io },
+    [EXIT_RDMSR] = { "RDMSR", handle_rdmsr },
+    [EXIT_WRMSR] = { "WRMSR", handle_wrmsr },
+    [EXIT_INVALID_GUEST_STATE] = { "VM-entry failure: invalid guest state", handle_invalid_guest_state },
+    [EXIT_MSR_LOADING] = { "VM-entry failure: MSR loading", handle_entry_failure },
+    [35] = { "reserved (35)", unexpected },
+    [EXIT_MWAIT] = { "MWAIT", raise_ud },
+    [EXIT_MONITOR_TRAP] = { "monitor trap flag", unexpected },
+    [38] = { "reserved (38)", unexpected },
+    [EXIT_MONITOR] = { "MONITOR", raise_ud },
+    [EXIT_PAUSE] = { "PAUSE", handle_pause },
+    [EXIT_MACHINE_CHECK] = { "VM-entry failure: machine-check event", handle_entry_failure },
+    [42] = { "reserved (42)", unexpected },
+    [EXIT_TPR_BELOW_THRESHOLD] = { "TPR below threshold", unexpected },
+    [EXIT_APIC_ACCESS] = { "APIC access", unexpected },
+    [EXIT_VIRTUALIZED_EOI] = { "virtualized EOI", unexpected },
+    [EXIT_GDTR_IDTR] = { "access to GDTR or IDTR", unexpected },
+    [EXIT_LDTR_TR] = { "access to LDTR or TR", unexpected },
+    [EXIT_EPT_VIOLATION] = { "EPT violation", handle_ept_violation },
+    [EXIT_EPT_MISCONFIG] = { "EPT misconfiguration", handle_ept_misconfig },
+    [EXIT_INVEPT] = { "INVEPT", raise_ud },
+    [EXIT_RDTSCP] = { "RDTSCP", unexpected },
+    [EXIT_PREEMPTION_TIMER] = { "VMX-preemption timer expired", handle_preemption_timer },
+    [EXIT_INVVPID] = { "INVVPID", raise_ud },
+    [EXIT_WBINVD] = { "WBINVD", skip_only },
+    [EXIT_XSETBV] = { "XSETBV", handle_xsetbv },
+    [EXIT_APIC_WRITE] = { "APIC write", unexpected },
+    [EXIT_RDRAND] = { "RDRAND", handle_random },
+    [EXIT_INVPCID] = { "INVPCID", unexpected },
+    [EXIT_VMFUNC] = { "VMFUNC", raise_ud },
+    [EXIT_ENCLS] = { "ENCLS", raise_ud },
+    [EXIT_RDSEED] = { "RDSEED", handle_random },
+    [EXIT_PML_FULL] = { "page-modification log full", unexpected },
+    [EXIT_XSAVES] = { "XSAVES", unexpected },
+    [EXIT_XRSTORS] = { "XRSTORS", unexpected },
+    [EXIT_PCONFIG] = { "PCONFIG", raise_ud },
+    [EXIT_SPP] = { "SPP-related event", unexpected },
+    [EXIT_UMWAIT] = { "UMWAIT", raise_ud },
+    [EXIT_TPAUSE] = { "TPAUSE", raise_ud },
+    [EXIT_LOADIWKEY] = { "LOADIWKEY", raise_ud },
+};
+
+const char *exit_reason_name(uint32_t basic)
+{
+    return basic < EXIT_REASON_COUNT && exit_table[basic].name ? exit_table[basic].name : "unknown";
+}
+
+enum exit_action exit_dispatch(struct vcpu *v)
+{
+    struct exit_info *e = &v->exit;
+    e->reason = vmcs_read32(v, VMCS_EXIT_REASON);
+    e->qualification = vmcs_readnat(v, VMCS_EXIT_QUALIFICATION);
+    e->instruction_length = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_LENGTH);
+    e->instruction_info = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_INFO);
+    e->guest_linear = vmcs_readnat(v, VMCS_GUEST_LINEAR_ADDRESS);
+    e->guest_physical = vmcs_read64(v, VMCS_GUEST_PHYSICAL_ADDRESS);
+    e->interruption_info = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_INFO);
+    e->interruption_error = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_ERROR_CODE);
+    e->idt_vectoring_info = vmcs_read32(v, VMCS_IDT_VECTORING_INFO);
+    e->idt_vectoring_error = vmcs_read32(v, VMCS_IDT_VECTORING_ERROR_CODE);
+    e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
+
+    uint32_t basic = e->reason & 0xffff;
+    v->exits++;
+    if (basic >= EXIT_REASON_COUNT)
+        return exit_stop_vm(v, "exit reason beyond the table");
+    v->exits_by_reason[basic]++;
+    return exit_table[basic].handler(v);
+}
+
+static void dump_guest(struct vcpu *v)
+{
+    const struct exit_info *e = &v->exit;
+    const uint64_t *r = v->regs.gpr;
+    log_err("vm %s: vCPU %u exit %u (%s), qualification 0x%lx, instruction length %u, info 0x%x", v->vm->name,
+            v->id, e->reason & 0xffff, exit_reason_name(e->reason & 0xffff), e->qualification,
+            e->instruction_length, e->instruction_info);
+    log_err("  guest linear 0x%lx, guest physical 0x%lx, interruption 0x%x/0x%x, IDT vectoring 0x%x/0x%x",
+            e->guest_linear, e->guest_physical, e->interruption_info, e->interruption_error,
+            e->idt_vectoring_info, e->idt_vectoring_error);
+    log_err("  RIP=%016lx RSP=%016lx RFLAGS=%016lx CS=%04x SS=%04x", e->rip, vmcs_readnat(v, VMCS_GUEST_RSP),
+            vmcs_readnat(v, VMCS_GUEST_RFLAGS), vmcs_read16(v, VMCS_GUEST_CS_SELECTOR),
+            vmcs_read16(v, VMCS_GUEST_SS_SELECTOR));
+    log_err("  CR0=%016lx CR3=%016lx CR4=%016lx EFER=%016lx", vmcs_readnat(v, VMCS_GUEST_CR0),
+            vmcs_readnat(v, VMCS_GUEST_CR3), vmcs_readnat(v, VMCS_GUEST_CR4), vmcs_read64(v, VMCS_GUEST_EFER));
+    log_err("  RAX=%016lx RBX=%016lx RCX=%016lx RDX=%016lx", r[GPR_RAX], r[GPR_RBX], r[GPR_RCX], r[GPR_RDX]);
+    log_err("  RSI=%016lx RDI=%016lx RBP=%016lx R8=%016lx", r[GPR_RSI], r[GPR_RDI], r[GPR_RBP], r[GPR_R8]);
+}
+
+enum exit_action exit_stop_vm(struct vcpu *v, const char *why)
+{
+    dump_guest(v);
+    vm_stop(v->vm, 254, "%s (exit %u, %s, at RIP 0x%lx)", why, v->exit.reason & 0xffff,
+            exit_reason_name(v->exit.reason & 0xffff), v->exit.rip);
+    return EXIT_RESCHED;
+}

@@ -1,0 +1,77 @@
+/* CPUID exits (unconditional in VMX non-root operation, SDM Vol. 3C 26.1.2): the host's values,
+ * filtered to what mhv virtualizes, plus mhv's own leaves at 0x40000000. */
+#include "arch/x86/cpu.h"
+#include "vm/vm.h"
+#include "vmx/exit.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu.h"
+
+/* Leaf 0x40000000 signature "mhvmhvmhvmhv" in EBX, ECX, EDX (little-endian ASCII). */
+#define HV_SIGNATURE_EBX 0x6d76686d /* "mhvm" */
+#define HV_SIGNATURE_ECX 0x686d7668 /* "hvmh" */
+#define HV_SIGNATURE_EDX 0x76686d76 /* "vmhv" */
+
+static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+{
+    switch (leaf) {
+    case 1:
+        /* Hidden: VMX (5), SMX (6), MONITOR (3), DTES64 (2), DS-CPL (4), EST (7), TM2 (8), PDCM (15),
+         * x2APIC (21), TSC-deadline (24): no virtual version yet. Set: hypervisor (31). OSXSAVE
+         * follows the guest's CR4. APIC ID in EBX[31:24]. */
+        r->ecx &= ~((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
+                    (1u << 15) | (1u << 21) | (1u << 24) | (1u << 27));
+        r->ecx |= (1u << 31) | (v->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
+        r->edx &= ~((1u << 21) | (1u << 22) | (1u << 29) | (1u << 31)); /* DS, ACPI thermal, TM, PBE */
+        r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) | (v->vm->vcpu_count << 16);
+        break;
+    case 6: case 0xa: case 0x12: case 0x14:
+        r->eax = r->ebx = r->ecx = r->edx = 0; /* power management, PMU, SGX, processor trace */
+        break;
+    case 7:
+        if (sub == 0) {
+            /* SGX (2), HLE (4), INVPCID (10), RTM (11), PQM (12), MPX (14), PQE (15), PT (25);
+             * WAITPKG (ECX 5), SGX-LC (ECX 30); the speculation-control MSRs (EDX 26-31). */
+            r->ebx &= ~((1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14) | (1u << 15) |
+                        (1u << 25));
+            r->ecx &= ~((1u << 5) | (1u << 30));
+            r->edx &= ~(0x3fu << 26);
+        }
+        break;
+    case 0xb: case 0x1f:
+        r->edx = v->id; /* x2APIC ID */
+        break;
+    case 0xd:
+        if (sub == 1)
+            r->eax &= ~(1u << 3); /* XSAVES: not enabled */
+        break;
+    case 0x80000001:
+        r->edx &= ~(1u << 27); /* RDTSCP: not enabled */
+        break;
+    default:
+        break;
+    }
+}
+
+enum exit_action handle_cpuid(struct vcpu *v)
+{
+    uint32_t leaf = (uint32_t)v->regs.gpr[GPR_RAX], sub = (uint32_t)v->regs.gpr[GPR_RCX];
+    struct cpuid_regs r;
+    if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
+        r = (struct cpuid_regs){ 0 };
+        if (leaf == 0x40000000) {
+            r.eax = 0x40000001; /* highest hypervisor leaf */
+            r.ebx = HV_SIGNATURE_EBX;
+            r.ecx = HV_SIGNATURE_ECX;
+            r.edx = HV_SIGNATURE_EDX;
+        }
+    } else {
+        r = cpuid(leaf, sub);
+        filter(v, leaf, sub, &r);
+    }
+    v->regs.gpr[GPR_RAX] = r.eax;
+    v->regs.gpr[GPR_RBX] = r.ebx;
+    v->regs.gpr[GPR_RCX] = r.ecx;
+    v->regs.gpr[GPR_RDX] = r.edx;
+    skip_instruction(v);
+    return EXIT_RESUME;
+}

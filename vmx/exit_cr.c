@@ -1,0 +1,128 @@
+/* Control-register access exits (SDM Vol. 3C 29.2.1 table 29-3): writes to the CR0/CR4 bits
+ * mhv owns, and CR8. The guest sees its own values through the read shadows; the VMCS holds
+ * what is in force (VMX fixed bits added). EFER.LMA and the "IA-32e mode guest" entry control
+ * follow CR0.PG (SDM Vol. 3A 10.8.5). */
+#include "arch/x86/cpu.h"
+#include "vm/vm.h"
+#include "vmx/caps.h"
+#include "vmx/exit.h"
+#include "vmx/inject.h"
+#include "vmx/preflight.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+#define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
+#define CR4_PAE (1ull << 5)
+#define CR4_SMXE (1ull << 14)
+#define CR4_PCIDE (1ull << 17)
+#define CS_LONG (1u << 13)
+
+static uint64_t gpr_get(struct vcpu *v, unsigned r)
+{
+    return r == GPR_RSP ? vmcs_readnat(v, VMCS_GUEST_RSP) : v->regs.gpr[r];
+}
+
+static void gpr_set(struct vcpu *v, unsigned r, uint64_t value)
+{
+    if (r == GPR_RSP)
+        vmcs_writenat(v, VMCS_GUEST_RSP, value);
+    else
+        v->regs.gpr[r] = value;
+}
+
+/* PAE paging outside long mode takes its PDPTEs from the VMCS at entry (SDM Vol. 3C 28.3.2.4). */
+static void load_pdptes(struct vcpu *v)
+{
+    uint64_t cr3 = vmcs_readnat(v, VMCS_GUEST_CR3) & ~0x1full, pdpte[4] = { 0 };
+    vm_read_gpa(v->vm, cr3, pdpte, sizeof(pdpte));
+    for (int i = 0; i < 4; i++)
+        vmcs_write_checked(v, VMCS_GUEST_PDPTE0 + 2 * i, pdpte[i]);
+}
+
+static void set_long_mode(struct vcpu *v, bool on)
+{
+    uint64_t efer = vmcs_read64(v, VMCS_GUEST_EFER);
+    uint32_t entry = vmcs_read32(v, VMCS_ENTRY_CONTROLS);
+    vmcs_write64(v, VMCS_GUEST_EFER, on ? efer | EFER_LMA : efer & ~EFER_LMA);
+    vmcs_write32(v, VMCS_ENTRY_CONTROLS, on ? entry | ENTRY_GUEST_64BIT : entry & ~ENTRY_GUEST_64BIT);
+}
+
+/* Returns false when the value must raise #GP (SDM Vol. 3A 2.5 and the MOV CR instruction). */
+static bool guest_write_cr0(struct vcpu *v, uint64_t value)
+{
+    uint64_t efer = vmcs_read64(v, VMCS_GUEST_EFER);
+    if ((value >> 32) || ((value & CR0_PG) && !(value & CR0_PE)) || ((value & CR0_NW) && !(value & CR0_CD)))
+        return false;
+    bool paging_on = (value & CR0_PG) && !(v->cr0 & CR0_PG), paging_off = !(value & CR0_PG) && (v->cr0 & CR0_PG);
+    if (paging_on && (efer & EFER_LME)) {
+        if (!(v->cr4 & CR4_PAE))
+            return false;
+        set_long_mode(v, true);
+    }
+    if (paging_off && (efer & EFER_LMA)) {
+        if (vmcs_read32(v, VMCS_GUEST_CS_ACCESS) & CS_LONG)
+            return false; /* cannot leave long mode from 64-bit code */
+        set_long_mode(v, false);
+    }
+    v->cr0 = value | CR0_ET;
+    /* In force: the guest's bits, VMX's fixed ones (NE), but never CD/NW: caching stays on and
+     * EPT's write-back type decides. PE and PG may be 0 with unrestricted guest. */
+    uint64_t actual = (v->cr0 | vmx_boot_caps.cr0_fixed0) & ~(CR0_CD | CR0_NW);
+    actual = (actual & ~(CR0_PE | CR0_PG)) | (v->cr0 & (CR0_PE | CR0_PG));
+    vmcs_writenat(v, VMCS_GUEST_CR0, actual);
+    vmcs_writenat(v, VMCS_CR0_READ_SHADOW, v->cr0);
+    if ((v->cr0 & CR0_PG) && (v->cr4 & CR4_PAE) && !(efer & EFER_LME))
+        load_pdptes(v);
+    return true;
+}
+
+static bool guest_write_cr4(struct vcpu *v, uint64_t value)
+{
+    /* VMXE and SMXE are never offered to guests (CPUID hides VMX and SMX). */
+    uint64_t allowed = vmx_boot_caps.cr4_fixed1 & ~(CR4_VMXE | CR4_SMXE);
+    uint64_t efer = vmcs_read64(v, VMCS_GUEST_EFER);
+    if (value & ~allowed)
+        return false;
+    if ((efer & EFER_LMA) && !(value & CR4_PAE))
+        return false;
+    if ((value & CR4_PCIDE) && (!(efer & EFER_LMA) || (vmcs_readnat(v, VMCS_GUEST_CR3) & 0xfff)))
+        return false;
+    v->cr4 = value;
+    vmcs_writenat(v, VMCS_GUEST_CR4, value | vmx_boot_caps.cr4_fixed0);
+    vmcs_writenat(v, VMCS_CR4_READ_SHADOW, value);
+    if ((v->cr0 & CR0_PG) && (value & CR4_PAE) && !(efer & EFER_LME))
+        load_pdptes(v);
+    return true;
+}
+
+enum exit_action handle_cr_access(struct vcpu *v)
+{
+    uint64_t q = v->exit.qualification;
+    unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+    bool ok = true;
+    if (type == 0) { /* MOV to CR */
+        uint64_t value = gpr_get(v, reg);
+        if (cr == 0)
+            ok = guest_write_cr0(v, value);
+        else if (cr == 4)
+            ok = guest_write_cr4(v, value);
+        else if (cr == 8 && !(value >> 4))
+            v->cr8 = value;
+        else
+            ok = false;
+    } else if (type == 1 && cr == 8) { /* MOV from CR8 */
+        gpr_set(v, reg, v->cr8);
+    } else if (type == 3) { /* LMSW: CR0 bits 3:0; it can set PE but never clear it */
+        uint64_t src = (q >> 16) & 0xf;
+        ok = guest_write_cr0(v, (v->cr0 & ~0xeull) | src | (v->cr0 & CR0_PE));
+    } else {
+        return exit_stop_vm(v, "control-register access mhv does not intercept");
+    }
+    if (!ok) {
+        inject_gp(v);
+        return EXIT_RESUME;
+    }
+    skip_instruction(v);
+    return EXIT_RESUME;
+}

@@ -1,0 +1,143 @@
+/* RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3; MSR bitmaps 26.6.9). mhv passes through the MSRs the
+ * VMCS or the lazy switch in vcpu_load already keeps per vCPU, emulates a deliberate set, and
+ * injects #GP for everything else, for reserved bits and for bad values. */
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
+#include "kernel/page_alloc.h"
+#include "vm/vm.h"
+#include "vmx/exit.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+#define MSR_TSC 0x010
+#define MSR_PLATFORM_ID 0x017
+#define MSR_BIOS_SIGN_ID 0x08b
+#define MSR_MTRRCAP 0x0fe
+#define MSR_SYSENTER_CS 0x174
+#define MSR_SYSENTER_EIP 0x176
+#define MSR_MCG_CAP 0x179
+#define MSR_MCG_STATUS 0x17a
+#define MSR_MISC_ENABLE 0x1a0
+#define MSR_PAT 0x277
+#define MSR_MTRR_DEF_TYPE 0x2ff
+#define MSR_STAR 0xc0000081
+#define MSR_SFMASK 0xc0000084
+
+#define EFER_SCE (1ull << 0)
+#define EFER_LMA (1ull << 10)
+
+/* Clears the read and write intercepts of one MSR (bitmap layout: SDM Vol. 3C 26.6.9). */
+static void pass_through(struct vm *vm, uint32_t msr)
+{
+    uint8_t *bitmap = phys_to_virt(vm->msr_bitmap);
+    uint32_t index = msr & 0x1fff, high = msr >= 0xc0000000 ? 1024 : 0;
+    bitmap[high + index / 8] &= ~(1u << (index % 8));
+    bitmap[2048 + high + index / 8] &= ~(1u << (index % 8));
+}
+
+void msr_setup_bitmap(struct vm *vm)
+{
+    /* In the VMCS guest-state area: SYSENTER_CS/ESP/EIP, FS and GS base. Switched lazily by
+     * vcpu_load: KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK. The CPU checks canonical values
+     * itself and raises #GP in the guest. */
+    for (uint32_t m = MSR_SYSENTER_CS; m <= MSR_SYSENTER_EIP; m++)
+        pass_through(vm, m);
+    for (uint32_t m = MSR_STAR; m <= MSR_SFMASK; m++)
+        pass_through(vm, m);
+    pass_through(vm, MSR_FS_BASE);
+    pass_through(vm, MSR_GS_BASE);
+    pass_through(vm, MSR_KERNEL_GS_BASE);
+}
+
+static bool valid_pat(uint64_t pat)
+{
+    for (int i = 0; i < 8; i++) {
+        uint8_t t = (pat >> (8 * i)) & 0xff;
+        if (t == 2 || t == 3 || t > 7) /* memory types 2 and 3 are reserved (SDM Vol. 3A 13.12.2) */
+            return false;
+    }
+    return true;
+}
+
+static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    switch (msr) {
+    case MSR_IA32_EFER: *value = vmcs_read64(v, VMCS_GUEST_EFER); return true;
+    case MSR_PAT: *value = vmcs_read64(v, VMCS_GUEST_PAT); return true;
+    case MSR_TSC: *value = rdtsc() + vmcs_read64(v, VMCS_TSC_OFFSET); return true;
+    case MSR_IA32_APIC_BASE: *value = 0xfee00000ull | (1u << 11) | (v->id == 0 ? 1u << 8 : 0); return true;
+    case MSR_MTRRCAP: *value = 1u << 10; return true;  /* write-combining, no variable ranges */
+    case MSR_MTRR_DEF_TYPE: *value = v->mtrr_def_type; return true;
+    case MSR_MISC_ENABLE: *value = 1 | (1u << 11) | (1u << 12); return true; /* fast strings; no BTS/PEBS */
+    case MSR_IA32_FEATURE_CONTROL: *value = 1; return true; /* locked, VMX off: VMX is not for guests */
+    case MSR_PLATFORM_ID: case MSR_BIOS_SIGN_ID: case MSR_MCG_CAP: case MSR_MCG_STATUS: *value = 0; return true;
+    default: return false;
+    }
+}
+
+static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    switch (msr) {
+    case MSR_IA32_EFER: {
+        /* SCE, LME, NXE may be written; LMA is the CPU's (kept); LME may not change under
+         * paging (SDM Vol. 3A 10.8.5). */
+        uint64_t old = vmcs_read64(v, VMCS_GUEST_EFER);
+        bool nx = cpuid(0x80000001, 0).edx & (1u << 20);
+        if (value & ~(EFER_SCE | EFER_LME | EFER_LMA | (nx ? EFER_NXE : 0)))
+            return false;
+        if ((v->cr0 & CR0_PG) && ((value ^ old) & EFER_LME))
+            return false;
+        vmcs_write64(v, VMCS_GUEST_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
+        return true;
+    }
+    case MSR_PAT:
+        if (!valid_pat(value))
+            return false;
+        vmcs_write64(v, VMCS_GUEST_PAT, value);
+        return true;
+    case MSR_TSC:
+        vmcs_write64(v, VMCS_TSC_OFFSET, value - rdtsc());
+        return true;
+    case MSR_IA32_APIC_BASE:
+        /* The APIC stays at its default address and enabled; x2APIC is not offered. */
+        return (value & ~(1ull << 8)) == (0xfee00000ull | (1u << 11));
+    case MSR_MTRR_DEF_TYPE: {
+        uint64_t type = value & 0xff;
+        if ((value & ~0xcffull) || type == 2 || type == 3 || type > 6)
+            return false;
+        v->mtrr_def_type = value;
+        return true;
+    }
+    case MSR_MISC_ENABLE: case MSR_BIOS_SIGN_ID:
+        return true; /* accepted and ignored: nothing behind them is virtualized */
+    case MSR_MCG_STATUS:
+        return value == 0;
+    default:
+        return false;
+    }
+}
+
+enum exit_action handle_rdmsr(struct vcpu *v)
+{
+    uint64_t value;
+    if (!read_msr(v, (uint32_t)v->regs.gpr[GPR_RCX], &value)) {
+        inject_gp(v);
+        return EXIT_RESUME;
+    }
+    v->regs.gpr[GPR_RAX] = (uint32_t)value;
+    v->regs.gpr[GPR_RDX] = value >> 32;
+    skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action handle_wrmsr(struct vcpu *v)
+{
+    uint64_t value = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
+    if (!write_msr(v, (uint32_t)v->regs.gpr[GPR_RCX], value)) {
+        inject_gp(v);
+        return EXIT_RESUME;
+    }
+    skip_instruction(v);
+    return EXIT_RESUME;
+}

@@ -1,0 +1,56 @@
+/* VMCALL: mhv's hypercall ABI (include/vm/abi.h, README.md "Hypercalls"). */
+#include "kernel/log.h"
+#include "vm/abi.h"
+#include "vm/console.h"
+#include "vm/vm.h"
+#include "vmx/exit.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+#define CONSOLE_WRITE_MAX 4096
+
+static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
+{
+    if (len > CONSOLE_WRITE_MAX)
+        return MHV_EINVAL;
+    /* Validate the whole buffer before touching any of it. */
+    for (uint64_t i = 0; i < len; i++)
+        if (!vm_gpa_to_hva(v->vm, gpa + i, 1))
+            return MHV_EFAULT;
+    for (uint64_t i = 0; i < len; i++)
+        vm_console_putc(v->vm, *(const char *)vm_gpa_to_hva(v->vm, gpa + i, 1));
+    return (int64_t)len;
+}
+
+enum exit_action handle_vmcall(struct vcpu *v)
+{
+    uint64_t *r = v->regs.gpr;
+    int64_t result;
+    if (vmcs_read32(v, VMCS_GUEST_SS_ACCESS) & 0x60) { /* SS.DPL is the CPL */
+        result = MHV_EPERM;
+    } else {
+        switch (r[GPR_RAX]) {
+        case MHV_HC_VERSION:
+            result = 0;
+            r[GPR_RBX] = MHV_HC_ABI_VERSION;
+            r[GPR_RCX] = 0x76686d;
+            break;
+        case MHV_HC_CONSOLE_WRITE:
+            result = console_write(v, r[GPR_RBX], r[GPR_RCX]);
+            break;
+        case MHV_HC_STOP:
+            vm_stop(v->vm, (int)(r[GPR_RBX] & 0xff), "hypercall stop from vCPU %u", v->id);
+            return EXIT_RESCHED;
+        case MHV_HC_NOP:
+            result = 0;
+            break;
+        default:
+            result = MHV_ENOSYS;
+            break;
+        }
+    }
+    r[GPR_RAX] = (uint64_t)result;
+    skip_instruction(v);
+    return EXIT_RESUME;
+}

@@ -1,0 +1,297 @@
+/* vCPU creation, VMCS setup and the load/put discipline (SDM Vol. 3C chapter 26 "VMCS", 25.11
+ * "Software Use of the VMCS and Related Structures"). */
+#include "vmx/vcpu.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/gdt.h"
+#include "arch/x86/msr.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/trap.h"
+#include "arch/x86/xcall.h"
+#include "kernel/heap.h"
+#include "kernel/log.h"
+#include "kernel/page_alloc.h"
+#include "kernel/panic.h"
+#include "lib/string.h"
+#include "vm/vm.h"
+#include "vmx/caps.h"
+#include "vmx/preflight.h"
+#include "vmx/vmcs.h"
+#include "vmx/vm_error.h"
+
+_Static_assert(__builtin_offsetof(struct vcpu, launched) == VCPU_LAUNCHED_OFFSET, "entry.asm offsets");
+_Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == VCPU_HOST_RSP_OFFSET, "entry.asm offsets");
+
+#define MSR_IA32_PAT 0x277
+#define MSR_STAR 0xc0000081
+#define MSR_LSTAR 0xc0000082
+#define MSR_CSTAR 0xc0000083
+#define MSR_SFMASK 0xc0000084
+
+/* Controls mhv asks for beyond the required ones (vmx/caps.c checked those at boot). */
+#define PROC_CR8_LOAD_EXITING (1u << 19)
+#define PROC_CR8_STORE_EXITING (1u << 20)
+#define PROC_MWAIT_EXITING (1u << 10)
+#define PROC_RDPMC_EXITING (1u << 11)
+#define PROC_MONITOR_EXITING (1u << 29)
+#define PROC2_WBINVD_EXITING (1u << 6)
+#define EXIT_SAVE_DEBUG (1u << 2)
+#define EXIT_SAVE_PAT (1u << 18)
+#define EXIT_LOAD_PAT (1u << 19)
+#define ENTRY_LOAD_DEBUG (1u << 2)
+#define ENTRY_LOAD_PAT (1u << 14)
+
+extern void vmx_exit_entry(void); /* vmx/entry.asm: HOST_RIP */
+
+static uint16_t next_vpid = 1;
+
+/* (wanted | must-be-one) & may-be-one (SDM Vol. 3D A.3-A.5). */
+static uint32_t control(enum vmx_ctl ctl, uint32_t wanted)
+{
+    return (wanted | vmx_boot_caps.must_be_one[ctl]) & vmx_boot_caps.may_be_one[ctl];
+}
+
+static bool allowed(enum vmx_ctl ctl, uint32_t bits)
+{
+    return vmx_ctl_allowed(&vmx_boot_caps, ctl, bits);
+}
+
+void vcpu_vmclear_here(struct vcpu *v)
+{
+    struct percpu *p = this_cpu();
+    if (vmx_vmclear(v->vmcs) < 0)
+        panic("VMCLEAR of vCPU %s/%u failed", v->vm->name, v->id);
+    if (p->current_vmcs == v->vmcs)
+        p->current_vmcs = 0;
+    if (p->loaded_vcpu == v)
+        p->loaded_vcpu = NULL; /* its lazily held state was saved by vcpu_put */
+    v->last_cpu = -1;
+    v->launched = 0; /* after VMCLEAR the launch state is "clear": VMLAUNCH next */
+}
+
+static void vmclear_remote(void *arg)
+{
+    vcpu_vmclear_here(arg);
+}
+
+/* Host-state fields that differ between CPUs (SDM Vol. 3C 26.5). */
+static void write_per_cpu_host_state(struct vcpu *v)
+{
+    struct percpu *p = this_cpu();
+    vmcs_writenat(v, VMCS_HOST_GS_BASE, (uint64_t)(uintptr_t)p);
+    vmcs_writenat(v, VMCS_HOST_TR_BASE, (uint64_t)(uintptr_t)&p->descriptors.tss);
+    vmcs_writenat(v, VMCS_HOST_GDTR_BASE, (uint64_t)(uintptr_t)p->descriptors.gdt);
+}
+
+/* MSRs the guest uses directly (not in the VMCS) are switched only when another vCPU has been
+ * using this CPU; mhv itself never uses them. The extended state likewise. */
+static void switch_lazy_state(struct vcpu *v)
+{
+    struct percpu *p = this_cpu();
+    struct vcpu *old = p->loaded_vcpu;
+    if (old == v)
+        return;
+    if (old) {
+        old->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+        old->star = rdmsr(MSR_STAR);
+        old->lstar = rdmsr(MSR_LSTAR);
+        old->cstar = rdmsr(MSR_CSTAR);
+        old->sfmask = rdmsr(MSR_SFMASK);
+        __asm__ volatile("xsave64 (%0)" : : "r"(old->xsave_area), "a"((uint32_t)old->xcr0),
+                         "d"((uint32_t)(old->xcr0 >> 32)) : "memory");
+    }
+    wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
+    wrmsr(MSR_STAR, v->star);
+    wrmsr(MSR_LSTAR, v->lstar);
+    wrmsr(MSR_CSTAR, v->cstar);
+    wrmsr(MSR_SFMASK, v->sfmask);
+    __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)v->xcr0), "d"((uint32_t)(v->xcr0 >> 32)));
+    __asm__ volatile("xrstor64 (%0)" : : "r"(v->xsave_area), "a"((uint32_t)v->xcr0),
+                     "d"((uint32_t)(v->xcr0 >> 32)) : "memory");
+    p->loaded_vcpu = v;
+}
+
+/* INVEPT/INVVPID single-context (SDM Vol. 3C 31.3): drop translations this CPU may hold for v
+ * from an earlier stay, made stale by guest or EPT changes since. */
+static void flush_translations(struct vcpu *v)
+{
+    struct { uint64_t eptp, zero; } ept_desc = { v->vm->eptp, 0 };
+    __asm__ volatile("invept %0, %1" : : "m"(ept_desc), "r"(1ull) : "cc", "memory");
+    if (v->vpid) {
+        struct { uint64_t vpid, addr; } vpid_desc = { v->vpid, 0 };
+        __asm__ volatile("invvpid %0, %1" : : "m"(vpid_desc), "r"(1ull) : "cc", "memory");
+    }
+}
+
+void vcpu_load(struct vcpu *v)
+{
+    struct percpu *p = this_cpu();
+    unsigned me = p->index;
+    if (v->last_cpu >= 0 && (unsigned)v->last_cpu != me) {
+        /* Active on another CPU: only that CPU can flush it to memory (SDM 25.11.1). */
+        if (xcall_run((unsigned)v->last_cpu, vmclear_remote, v, true) < 0)
+            panic("vCPU %s/%u: remote VMCLEAR on cpu%d failed", v->vm->name, v->id, v->last_cpu);
+        v->migrations++;
+    }
+    bool arrived = v->last_cpu != (int)me;
+    if (p->current_vmcs != v->vmcs) {
+        if (vmx_vmptrld(v->vmcs) < 0)
+            panic("VMPTRLD of vCPU %s/%u failed", v->vm->name, v->id);
+        p->current_vmcs = v->vmcs;
+    }
+    v->last_cpu = (int)me;
+    if (arrived) {
+        write_per_cpu_host_state(v);
+        flush_translations(v);
+    }
+    switch_lazy_state(v);
+}
+
+void vcpu_put(struct vcpu *v)
+{
+    /* Nothing to flush: the VMCS stays active here until another CPU's vcpu_load VMCLEARs it
+     * through a cross-CPU call, and the lazy state is saved when another vCPU needs the CPU. */
+    (void)v;
+}
+
+static void set_segment(struct vcpu *v, unsigned i, uint16_t sel, uint64_t base, uint32_t limit, uint32_t access)
+{
+    /* Guest segment fields are laid out ES, CS, SS, DS, FS, GS, LDTR, TR, 2 apart. */
+    vmcs_write_checked(v, VMCS_GUEST_ES_SELECTOR + 2 * i, sel);
+    vmcs_write_checked(v, VMCS_GUEST_ES_BASE + 2 * i, base);
+    vmcs_write_checked(v, VMCS_GUEST_ES_LIMIT + 2 * i, limit);
+    vmcs_write_checked(v, VMCS_GUEST_ES_ACCESS + 2 * i, access);
+}
+
+static void setup_controls(struct vcpu *v)
+{
+    struct vm *vm = v->vm;
+    uint32_t pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER;
+    uint32_t proc = PROC_HLT_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_USE_IO_BITMAPS |
+                    PROC_USE_MSR_BITMAPS | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_RDPMC_EXITING |
+                    PROC_SECONDARY_CONTROLS;
+    uint32_t proc2 = PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING |
+                     (allowed(CTL_PROC2, PROC2_VPID) ? PROC2_VPID : 0);
+    uint32_t exit = EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG;
+    uint32_t entry = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
+
+    /* CR3 accesses need no exits with EPT: clear them where the TRUE MSRs allow it. */
+    vmcs_write32(v, VMCS_PIN_CONTROLS, control(CTL_PIN, pin));
+    vmcs_write32(v, VMCS_PROC_CONTROLS, control(CTL_PROC, proc));
+    vmcs_write32(v, VMCS_PROC2_CONTROLS, control(CTL_PROC2, proc2));
+    vmcs_write32(v, VMCS_EXIT_CONTROLS, control(CTL_EXIT, exit));
+    vmcs_write32(v, VMCS_ENTRY_CONTROLS, control(CTL_ENTRY, entry));
+    vmcs_write32(v, VMCS_EXCEPTION_BITMAP, 0);
+    vmcs_write32(v, VMCS_PF_ERROR_MASK, 0);
+    vmcs_write32(v, VMCS_PF_ERROR_MATCH, 0);
+    vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 0);
+    vmcs_write32(v, VMCS_EXIT_MSR_STORE_COUNT, 0);
+    vmcs_write32(v, VMCS_EXIT_MSR_LOAD_COUNT, 0);
+    vmcs_write32(v, VMCS_ENTRY_MSR_LOAD_COUNT, 0);
+    vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, 0);
+    vmcs_write64(v, VMCS_IO_BITMAP_A, vm->io_bitmaps);
+    vmcs_write64(v, VMCS_IO_BITMAP_B, vm->io_bitmaps + PAGE_SIZE);
+    vmcs_write64(v, VMCS_MSR_BITMAP, vm->msr_bitmap);
+    vmcs_write64(v, VMCS_EPT_POINTER, vm->eptp);
+    vmcs_write64(v, VMCS_VMCS_LINK_POINTER, ~0ull);
+    vmcs_write64(v, VMCS_TSC_OFFSET, 0);
+    if (control(CTL_PROC2, proc2) & PROC2_VPID)
+        vmcs_write16(v, VMCS_VPID, v->vpid);
+    /* The guest owns CR0.TS/MP/EM/WP/AM; mhv owns the rest (PE and PG for EFER.LMA, NE, CD, NW
+     * and reserved bits), CR4 entirely: writes to owned bits exit (SDM Vol. 3C 26.6.6). */
+    vmcs_writenat(v, VMCS_CR0_GUEST_HOST_MASK, ~(uint64_t)(CR0_TS | CR0_MP | CR0_EM | CR0_WP | CR0_AM));
+    vmcs_writenat(v, VMCS_CR4_GUEST_HOST_MASK, ~0ull);
+}
+
+static void setup_host_state(struct vcpu *v)
+{
+    vmcs_writenat(v, VMCS_HOST_CR0, read_cr0());
+    vmcs_writenat(v, VMCS_HOST_CR3, read_cr3());
+    vmcs_writenat(v, VMCS_HOST_CR4, read_cr4());
+    vmcs_write16(v, VMCS_HOST_CS_SELECTOR, GDT_KERNEL_CS);
+    vmcs_write16(v, VMCS_HOST_SS_SELECTOR, GDT_KERNEL_DS);
+    vmcs_write16(v, VMCS_HOST_DS_SELECTOR, GDT_KERNEL_DS);
+    vmcs_write16(v, VMCS_HOST_ES_SELECTOR, GDT_KERNEL_DS);
+    vmcs_write16(v, VMCS_HOST_FS_SELECTOR, 0);
+    vmcs_write16(v, VMCS_HOST_GS_SELECTOR, 0);
+    vmcs_write16(v, VMCS_HOST_TR_SELECTOR, GDT_TSS);
+    vmcs_writenat(v, VMCS_HOST_FS_BASE, 0);
+    vmcs_writenat(v, VMCS_HOST_IDTR_BASE, idt_base());
+    vmcs_write32(v, VMCS_HOST_SYSENTER_CS, 0);
+    vmcs_writenat(v, VMCS_HOST_SYSENTER_ESP, 0);
+    vmcs_writenat(v, VMCS_HOST_SYSENTER_EIP, 0);
+    vmcs_write64(v, VMCS_HOST_EFER, rdmsr(MSR_IA32_EFER));
+    vmcs_write64(v, VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
+    vmcs_writenat(v, VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
+    write_per_cpu_host_state(v);
+}
+
+void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip)
+{
+    /* Real mode through unrestricted guest (SDM Vol. 3C 26.6.2): PE = PG = 0 in the VMCS. */
+    v->cr0 = CR0_ET;
+    v->cr4 = 0;
+    vmcs_writenat(v, VMCS_GUEST_CR0, (CR0_ET | vmx_boot_caps.cr0_fixed0) & ~(CR0_PE | CR0_PG));
+    vmcs_writenat(v, VMCS_CR0_READ_SHADOW, v->cr0);
+    vmcs_writenat(v, VMCS_GUEST_CR4, vmx_boot_caps.cr4_fixed0);
+    vmcs_writenat(v, VMCS_CR4_READ_SHADOW, 0);
+    vmcs_writenat(v, VMCS_GUEST_CR3, 0);
+    vmcs_write64(v, VMCS_GUEST_EFER, 0);
+    set_segment(v, 1, cs, (uint64_t)cs << 4, 0xffff, 0x9b);
+    for (unsigned i = 0; i < 6; i++)
+        if (i != 1)
+            set_segment(v, i, 0, 0, 0xffff, 0x93);
+    set_segment(v, 6, 0, 0, 0, VMX_AR_UNUSABLE);
+    set_segment(v, 7, 0, 0, 0xffff, 0x8b);
+    vmcs_writenat(v, VMCS_GUEST_GDTR_BASE, 0);
+    vmcs_write32(v, VMCS_GUEST_GDTR_LIMIT, 0xffff);
+    vmcs_writenat(v, VMCS_GUEST_IDTR_BASE, 0);
+    vmcs_write32(v, VMCS_GUEST_IDTR_LIMIT, 0x3ff);
+    vmcs_writenat(v, VMCS_GUEST_RIP, ip);
+    vmcs_writenat(v, VMCS_GUEST_RSP, 0);
+    vmcs_writenat(v, VMCS_GUEST_RFLAGS, 0x2);
+    vmcs_write32(v, VMCS_ENTRY_CONTROLS, vmcs_read32(v, VMCS_ENTRY_CONTROLS) & ~ENTRY_GUEST_64BIT);
+}
+
+struct vcpu *vcpu_create(struct vm *vm, unsigned id)
+{
+    struct vcpu *v = kzalloc(sizeof(*v));
+    uint32_t xsave_size = cpuid(0xd, 0).ecx; /* enough for every feature XCR0 may enable */
+    uint64_t vmcs = pages_alloc(1);
+    uint64_t xsave_pages = (xsave_size + PAGE_SIZE - 1) / PAGE_SIZE;
+    uint64_t xsave = pages_alloc(xsave_pages ? xsave_pages : 1);
+    if (!v || !vmcs || !xsave)
+        return NULL;
+    memset(phys_to_virt(xsave), 0, xsave_pages * PAGE_SIZE); /* XSTATE_BV 0: init state */
+    memset(phys_to_virt(vmcs), 0, PAGE_SIZE);
+    *(uint32_t *)phys_to_virt(vmcs) = vmx_boot_caps.revision; /* SDM 25.2 */
+    v->vm = vm;
+    v->id = id;
+    v->vmcs = vmcs;
+    v->xsave_area = phys_to_virt(xsave);
+    v->xcr0 = 1; /* x87 only, the reset value */
+    v->last_cpu = -1;
+    v->home_cpu = -1;
+    v->sipi_vector = -1;
+    v->mtrr_def_type = 0xc06; /* MTRRs on, default write-back */
+    v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
+    v->vpid = allowed(CTL_PROC2, PROC2_VPID) ? next_vpid++ : 0;
+
+    if (vmx_vmclear(vmcs) < 0)
+        return NULL;
+    vcpu_load(v);
+    setup_controls(v);
+    setup_host_state(v);
+    vmcs_writenat(v, VMCS_GUEST_DR7, 0x400);
+    vmcs_write64(v, VMCS_GUEST_DEBUGCTL, 0);
+    vmcs_write64(v, VMCS_GUEST_PAT, 0x0007040600070406ull); /* the power-on PAT */
+    vmcs_write32(v, VMCS_GUEST_SYSENTER_CS, 0);
+    vmcs_writenat(v, VMCS_GUEST_SYSENTER_ESP, 0);
+    vmcs_writenat(v, VMCS_GUEST_SYSENTER_EIP, 0);
+    vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, 0);
+    vmcs_write32(v, VMCS_GUEST_ACTIVITY_STATE, 0);
+    vmcs_writenat(v, VMCS_GUEST_PENDING_DEBUG, 0);
+    vcpu_set_real_mode(v, 0, 0);
+    vm->vcpus[vm->vcpu_count++] = v;
+    return v;
+}
