@@ -73,10 +73,14 @@ static void report_vms_and_finish(void)
     unsigned failed = 0;
     for (unsigned i = 0; i < vm_count; i++) {
         struct vm *vm = vms[i];
-        uint64_t exits = 0;
-        for (unsigned j = 0; j < vm->vcpu_count; j++)
+        uint64_t exits = 0, slices = 0, migrations = 0;
+        for (unsigned j = 0; j < vm->vcpu_count; j++) {
             exits += vm->vcpus[j]->exits;
-        log_info("vm %s: status %d, %lu exits", vm->name, vm->status, exits);
+            slices += vm->vcpus[j]->slices;
+            migrations += vm->vcpus[j]->migrations;
+        }
+        log_info("vm %s: status %d, %u vCPU%s, %lu exits, %lu slices, %lu migrations", vm->name, vm->status,
+                 vm->vcpu_count, vm->vcpu_count > 1 ? "s" : "", exits, slices, migrations);
         failed += vm->status != 0;
     }
     status_line("all VMs stopped: %u with status 0, %u with another status", vm_count - failed, failed);

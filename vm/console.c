@@ -21,8 +21,9 @@ void vm_console_putc(struct vm *vm, char c)
         vm_console_flush(vm);
         return;
     }
-    /* Control characters would let a guest forge mhv's own lines or move the cursor. */
-    if ((unsigned char)c < ' ' || c == 0x7f)
+    /* Control characters would let a guest forge mhv's own lines or move the cursor; bytes
+     * above ASCII would make the console log binary. */
+    if ((unsigned char)c < ' ' || (unsigned char)c >= 0x7f)
         c = '.';
     vm->console[vm->console_len++] = c;
     if (vm->console_len == sizeof(vm->console) - 1)

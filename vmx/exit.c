@@ -123,8 +123,11 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
     struct cpuid_regs d = cpuid(0xd, 0);
     uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
     bool cpl0 = (vmcs_read32(v, VMCS_GUEST_SS_ACCESS) & 0x60) == 0;
-    if (index != 0 || !cpl0 || !(value & 1) || (value & ~supported) || ((value & 4) && !(value & 2)) ||
-        !(v->cr4 & CR4_OSXSAVE)) {
+    if (!(v->cr4 & CR4_OSXSAVE)) {
+        inject_ud(v); /* XSETBV is undefined until the OS enables XSAVE (SDM Vol. 2D XSETBV) */
+        return EXIT_RESUME;
+    }
+    if (index != 0 || !cpl0 || !(value & 1) || (value & ~supported) || ((value & 4) && !(value & 2))) {
         inject_gp(v);
         return EXIT_RESUME;
     }

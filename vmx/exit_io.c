@@ -31,6 +31,8 @@ static uint32_t port_in(struct vcpu *v, uint16_t port, unsigned size)
 static void port_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t value)
 {
     const struct io_handler *h = find(v->vm, port);
+    if (size < 4)
+        value &= (1u << (8 * size)) - 1; /* OUT AL/AX: only those bits reach the port */
     if (h && h->write)
         h->write(v, h->ctx, port, size, value);
 }

@@ -56,6 +56,32 @@ static bool allowed(enum vmx_ctl ctl, uint32_t bits)
     return vmx_ctl_allowed(&vmx_boot_caps, ctl, bits);
 }
 
+static bool host_xsave;
+static uint64_t xcr0_all; /* every state component the CPU supports (CPUID 0xd.0 EDX:EAX) */
+
+static void xsetbv0(uint64_t value)
+{
+    __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
+}
+
+/* Saves the guest state that lives in this CPU's registers rather than the VMCS. XSAVE only
+ * saves the components enabled in XCR0 (SDM Vol. 1 13.8), and a guest may use SSE with XCR0 =
+ * x87 alone (legacy FXSR): so XCR0 is widened to everything first, and the guest's value is
+ * put back only after the matching XRSTOR. */
+static void save_lazy_state(struct vcpu *old)
+{
+    old->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
+    old->star = rdmsr(MSR_STAR);
+    old->lstar = rdmsr(MSR_LSTAR);
+    old->cstar = rdmsr(MSR_CSTAR);
+    old->sfmask = rdmsr(MSR_SFMASK);
+    if (host_xsave) {
+        xsetbv0(xcr0_all);
+        __asm__ volatile("xsave64 (%0)" : : "r"(old->xsave_area), "a"((uint32_t)xcr0_all),
+                         "d"((uint32_t)(xcr0_all >> 32)) : "memory");
+    }
+}
+
 void vcpu_vmclear_here(struct vcpu *v)
 {
     struct percpu *p = this_cpu();
@@ -63,8 +89,11 @@ void vcpu_vmclear_here(struct vcpu *v)
         panic("VMCLEAR of vCPU %s/%u failed", v->vm->name, v->id);
     if (p->current_vmcs == v->vmcs)
         p->current_vmcs = 0;
-    if (p->loaded_vcpu == v)
-        p->loaded_vcpu = NULL; /* its lazily held state was saved by vcpu_put */
+    if (p->loaded_vcpu == v) {
+        /* v leaves this CPU: what only its registers hold goes to memory for the next CPU. */
+        save_lazy_state(v);
+        p->loaded_vcpu = NULL;
+    }
     v->last_cpu = -1;
     v->launched = 0; /* after VMCLEAR the launch state is "clear": VMLAUNCH next */
 }
@@ -91,23 +120,19 @@ static void switch_lazy_state(struct vcpu *v)
     struct vcpu *old = p->loaded_vcpu;
     if (old == v)
         return;
-    if (old) {
-        old->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-        old->star = rdmsr(MSR_STAR);
-        old->lstar = rdmsr(MSR_LSTAR);
-        old->cstar = rdmsr(MSR_CSTAR);
-        old->sfmask = rdmsr(MSR_SFMASK);
-        __asm__ volatile("xsave64 (%0)" : : "r"(old->xsave_area), "a"((uint32_t)old->xcr0),
-                         "d"((uint32_t)(old->xcr0 >> 32)) : "memory");
-    }
+    if (old)
+        save_lazy_state(old);
     wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
     wrmsr(MSR_STAR, v->star);
     wrmsr(MSR_LSTAR, v->lstar);
     wrmsr(MSR_CSTAR, v->cstar);
     wrmsr(MSR_SFMASK, v->sfmask);
-    __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)v->xcr0), "d"((uint32_t)(v->xcr0 >> 32)));
-    __asm__ volatile("xrstor64 (%0)" : : "r"(v->xsave_area), "a"((uint32_t)v->xcr0),
-                     "d"((uint32_t)(v->xcr0 >> 32)) : "memory");
+    if (host_xsave) {
+        xsetbv0(xcr0_all);
+        __asm__ volatile("xrstor64 (%0)" : : "r"(v->xsave_area), "a"((uint32_t)xcr0_all),
+                         "d"((uint32_t)(xcr0_all >> 32)) : "memory");
+        xsetbv0(v->xcr0);
+    }
     p->loaded_vcpu = v;
 }
 
@@ -255,6 +280,11 @@ void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip)
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned id)
 {
+    host_xsave = read_cr4() & CR4_OSXSAVE; /* set on every CPU by vmx/vmxon.c when XSAVE exists */
+    if (host_xsave) {
+        struct cpuid_regs d = cpuid(0xd, 0);
+        xcr0_all = ((uint64_t)d.edx << 32) | d.eax;
+    }
     struct vcpu *v = kzalloc(sizeof(*v));
     uint32_t xsave_size = cpuid(0xd, 0).ecx; /* enough for every feature XCR0 may enable */
     uint64_t vmcs = pages_alloc(1);
