@@ -123,6 +123,11 @@ test:
 	@$(MAKE) --no-print-directory all unit
 	@tests/run-all
 
+bench:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@tools/bench
+
 clean:
 	rm -rf $(BUILD)
 

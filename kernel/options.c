@@ -38,6 +38,7 @@ static int parse_serial(const char *v, char *why, size_t n)
  * that mhv reports its own faults properly. */
 static const char *const selftests[] = {
     "panic", "fault-ud", "fault-null", "fault-nx", "fault-wp", "stack-overflow",
+    "vmentry-guest-state", "vmentry-control",
 };
 
 static int parse_selftest(const char *v, char *why, size_t n)
@@ -48,7 +49,8 @@ static int parse_selftest(const char *v, char *why, size_t n)
             return 0;
         }
     }
-    ksnprintf(why, n, "expected panic, fault-ud, fault-null, fault-nx, fault-wp or stack-overflow");
+    ksnprintf(why, n, "expected panic, fault-ud, fault-null, fault-nx, fault-wp, stack-overflow, "
+                      "vmentry-guest-state or vmentry-control");
     return -1;
 }
 

@@ -1,0 +1,27 @@
+#!/usr/bin/env bash
+# Seven test guests as seven VMs in one boot on 2 CPUs: every check each guest makes from the
+# inside passes (CPUID, MSRs, control registers and XSETBV, hypercalls, MMIO, port I/O with
+# string forms, real mode), each VM stops with status 0, and mhv powers off with status 0.
+. "$(dirname "$0")/../lib.sh"
+
+guests=(cpuid msr cr hypercall mmio io32 real16)
+modules=()
+for g in "${guests[@]}"; do modules+=(--module "$ROOT/build/guests/$g.bin"); done
+run_mhv all --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 "${modules[@]}"
+expect_rc 0
+for g in "${guests[@]}"; do
+  expect_line "^mhv: vm $g: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$"
+done
+expect_no_line 'not ok'
+expect_count 9 '^\[cpuid\] ok - '
+expect_count 12 '^\[msr\] ok - '
+expect_line '^\[cr\] ok - setting CR4.VMXE raises #GP$'
+expect_line '^\[cr\] ok - XSETBV before CR4.OSXSAVE raises #UD$'
+expect_line '^\[hypercall\] console line through a hypercall$'
+expect_count 8 '^\[hypercall\] ok - '
+expect_count 6 '^\[mmio\] ok - '
+expect_line '^\[io32\] io32: all port I/O checks passed$'
+expect_line '^\[real16\] real16: CPUID reports a hypervisor$'
+expect_line '^mhv: all VMs stopped: 7 with status 0, 0 with another status$'
+expect_line '^mhv: stop: status 0$'
+finish
