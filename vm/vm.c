@@ -97,29 +97,42 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len)
     return NULL;
 }
 
-/* Byte-wise across slot boundaries: guest buffers may span two host blocks. */
-int vm_read_gpa(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
+/* Copies run by run: a guest buffer may span two host blocks. Checks the whole range first so
+ * a failed copy changes nothing. */
+static int copy_gpa(struct vm *vm, uint64_t gpa, uint8_t *buf, uint64_t len, bool to_guest)
 {
-    uint8_t *d = dst;
-    for (uint64_t i = 0; i < len; i++) {
-        const uint8_t *s = vm_gpa_to_hva(vm, gpa + i, 1);
-        if (!s)
-            return -1;
-        d[i] = *s;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint64_t done = 0; done < len;) {
+            const struct mem_slot *s = NULL;
+            for (unsigned i = 0; i < vm->slot_count && !s; i++)
+                if (gpa + done >= vm->slots[i].gpa && gpa + done - vm->slots[i].gpa < vm->slots[i].size)
+                    s = &vm->slots[i];
+            if (!s)
+                return -1;
+            uint64_t offset = gpa + done - s->gpa, chunk = s->size - offset;
+            if (chunk > len - done)
+                chunk = len - done;
+            if (pass == 1) {
+                uint8_t *host = phys_to_virt(s->hpa + offset);
+                if (to_guest)
+                    memcpy(host, buf + done, chunk);
+                else
+                    memcpy(buf + done, host, chunk);
+            }
+            done += chunk;
+        }
     }
     return 0;
 }
 
+int vm_read_gpa(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
+{
+    return copy_gpa(vm, gpa, dst, len, false);
+}
+
 int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
 {
-    const uint8_t *s = src;
-    for (uint64_t i = 0; i < len; i++) {
-        uint8_t *d = vm_gpa_to_hva(vm, gpa + i, 1);
-        if (!d)
-            return -1;
-        *d = s[i];
-    }
-    return 0;
+    return copy_gpa(vm, gpa, (uint8_t *)src, len, true);
 }
 
 void vm_register_io(struct vm *vm, const struct io_handler *h)

@@ -1,11 +1,13 @@
 ; VM entry and exit (SDM Vol. 3C 28 "VM Entries", 29 "VM Exits").
 ;
 ; int vmx_enter(struct vcpu *v)
-;   Loads the guest's general registers and CR2 from v->regs, then VMLAUNCH (v->launched == 0)
+;   Loads the guest's general registers from v->regs, then VMLAUNCH (v->launched == 0)
 ;   or VMRESUME. On a VM exit the CPU jumps to vmx_exit_entry (HOST_RIP) with RSP = HOST_RSP,
 ;   which points at the saved vcpu pointer; the guest registers are stored back and 0 is
 ;   returned. If the instruction itself fails: 1 for VMfailInvalid, 2 for VMfailValid.
-; Callee-saved host registers live on the stack across the guest's run.
+; Callee-saved host registers live on the stack across the guest's run. CR2 is not switched
+; here: mhv never changes it, so the guest's value stays in the register; vcpu_load/VMCLEAR
+; switch it with the other lazily held state when another vCPU needs this CPU.
 
 bits 64
 section .text
@@ -49,9 +51,6 @@ vmx_enter:
     mov rax, VMCS_HOST_RSP
     vmwrite rax, rsp
 .rsp_done:
-    mov rax, [rdi + R_CR2]
-    mov cr2, rax
-
     cmp byte [rdi + LAUNCHED], 0    ; flags survive the MOVs below
     mov rax, [rdi + R_RAX]
     mov rcx, [rdi + R_RCX]
@@ -99,8 +98,6 @@ vmx_exit_entry:
     mov [rdi + R_R15], r15
     pop rax
     mov [rdi + R_RDI], rax
-    mov rax, cr2
-    mov [rdi + R_CR2], rax
     mov byte [rdi + LAUNCHED], 1
     xor eax, eax
 vmx_return:

@@ -32,6 +32,7 @@ static enum exit_action skip_only(struct vcpu *v)
 
 static enum exit_action handle_exception_nmi(struct vcpu *v)
 {
+    exit_info_read_details(v);
     uint32_t info = v->exit.interruption_info;
     unsigned vector = info & 0xff, type = (info >> 8) & 7;
     if (type == 2) {
@@ -141,6 +142,7 @@ static enum exit_action handle_random(struct vcpu *v)
 {
     /* RDRAND/RDSEED exiting (only if enabled): run it here; the instruction information
      * names the destination register (SDM Vol. 3C table 29-15). */
+    exit_info_read_details(v);
     unsigned reg = (v->exit.instruction_info >> 3) & 15;
     unsigned size = 2u << ((v->exit.instruction_info >> 11) & 3);
     uint64_t value;
@@ -243,20 +245,31 @@ const char *exit_reason_name(uint32_t basic)
     return basic < EXIT_REASON_COUNT && exit_table[basic].name ? exit_table[basic].name : "unknown";
 }
 
+void exit_info_read_details(struct vcpu *v)
+{
+    struct exit_info *e = &v->exit;
+    if (e->details_read)
+        return;
+    e->instruction_info = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_INFO);
+    e->guest_linear = vmcs_readnat(v, VMCS_GUEST_LINEAR_ADDRESS);
+    e->guest_physical = vmcs_read64(v, VMCS_GUEST_PHYSICAL_ADDRESS);
+    e->interruption_info = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_INFO);
+    e->interruption_error = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_ERROR_CODE);
+    e->details_read = 1;
+}
+
 enum exit_action exit_dispatch(struct vcpu *v)
 {
     struct exit_info *e = &v->exit;
     e->reason = vmcs_read32(v, VMCS_EXIT_REASON);
     e->qualification = vmcs_readnat(v, VMCS_EXIT_QUALIFICATION);
     e->instruction_length = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_LENGTH);
-    e->instruction_info = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_INFO);
-    e->guest_linear = vmcs_readnat(v, VMCS_GUEST_LINEAR_ADDRESS);
-    e->guest_physical = vmcs_read64(v, VMCS_GUEST_PHYSICAL_ADDRESS);
-    e->interruption_info = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_INFO);
-    e->interruption_error = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_ERROR_CODE);
     e->idt_vectoring_info = vmcs_read32(v, VMCS_IDT_VECTORING_INFO);
-    e->idt_vectoring_error = vmcs_read32(v, VMCS_IDT_VECTORING_ERROR_CODE);
+    /* The error code matters only with a valid event that has one (bit 11). */
+    if ((e->idt_vectoring_info & 0x80000800u) == 0x80000800u)
+        e->idt_vectoring_error = vmcs_read32(v, VMCS_IDT_VECTORING_ERROR_CODE);
     e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
+    e->details_read = 0;
 
     uint32_t basic = e->reason & 0xffff;
     v->exits++;
@@ -268,6 +281,7 @@ enum exit_action exit_dispatch(struct vcpu *v)
 
 static void dump_guest(struct vcpu *v)
 {
+    exit_info_read_details(v);
     const struct exit_info *e = &v->exit;
     const uint64_t *r = v->regs.gpr;
     log_err("vm %s: vCPU %u exit %u (%s), qualification 0x%lx, instruction length %u, info 0x%x", v->vm->name,

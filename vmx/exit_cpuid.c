@@ -11,6 +11,9 @@
 #define HV_SIGNATURE_ECX 0x686d7668 /* "hvmh" */
 #define HV_SIGNATURE_EDX 0x76686d76 /* "vmhv" */
 
+#define FILTERED_BASIC_LEAVES ((1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xb) | (1u << 0xd) | \
+                               (1u << 0x12) | (1u << 0x14) | (1u << 0x1f))
+
 static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
     switch (leaf) {
@@ -66,7 +69,10 @@ enum exit_action handle_cpuid(struct vcpu *v)
         }
     } else {
         r = cpuid(leaf, sub);
-        filter(v, leaf, sub, &r);
+        /* Most leaves pass unchanged: one bit test decides (leaves 1, 6, 7, 0xa, 0xb, 0xd, 0x12,
+         * 0x14, 0x1f and 0x80000001 are filtered). */
+        if (leaf <= 0x1f ? (FILTERED_BASIC_LEAVES >> leaf) & 1 : leaf == 0x80000001)
+            filter(v, leaf, sub, &r);
     }
     v->regs.gpr[GPR_RAX] = r.eax;
     v->regs.gpr[GPR_RBX] = r.ebx;

@@ -53,6 +53,7 @@ static enum exit_action emulate_mmio(struct vcpu *v, const struct mmio_handler *
 
 enum exit_action handle_ept_violation(struct vcpu *v)
 {
+    exit_info_read_details(v);
     uint64_t gpa = v->exit.guest_physical, q = v->exit.qualification;
     const struct mmio_handler *h = find(v->vm, gpa);
     if (h && !(q & 4))
@@ -64,6 +65,7 @@ enum exit_action handle_ept_violation(struct vcpu *v)
 
 enum exit_action handle_ept_misconfig(struct vcpu *v)
 {
+    exit_info_read_details(v);
     /* mhv builds every EPT entry itself: a misconfiguration is mhv's bug, but only this VM
      * depends on these tables. */
     log_err("vm %s: EPT misconfiguration at guest-physical 0x%lx (an mhv bug)", v->vm->name, v->exit.guest_physical);

@@ -39,6 +39,7 @@ static void port_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t valu
 
 static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, bool in, bool rep)
 {
+    exit_info_read_details(v);
     /* Instruction information: address size in bits 9:7 (0: 16, 1: 32, 2: 64-bit), the
      * segment of OUTS in bits 17:15 (SDM Vol. 3C table 29-8); guest-linear address field:
      * the first element's linear address. */

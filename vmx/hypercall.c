@@ -10,7 +10,8 @@
 
 #define CONSOLE_WRITE_MAX 4096
 
-static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
+/* Out of line: keeps the common hypercalls free of its register pressure. */
+__attribute__((noinline)) static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
     if (len > CONSOLE_WRITE_MAX)
         return MHV_EINVAL;

@@ -14,14 +14,6 @@
 #define INFO_TYPE(info) (((info) >> 8) & 7)
 #define INFO_VECTOR(info) ((info) & 0xff)
 
-void skip_instruction(struct vcpu *v)
-{
-    vmcs_writenat(v, VMCS_GUEST_RIP, v->exit.rip + v->exit.instruction_length);
-    uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
-    if (blocking & 3)
-        vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~3u);
-}
-
 static bool has_error_code(unsigned vector)
 {
     return vector == VEC_DF || (vector >= VEC_TS && vector <= VEC_PF) || vector == VEC_AC;
@@ -58,7 +50,7 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
     v->pending_error = error_code;
 }
 
-void inject_before_entry(struct vcpu *v)
+void inject_events(struct vcpu *v)
 {
     uint32_t info = 0, error = 0;
     if (v->pending_valid) {

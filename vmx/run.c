@@ -53,7 +53,8 @@ static void run_vcpu(struct vcpu *v)
     if (vmx_ctl_allowed(&vmx_boot_caps, CTL_PIN, PIN_PREEMPTION_TIMER))
         vmcs_write32(v, VMCS_PREEMPTION_TIMER_VALUE, slice_value(v->migrate_stress ? STRESS_SLICE_US : SLICE_US));
     v->slices++;
-    while (v->state == VCPU_RUNNABLE && v->vm->state == VM_RUNNING && enter_once(v) == EXIT_RESUME)
+    /* vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check. */
+    while (v->state == VCPU_RUNNABLE && enter_once(v) == EXIT_RESUME)
         ;
     vcpu_put(v);
 }

@@ -70,6 +70,7 @@ static void xsetbv0(uint64_t value)
  * put back only after the matching XRSTOR. */
 static void save_lazy_state(struct vcpu *old)
 {
+    old->regs.cr2 = read_cr2();
     old->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
     old->star = rdmsr(MSR_STAR);
     old->lstar = rdmsr(MSR_LSTAR);
@@ -122,6 +123,7 @@ static void switch_lazy_state(struct vcpu *v)
         return;
     if (old)
         save_lazy_state(old);
+    write_cr2(v->regs.cr2);
     wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
     wrmsr(MSR_STAR, v->star);
     wrmsr(MSR_LSTAR, v->lstar);

@@ -3,6 +3,7 @@
 
 #include "arch/x86/percpu.h"
 #include "kernel/panic.h"
+#include "vm/vm.h"
 #include "vmx/vcpu.h"
 #include "vmx/vm_error.h"
 
@@ -15,25 +16,16 @@ static uint32_t instruction_error(void)
     return (uint32_t)e;
 }
 
-uint64_t vmcs_read_checked(const struct vcpu *v, uint32_t field)
+void vmcs_not_current(const struct vcpu *v, uint32_t field)
 {
-    ASSERT(this_cpu()->current_vmcs == v->vmcs);
-    uint64_t value;
-    uint8_t fail;
-    __asm__ volatile("vmread %2, %0; setna %1" : "=r"(value), "=r"(fail) : "r"((uint64_t)field) : "cc");
-    if (fail)
-        panic("VMREAD of field 0x%x failed: %s", field, vmx_instruction_error_text(instruction_error()));
-    return value;
+    panic("VMCS field 0x%x of vCPU %s/%u accessed while its VMCS is not current on cpu%u (current: 0x%lx)",
+          field, v->vm->name, v->id, this_cpu()->index, this_cpu()->current_vmcs);
 }
 
-void vmcs_write_checked(const struct vcpu *v, uint32_t field, uint64_t value)
+void vmcs_failed(const char *insn, uint32_t field, uint64_t value)
 {
-    ASSERT(this_cpu()->current_vmcs == v->vmcs);
-    uint8_t fail;
-    __asm__ volatile("vmwrite %1, %2; setna %0" : "=r"(fail) : "r"(value), "r"((uint64_t)field) : "cc");
-    if (fail)
-        panic("VMWRITE of 0x%lx to field 0x%x failed: %s", value, field,
-              vmx_instruction_error_text(instruction_error()));
+    panic("%s of field 0x%x (value 0x%lx) failed: %s", insn, field, value,
+          vmx_instruction_error_text(instruction_error()));
 }
 
 static int flags_to_result(uint8_t cf, uint8_t zf)

@@ -27,18 +27,24 @@ enum exit_reason {
 
 #define EXIT_REASON_ENTRY_FAILED (1u << 31) /* bit 31 of the exit reason field */
 
-/* Everything a handler may need, read with VMREAD once per exit (SDM Vol. 3C 29.2). */
+/* The exit information (SDM Vol. 3C 29.2), each field read with VMREAD at most once per exit:
+ * the ones every exit needs by exit_dispatch, the others by exit_info_read_details() when a
+ * handler first needs them (string I/O, EPT violations, exceptions, ...). */
 struct exit_info {
     uint32_t reason;           /* full field; basic reason in bits 15:0 */
     uint64_t qualification;
     uint32_t instruction_length;
+    uint32_t idt_vectoring_info, idt_vectoring_error;
+    uint64_t rip;
+    /* details, valid once details_read is set */
+    int details_read;
     uint32_t instruction_info;
     uint64_t guest_linear;
     uint64_t guest_physical;
     uint32_t interruption_info, interruption_error;
-    uint32_t idt_vectoring_info, idt_vectoring_error;
-    uint64_t rip;
 };
+
+void exit_info_read_details(struct vcpu *v);
 
 /* What the run loop does after a handler. */
 enum exit_action {

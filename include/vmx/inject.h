@@ -9,8 +9,18 @@ struct vcpu;
 enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11,
        VEC_SS = 12, VEC_GP = 13, VEC_PF = 14, VEC_AC = 17, VEC_MC = 18 };
 
-/* Retires the instruction that exited: RIP += its length, and STI/MOV-SS blocking ends. */
-void skip_instruction(struct vcpu *v);
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+/* Retires the instruction that exited: RIP += its length, and STI/MOV-SS blocking ends
+ * (SDM Vol. 3C 25.4.2). Inline: almost every exit does it. */
+static inline void skip_instruction(struct vcpu *v)
+{
+    vmcs_writenat(v, VMCS_GUEST_RIP, v->exit.rip + v->exit.instruction_length);
+    uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
+    if (blocking & 3)
+        vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~3u);
+}
 
 /* Queues a hardware exception for the next entry (error code where the vector has one and the
  * guest is in protected mode). A second exception raised while one is being delivered is
@@ -20,7 +30,13 @@ static inline void inject_gp(struct vcpu *v) { inject_exception(v, VEC_GP, 0); }
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
 
 /* Before each entry: writes the queued event, or re-injects the event whose delivery the last
- * exit interrupted (IDT-vectoring information, SDM Vol. 3C 29.2.4 and 30.2.1). */
-void inject_before_entry(struct vcpu *v);
+ * exit interrupted (IDT-vectoring information, SDM Vol. 3C 29.2.4 and 30.2.1). The common case,
+ * nothing to deliver, is a check inline on the entry path. */
+void inject_events(struct vcpu *v);
+#define inject_before_entry(v)                                                              \
+    do {                                                                                    \
+        if ((v)->pending_valid || ((v)->exit.idt_vectoring_info & (1u << 31)))             \
+            inject_events(v);                                                               \
+    } while (0)
 
 #endif

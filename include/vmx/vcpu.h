@@ -19,7 +19,8 @@ enum vcpu_state {
 };
 
 /* Saved guest registers. gpr[] is in x86 encoding order (enum gpr); gpr[GPR_RSP] is only a
- * copy of the VMCS field, refreshed when an exit handler needs it. */
+ * copy of the VMCS field, refreshed when an exit handler needs it. cr2 is saved only when the
+ * vCPU leaves its CPU (the register keeps it in between). */
 struct vcpu_regs {
     uint64_t gpr[GPR_COUNT];
     uint64_t cr2;

@@ -7,17 +7,59 @@
 #ifndef MHV_VMX_VMCS_H
 #define MHV_VMX_VMCS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
+#include "arch/x86/percpu.h"
+#include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
-
-struct vcpu;
 
 enum vmcs_width { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };
 #define VMCS_FIELD_WIDTH(f) (((f) >> 13) & 3)
 
-uint64_t vmcs_read_checked(const struct vcpu *v, uint32_t field);
-void vmcs_write_checked(const struct vcpu *v, uint32_t field, uint64_t value);
+/* Out of line, never return: the VMCS is not current here, or the instruction failed. */
+__attribute__((noreturn, cold)) void vmcs_not_current(const struct vcpu *v, uint32_t field);
+__attribute__((noreturn, cold)) void vmcs_failed(const char *insn, uint32_t field, uint64_t value);
+
+/* This CPU's current_vmcs, one %gs-relative load: cheap enough to check on every access. */
+static inline uint64_t this_cpu_current_vmcs(void)
+{
+    uint64_t vmcs;
+    __asm__ volatile("movq %%gs:%c1, %0" : "=r"(vmcs) : "i"(offsetof(struct percpu, current_vmcs)));
+    return vmcs;
+}
+
+/* VMREAD/VMWRITE set CF or ZF on failure (SDM Vol. 3C 31.2): "jbe" takes both. */
+#ifndef MHV_DEBUG
+#define MHV_DEBUG 1
+#endif
+/* Debug builds check that the VMCS is this CPU's current one before every access. */
+#define VMCS_ASSERT_CURRENT(v, field)                                                       \
+    do {                                                                                    \
+        if (MHV_DEBUG && __builtin_expect(this_cpu_current_vmcs() != (v)->vmcs, 0))        \
+            vmcs_not_current(v, field);                                                     \
+    } while (0)
+
+static inline uint64_t vmcs_read_checked(const struct vcpu *v, uint32_t field)
+{
+    VMCS_ASSERT_CURRENT(v, field);
+    uint64_t value;
+    __asm__ goto("vmread %[field], %[value]\n\tjbe %l[failed]"
+                 : [value] "=r"(value) : [field] "r"((uint64_t)field) : "cc" : failed);
+    return value;
+failed:
+    vmcs_failed("VMREAD", field, 0);
+}
+
+static inline void vmcs_write_checked(const struct vcpu *v, uint32_t field, uint64_t value)
+{
+    VMCS_ASSERT_CURRENT(v, field);
+    __asm__ goto("vmwrite %[value], %[field]\n\tjbe %l[failed]"
+                 : : [value] "r"(value), [field] "r"((uint64_t)field) : "cc" : failed);
+    return;
+failed:
+    vmcs_failed("VMWRITE", field, value);
+}
 
 #define VMCS_ACCESSOR_CHECK(f, w) _Static_assert(VMCS_FIELD_WIDTH(f) == (w), "VMCS field " #f " has another width")
 #define vmcs_read16(v, f) ({ VMCS_ACCESSOR_CHECK(f, VMCS_W16); (uint16_t)vmcs_read_checked(v, f); })
