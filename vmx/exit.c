@@ -73,7 +73,7 @@ static enum exit_action handle_init_sipi(struct vcpu *v)
 
 static enum exit_action handle_window(struct vcpu *v)
 {
-    (void)v; /* pending events are written by inject_before_entry on the way back in */
+    inject_window_opened(v); /* the pending event is written by inject_before_entry next */
     return EXIT_RESUME;
 }
 

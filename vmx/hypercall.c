@@ -46,6 +46,15 @@ enum exit_action handle_vmcall(struct vcpu *v)
         case MHV_HC_NOP:
             result = 0;
             break;
+        case MHV_HC_INJECT:
+            result = 0;
+            if (r[GPR_RBX] == VEC_NMI)
+                inject_nmi(v);
+            else if (r[GPR_RBX] >= 32 && r[GPR_RBX] <= 255)
+                inject_interrupt(v, (uint8_t)r[GPR_RBX]);
+            else
+                result = MHV_EINVAL;
+            break;
         default:
             result = MHV_ENOSYS;
             break;

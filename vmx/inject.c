@@ -5,6 +5,8 @@
 
 #include "arch/x86/cpu.h"
 #include "vm/vm.h"
+#include "vmx/caps.h"
+#include "vmx/preflight.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -44,19 +46,74 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
     }
     v->exit.idt_vectoring_info = 0; /* superseded: not re-injected */
     bool protected_mode = v->cr0 & CR0_PE;
-    v->pending_valid = true;
+    v->pending_events |= EVENT_EXCEPTION;
     v->pending_info = INFO_VALID | INFO_TYPE_HW_EXCEPTION | vector |
                       (has_error_code(vector) && protected_mode ? INFO_ERROR_CODE : 0);
     v->pending_error = error_code;
 }
 
+#define PROC_INTERRUPT_WINDOW (1u << 2)
+#define PROC_NMI_WINDOW (1u << 22)
+#define BLOCKING_STI_MOVSS 3u
+#define BLOCKING_NMI 8u
+#define INFO_TYPE_EXTERNAL (0u << 8)
+#define INFO_TYPE_NMI (2u << 8)
+
+void inject_interrupt(struct vcpu *v, uint8_t vector)
+{
+    v->pending_irq_vector = vector;
+    v->pending_events |= EVENT_IRQ;
+}
+
+void inject_nmi(struct vcpu *v)
+{
+    v->pending_events |= EVENT_NMI;
+}
+
+static void arm_window(struct vcpu *v, uint32_t bit)
+{
+    if (!vmx_ctl_allowed(&vmx_boot_caps, CTL_PROC, bit))
+        return; /* no NMI-window exiting on this CPU: the NMI waits for the next exit */
+    uint32_t proc = vmcs_read32(v, VMCS_PROC_CONTROLS);
+    if (!(proc & bit))
+        vmcs_write32(v, VMCS_PROC_CONTROLS, proc | bit);
+}
+
+void inject_window_opened(struct vcpu *v)
+{
+    vmcs_write32(v, VMCS_PROC_CONTROLS,
+                 vmcs_read32(v, VMCS_PROC_CONTROLS) & ~(PROC_INTERRUPT_WINDOW | PROC_NMI_WINDOW));
+}
+
+/* An NMI or external interrupt, when nothing else goes in on this entry. */
+static uint32_t asynchronous_event(struct vcpu *v)
+{
+    uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
+    if (v->pending_events & EVENT_NMI) {
+        if (!(blocking & (BLOCKING_STI_MOVSS | BLOCKING_NMI))) {
+            v->pending_events &= ~EVENT_NMI;
+            return INFO_VALID | INFO_TYPE_NMI | VEC_NMI;
+        }
+        arm_window(v, PROC_NMI_WINDOW);
+    }
+    if (v->pending_events & EVENT_IRQ) {
+        bool interrupts_on = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9);
+        if (interrupts_on && !(blocking & BLOCKING_STI_MOVSS)) {
+            v->pending_events &= ~EVENT_IRQ;
+            return INFO_VALID | INFO_TYPE_EXTERNAL | v->pending_irq_vector;
+        }
+        arm_window(v, PROC_INTERRUPT_WINDOW);
+    }
+    return 0;
+}
+
 void inject_events(struct vcpu *v)
 {
     uint32_t info = 0, error = 0;
-    if (v->pending_valid) {
+    if (v->pending_events & EVENT_EXCEPTION) {
         info = v->pending_info;
         error = v->pending_error;
-        v->pending_valid = false;
+        v->pending_events &= ~EVENT_EXCEPTION;
     } else if (v->exit.idt_vectoring_info & INFO_VALID) {
         /* Bit 12 is undefined in IDT-vectoring info and reserved in the entry field. */
         info = v->exit.idt_vectoring_info & ~(1u << 12);
@@ -66,9 +123,12 @@ void inject_events(struct vcpu *v)
         if (type == 4 || type == 5 || type == 6)
             vmcs_write32(v, VMCS_ENTRY_INSTRUCTION_LENGTH, v->exit.instruction_length);
         v->exit.idt_vectoring_info = 0;
-    } else {
+    } else if (!(info = asynchronous_event(v))) {
         return;
     }
+    /* Something goes in now; an interrupt still waiting needs the window to come back. */
+    if (v->pending_events & EVENT_IRQ)
+        arm_window(v, PROC_INTERRUPT_WINDOW);
     if (info & INFO_ERROR_CODE)
         vmcs_write32(v, VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
     vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, info);

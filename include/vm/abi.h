@@ -32,6 +32,8 @@ enum mhv_hypercall {
     MHV_HC_CONSOLE_WRITE = 1, /* RBX buffer, RCX length (<= 4096) -> bytes written */
     MHV_HC_STOP = 2,          /* RBX status: stops the VM, like the debug-exit port */
     MHV_HC_NOP = 3,           /* -> 0; for measuring the round trip */
+    MHV_HC_INJECT = 4,        /* RBX vector 32-255 (external interrupt) or 2 (NMI) for the calling
+                               * vCPU, delivered when it can take it; for testing delivery */
 };
 #define MHV_HC_ABI_VERSION 1
 #define MHV_ENOSYS (-1) /* unknown hypercall number */

@@ -35,8 +35,19 @@ static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
 void inject_events(struct vcpu *v);
 #define inject_before_entry(v)                                                              \
     do {                                                                                    \
-        if ((v)->pending_valid || ((v)->exit.idt_vectoring_info & (1u << 31)))             \
+        if ((v)->pending_events || ((v)->exit.idt_vectoring_info & (1u << 31)))            \
             inject_events(v);                                                               \
     } while (0)
+
+enum { EVENT_EXCEPTION = 1, EVENT_IRQ = 2, EVENT_NMI = 4 };
+
+/* Queues an external interrupt (vector 32-255) or an NMI. Delivered at the first entry where
+ * the guest accepts it (RFLAGS.IF = 1 and no STI/MOV-SS blocking; for an NMI, no NMI
+ * blocking either); until then the interrupt-window or NMI-window exit is armed
+ * (SDM Vol. 3C 26.7.5, 28.7.1). One interrupt is queued at a time: a later one replaces it. */
+void inject_interrupt(struct vcpu *v, uint8_t vector);
+void inject_nmi(struct vcpu *v);
+/* After an interrupt- or NMI-window exit: disarm it (the event goes in on the next entry). */
+void inject_window_opened(struct vcpu *v);
 
 #endif

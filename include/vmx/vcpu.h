@@ -49,8 +49,10 @@ struct vcpu {
     uint64_t kernel_gs_base, star, lstar, cstar, sfmask; /* passed through, switched lazily */
     uint64_t mtrr_def_type;
 
-    /* An exception to deliver on the next entry. */
-    bool pending_valid;
+    /* Events to deliver (bits EVENT_*, vmx/inject.h): an exception on the next entry; an
+     * external interrupt or NMI as soon as the guest can take it. */
+    uint8_t pending_events;
+    uint8_t pending_irq_vector;
     uint32_t pending_info, pending_error;
 
     struct exit_info exit; /* the last VM exit */

@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
-# Seven test guests as seven VMs in one boot on 2 CPUs: every check each guest makes from the
+# Eight test guests as eight VMs in one boot on 2 CPUs: every check each guest makes from the
 # inside passes (CPUID, MSRs, control registers and XSETBV, hypercalls, MMIO, port I/O with
-# string forms, real mode), each VM stops with status 0, and mhv powers off with status 0.
+# string forms, real mode, interrupt and NMI injection), each VM stops with status 0, and mhv
+# powers off with status 0.
 . "$(dirname "$0")/../lib.sh"
 
-guests=(cpuid msr cr hypercall mmio io32 real16)
+guests=(cpuid msr cr hypercall mmio io32 real16 irq)
 modules=()
 for g in "${guests[@]}"; do modules+=(--module "$ROOT/build/guests/$g.bin"); done
 run_mhv all --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 "${modules[@]}"
@@ -22,6 +23,7 @@ expect_count 8 '^\[hypercall\] ok - '
 expect_count 6 '^\[mmio\] ok - '
 expect_line '^\[io32\] io32: all port I/O checks passed$'
 expect_line '^\[real16\] real16: CPUID reports a hypervisor$'
-expect_line '^mhv: all VMs stopped: 7 with status 0, 0 with another status$'
+expect_count 7 '^\[irq\] ok - '
+expect_line '^mhv: all VMs stopped: 8 with status 0, 0 with another status$'
 expect_line '^mhv: stop: status 0$'
 finish
