@@ -22,7 +22,7 @@
 #include "kernel/selftest.h"
 #include "lib/string.h"
 #include "vmx/preflight.h"
-#include "vmx/run.h"
+#include "sched/sched.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmxon.h"
 #include "vm/boot.h"
@@ -77,13 +77,14 @@ static void report_vms_and_finish(void)
         uint64_t exits = 0, slices = 0, migrations = 0;
         for (unsigned j = 0; j < vm->vcpu_count; j++) {
             exits += vm->vcpus[j]->exits;
-            slices += vm->vcpus[j]->slices;
+            slices += vm->vcpus[j]->se.slices;
             migrations += vm->vcpus[j]->migrations;
         }
         log_info("vm %s: status %d, %u vCPU%s, %lu exits, %lu slices, %lu migrations", vm->name, vm->status,
                  vm->vcpu_count, vm->vcpu_count > 1 ? "s" : "", exits, slices, migrations);
         failed += vm->status != 0;
     }
+    sched_print_summary();
     status_line("all VMs stopped: %u with status 0, %u with another status", vm_count - failed, failed);
     if (!boot_options.vms_done_poweroff) {
         status_line("staying up (vms_done=poweroff would power off now)");
@@ -140,7 +141,7 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
         vmx_disable_all();
         machine_stop(MHV_STATUS_OK);
     }
-    vmx_start_vms();
-    vmx_run_loop();
+    sched_start();
+    sched_loop();
     report_vms_and_finish();
 }

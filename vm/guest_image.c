@@ -4,6 +4,7 @@
 #include "arch/x86/cpu.h"
 #include "kernel/log.h"
 #include "lib/string.h"
+#include "sched/sched.h"
 #include "vm/abi.h"
 #include "vm/devices.h"
 #include "vm/vm.h"
@@ -20,12 +21,19 @@ int guest_image_is(const uint8_t *data, uint64_t size)
     return size >= sizeof(struct mhv_guest_header) && !memcmp(data, MHV_GUEST_MAGIC, 8);
 }
 
-static int check_header(const char *what, const struct mhv_guest_header *h, uint64_t size)
+static int check_header(const char *what, const struct mhv_guest_header *h, const struct mhv_guest_sched *s,
+                        uint64_t size)
 {
     uint64_t mem = (uint64_t)h->memory_mib << 20;
     const char *problem = NULL;
-    if (h->version != MHV_GUEST_VERSION)
-        problem = "unsupported header version (expected 1)";
+    if (h->version != MHV_GUEST_VERSION && h->version != MHV_GUEST_VERSION_SCHED)
+        problem = "unsupported header version (expected 1 or 2)";
+    else if (h->version == MHV_GUEST_VERSION_SCHED && size < sizeof(*h) + sizeof(*s))
+        problem = "a version 2 header needs 136 bytes";
+    else if (s && s->weight > 100)
+        problem = "weight must be 1..100";
+    else if (s && s->slice_us && (s->slice_us < 100 || s->slice_us > 1000000))
+        problem = "slice_us must be 100..1000000";
     else if (h->mode != 16 && h->mode != 32 && h->mode != 64)
         problem = "mode must be 16, 32 or 64";
     else if (h->memory_mib == 0 || h->memory_mib > MAX_MEMORY_MIB)
@@ -123,8 +131,12 @@ static void enter_protected_mode(struct vcpu *v, unsigned mode, uint64_t entry)
 struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size)
 {
     struct mhv_guest_header h;
+    struct mhv_guest_sched sched = { 0 };
     memcpy(&h, data, sizeof(h));
-    if (check_header(what, &h, size) < 0)
+    bool has_sched = h.version == MHV_GUEST_VERSION_SCHED && size >= sizeof(h) + sizeof(sched);
+    if (has_sched)
+        memcpy(&sched, data + sizeof(h), sizeof(sched));
+    if (check_header(what, &h, has_sched ? &sched : NULL, size) < 0)
         return NULL;
     char name[sizeof(h.name) + 1];
     memcpy(name, h.name, sizeof(h.name));
@@ -144,6 +156,9 @@ struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size
             vm_stop(vm, 253, "out of memory for vCPU %u", i);
             return vm;
         }
+        v->se.weight = sched.weight ? sched.weight : 1;
+        v->se.slice_us = sched.slice_us ? sched.slice_us : SCHED_DEFAULT_SLICE_US;
+        v->se.affinity = sched.affinity[i] ? sched.affinity[i] : ~0ull;
         if (i == 0) {
             v->migrate_stress = h.flags & MHV_GUEST_FLAG_MIGRATE;
             if (h.mode == 16)

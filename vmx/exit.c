@@ -5,6 +5,7 @@
 #include "vmx/exit.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
 #include "kernel/log.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
@@ -54,7 +55,7 @@ static enum exit_action handle_external_interrupt(struct vcpu *v)
      * window and mhv's own IDT handles it (cross-CPU calls, timers). The jump ends a
      * translated block under QEMU TCG so the window opens there too. */
     __asm__ volatile("sti; jmp 1f; 1: cli" ::: "memory");
-    return EXIT_RESCHED;
+    return this_cpu()->need_resched ? EXIT_RESCHED : EXIT_RESUME;
 }
 
 static enum exit_action handle_triple_fault(struct vcpu *v)
@@ -85,8 +86,10 @@ static enum exit_action handle_hlt(struct vcpu *v)
         vm_stop(v->vm, 0, "vCPU %u halted with interrupts disabled", v->id);
         return EXIT_RESCHED;
     }
-    /* Nothing can wake it yet (virtual interrupt sources come with the platform work): the
-     * run loop waits for the next host interrupt, then lets the guest go on. */
+    /* An interrupt already queued for it ends the HLT at once; otherwise it blocks until its
+     * timer fires or another vCPU sends it an interrupt (sched/core.c). */
+    if (v->pending_events & (EVENT_IRQ | EVENT_NMI))
+        return EXIT_RESUME;
     v->state = VCPU_BLOCKED;
     return EXIT_RESCHED;
 }
@@ -105,8 +108,8 @@ static enum exit_action handle_rdpmc(struct vcpu *v)
 
 static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
-    (void)v;
-    return EXIT_RESCHED; /* the slice is over */
+    v->se.preempted = true; /* the slice is over: a forced switch */
+    return EXIT_RESCHED;
 }
 
 static enum exit_action handle_entry_failure(struct vcpu *v)

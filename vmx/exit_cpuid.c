@@ -1,6 +1,7 @@
 /* CPUID exits (unconditional in VMX non-root operation, SDM Vol. 3C 26.1.2): the host's values,
  * filtered to what mhv virtualizes, plus mhv's own leaves at 0x40000000. */
 #include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -61,8 +62,14 @@ enum exit_action handle_cpuid(struct vcpu *v)
     struct cpuid_regs r;
     if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
         r = (struct cpuid_regs){ 0 };
+        if (leaf == 0x40000010) {
+            /* TSC and local APIC bus rates in kHz (the leaf VMware and KVM use), so guests
+             * need not calibrate. */
+            r.eax = (uint32_t)(tsc_hz / 1000);
+            r.ebx = 1000000; /* the virtual APIC timer's nominal 1 GHz */
+        }
         if (leaf == 0x40000000) {
-            r.eax = 0x40000001; /* highest hypervisor leaf */
+            r.eax = 0x40000010; /* highest hypervisor leaf */
             r.ebx = HV_SIGNATURE_EBX;
             r.ecx = HV_SIGNATURE_ECX;
             r.edx = HV_SIGNATURE_EDX;

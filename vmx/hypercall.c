@@ -2,6 +2,7 @@
 #include "kernel/log.h"
 #include "vm/abi.h"
 #include "vm/console.h"
+#include "sched/sched.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -46,6 +47,24 @@ enum exit_action handle_vmcall(struct vcpu *v)
         case MHV_HC_NOP:
             result = 0;
             break;
+        case MHV_HC_TIMER:
+            result = 0;
+            if (r[GPR_RBX] && (r[GPR_RCX] < 32 || r[GPR_RCX] > 255))
+                result = MHV_EINVAL;
+            else
+                sched_set_timer(v, r[GPR_RBX], (uint8_t)r[GPR_RCX]);
+            break;
+        case MHV_HC_SEND_IPI: {
+            uint64_t target = r[GPR_RCX];
+            result = 0;
+            if (r[GPR_RBX] < 32 || r[GPR_RBX] > 255 || target >= v->vm->vcpu_count) {
+                result = MHV_EINVAL;
+                break;
+            }
+            inject_interrupt(v->vm->vcpus[target], (uint8_t)r[GPR_RBX]);
+            sched_wake(v->vm->vcpus[target]);
+            break;
+        }
         case MHV_HC_INJECT:
             result = 0;
             if (r[GPR_RBX] == VEC_NMI)

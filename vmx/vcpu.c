@@ -38,6 +38,7 @@ _Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == VCPU_HOST_RSP_OFFSET
 #define EXIT_SAVE_DEBUG (1u << 2)
 #define EXIT_SAVE_PAT (1u << 18)
 #define EXIT_LOAD_PAT (1u << 19)
+#define EXIT_SAVE_PREEMPTION_TIMER (1u << 22)
 #define ENTRY_LOAD_DEBUG (1u << 2)
 #define ENTRY_LOAD_PAT (1u << 14)
 
@@ -199,7 +200,9 @@ static void setup_controls(struct vcpu *v)
                     PROC_SECONDARY_CONTROLS;
     uint32_t proc2 = PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING |
                      (allowed(CTL_PROC2, PROC2_VPID) ? PROC2_VPID : 0);
-    uint32_t exit = EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT | EXIT_SAVE_DEBUG;
+    /* Saving the preemption timer value makes a slice count guest time across exits. */
+    uint32_t exit = EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
+                    EXIT_SAVE_DEBUG | EXIT_SAVE_PREEMPTION_TIMER;
     uint32_t entry = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
 
     /* CR3 accesses need no exits with EPT: clear them where the TRUE MSRs allow it. */
@@ -308,6 +311,9 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     v->mtrr_def_type = 0xc06; /* MTRRs on, default write-back */
     v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
     v->vpid = allowed(CTL_PROC2, PROC2_VPID) ? next_vpid++ : 0;
+    v->se.weight = 1;
+    v->se.slice_us = SCHED_DEFAULT_SLICE_US;
+    v->se.affinity = ~0ull;
 
     if (vmx_vmclear(vmcs) < 0)
         return NULL;

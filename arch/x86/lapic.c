@@ -3,6 +3,7 @@
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
+#include "arch/x86/percpu.h"
 #include "arch/x86/trap.h"
 #include "arch/x86/tsc.h"
 #include "kernel/log.h"
@@ -103,6 +104,7 @@ static void timer_interrupt(struct trap_frame *f)
 {
     (void)f;
     timer_fired_at = rdtsc();
+    this_cpu()->need_resched = true; /* a slice end (no preemption timer) or a guest timer due */
     lapic_eoi();
 }
 

@@ -12,26 +12,49 @@
 
 #define XCALL_TIMEOUT_US 1000000
 
-static void xcall_interrupt(struct trap_frame *f)
+/* Runs the call waiting in this CPU's slot, if any. Called with interrupts off: from the IPI
+ * handler, and from CPUs that wait for another CPU (so two CPUs calling each other at the same
+ * time serve each other instead of deadlocking). */
+static void serve_own_slot(void)
 {
-    (void)f;
     struct percpu *me = this_cpu();
     struct xcall_slot *s = &me->xcall;
     uint32_t seq = __atomic_load_n(&s->pending, __ATOMIC_ACQUIRE);
-    if (seq) {
-        xcall_fn fn = s->fn;
-        void *arg = s->arg;
-        __atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE); /* taken: the caller may go on */
-        fn(arg);
-        me->xcalls_handled++;
-        __atomic_store_n(&s->finished, seq, __ATOMIC_RELEASE);
-    }
+    if (!seq)
+        return;
+    xcall_fn fn = s->fn;
+    void *arg = s->arg;
+    __atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE); /* taken: the caller may go on */
+    fn(arg);
+    me->xcalls_handled++;
+    __atomic_store_n(&s->finished, seq, __ATOMIC_RELEASE);
+}
+
+static void xcall_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    serve_own_slot();
+    lapic_eoi();
+}
+
+static void reschedule_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    this_cpu()->need_resched = true;
     lapic_eoi();
 }
 
 void xcall_init(void)
 {
     trap_set_handler(VECTOR_XCALL, xcall_interrupt);
+    trap_set_handler(VECTOR_RESCHEDULE, reschedule_interrupt);
+}
+
+void smp_send_reschedule(unsigned cpu)
+{
+    struct percpu *target = per_cpu(cpu);
+    if (target && target->online)
+        lapic_send_ipi(target->apic_id, ICR_FIXED | VECTOR_RESCHEDULE);
 }
 
 static bool wait_until(volatile uint32_t *word, uint32_t value, uint64_t deadline)
@@ -39,6 +62,7 @@ static bool wait_until(volatile uint32_t *word, uint32_t value, uint64_t deadlin
     while (__atomic_load_n(word, __ATOMIC_ACQUIRE) != value) {
         if ((int64_t)(rdtsc() - deadline) > 0)
             return false;
+        serve_own_slot();
         cpu_relax();
     }
     return true;
@@ -56,7 +80,8 @@ int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait)
     if (!target || !target->online)
         return -1;
     struct xcall_slot *s = &target->xcall;
-    spin_lock(&s->lock);
+    while (!spin_trylock(&s->lock)) /* another caller is busy with the target: serve meanwhile */
+        serve_own_slot();
     uint32_t seq = ++s->sequence ? s->sequence : ++s->sequence; /* 0 means "none pending" */
     s->fn = fn;
     s->arg = arg;

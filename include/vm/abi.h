@@ -9,7 +9,8 @@
 
 /* Guest image header, at offset 0 of a multiboot2 module. */
 #define MHV_GUEST_MAGIC "MHVGUEST"
-#define MHV_GUEST_VERSION 1
+#define MHV_GUEST_VERSION 1        /* 64-byte header */
+#define MHV_GUEST_VERSION_SCHED 2  /* adds struct mhv_guest_sched right after it */
 #define MHV_GUEST_FLAG_MIGRATE (1u << 0) /* testing: move vCPU 0 to another CPU every slice */
 
 struct mhv_guest_header {
@@ -25,6 +26,14 @@ struct mhv_guest_header {
 };
 _Static_assert(sizeof(struct mhv_guest_header) == 64, "guest header is 64 bytes");
 
+/* Version 2: scheduling parameters, at offset 64 of the image. */
+struct mhv_guest_sched {
+    uint32_t weight;      /* share of CPU time relative to other VMs: 1-100 (0: 1) */
+    uint32_t slice_us;    /* time slice in microseconds: 100-1000000 (0: 10000) */
+    uint64_t affinity[8]; /* per vCPU: bit i allows physical CPU i (0: any CPU) */
+};
+_Static_assert(sizeof(struct mhv_guest_sched) == 72, "sched block is 72 bytes");
+
 /* Hypercalls: VMCALL with the number in RAX, arguments in RBX, RCX, RDX; the result in RAX
  * (negative: an error below). Only CPL 0 may call. Pointers are guest-physical. */
 enum mhv_hypercall {
@@ -34,6 +43,9 @@ enum mhv_hypercall {
     MHV_HC_NOP = 3,           /* -> 0; for measuring the round trip */
     MHV_HC_INJECT = 4,        /* RBX vector 32-255 (external interrupt) or 2 (NMI) for the calling
                                * vCPU, delivered when it can take it; for testing delivery */
+    MHV_HC_TIMER = 5,         /* RBX microseconds (0: cancel), RCX vector: one-shot timer
+                               * interrupt for the calling vCPU (wakes it from HLT) */
+    MHV_HC_SEND_IPI = 6,      /* RBX vector 32-255, RCX target vCPU of the same VM: wakes it */
 };
 #define MHV_HC_ABI_VERSION 1
 #define MHV_ENOSYS (-1) /* unknown hypercall number */

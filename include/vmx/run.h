@@ -1,14 +1,17 @@
-/* Running vCPUs: each CPU round-robins the vCPUs in its run queue, a VMX-preemption-timer slice
- * at a time, with vcpu_load/vcpu_put around each. The scheduler work replaces the policy. */
+/* Running one vCPU for one slice (the scheduler in sched/ decides which and for how long). */
 #ifndef MHV_VMX_RUN_H
 #define MHV_VMX_RUN_H
 
+#include <stdint.h>
+
 struct vcpu;
 
-/* Spreads every VM's vCPUs over the CPUs in VMX operation and starts them all. */
-void vmx_start_vms(void);
-/* This CPU's loop; returns once no VM is running. */
-void vmx_run_loop(void);
+enum run_end { RUN_PREEMPTED, RUN_YIELDED, RUN_BLOCKED, RUN_STOPPED };
+
+/* vcpu_load, enter the guest and handle exits until the vCPU blocks, stops, yields, its
+ * slice (TSC ticks) ends or this CPU is asked to reschedule; then vcpu_put. */
+enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks);
+
 /* Stops v's VM with a diagnosis of a failed VMLAUNCH/VMRESUME (rc from vmx_enter). */
 void vmx_report_entry_failure(struct vcpu *v, int rc);
 

@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sched/sched.h"
 #include "vmx/decode.h"
 #include "vmx/exit.h"
 
@@ -56,7 +57,8 @@ struct vcpu {
     uint32_t pending_info, pending_error;
 
     struct exit_info exit; /* the last VM exit */
-    uint64_t exits, slices, migrations;
+    struct sched_entity se;
+    uint64_t exits, migrations;
     uint64_t exits_by_reason[EXIT_REASON_COUNT];
 };
 

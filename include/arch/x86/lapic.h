@@ -8,6 +8,7 @@
 /* Interrupt vectors mhv owns. 0x20-0x2f receive the (masked) 8259 PICs' spurious IRQs. */
 #define VECTOR_LAPIC_TIMER 0xef
 #define VECTOR_XCALL 0xf0
+#define VECTOR_RESCHEDULE 0xf1
 #define VECTOR_LAPIC_ERROR 0xfe
 #define VECTOR_SPURIOUS 0xff
 

@@ -44,9 +44,11 @@ struct percpu {
     uint64_t current_vmcs;     /* physical address of the VMCS made current by VMPTRLD; 0: none.
                                 * Only vcpu_load() and the VMCLEAR paths change it. */
     struct vcpu *loaded_vcpu;  /* whose XSAVE state and lazily switched MSRs are live here */
-    struct vcpu *runq[64];     /* vCPUs this CPU runs (vmx/run.c), round robin */
-    unsigned runq_len, runq_next;
+    struct vcpu *runq[64];     /* vCPUs whose home is this CPU (sched/core.c) */
+    unsigned runq_len;
     struct spinlock runq_lock;
+    struct vcpu *running;      /* the vCPU this CPU runs now, NULL when idle */
+    volatile bool need_resched; /* set by an IPI or timer: pick again soon */
 
     struct xcall_slot xcall;
 

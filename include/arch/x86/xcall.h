@@ -19,4 +19,7 @@ int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait);
 /* Runs fn(arg) on every online CPU, the caller's last. Returns how many CPUs failed to run it. */
 int xcall_all(xcall_fn fn, void *arg, bool wait);
 
+/* Asks a CPU to pick again (its need_resched), without waiting: a wake-up. */
+void smp_send_reschedule(unsigned cpu);
+
 #endif

@@ -1,0 +1,59 @@
+/*
+ * The vCPU scheduler. Each physical CPU runs sched_loop(): pick a runnable vCPU from its own
+ * run queue, run it for at most its slice (vcpu_load, enter, handle exits, vcpu_put), charge
+ * the time, repeat. A policy (struct sched_policy) decides the order; sched/fair.c's weighted
+ * fair share is the one in use. Blocking (HLT), waking (timers, IPIs between vCPUs), idle
+ * balancing within each vCPU's affinity and the accounting live in sched/core.c.
+ */
+#ifndef MHV_SCHED_SCHED_H
+#define MHV_SCHED_SCHED_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vcpu;
+struct percpu;
+
+#define SCHED_DEFAULT_SLICE_US 10000
+#define SCHED_WEIGHT_SCALE 1024
+
+/* Per-vCPU scheduling state and accounting. */
+struct sched_entity {
+    uint64_t vruntime;   /* run time in TSC ticks, scaled by SCHED_WEIGHT_SCALE / weight */
+    uint32_t weight;     /* relative share, from the VM (1-100) */
+    uint32_t slice_us;
+    uint64_t affinity;   /* bit i: may run on CPU i; all ones when unrestricted */
+    uint64_t timer_at;   /* TSC deadline of the guest's one-shot timer (0: none) */
+    uint8_t timer_vector;
+    bool preempted;      /* the last run ended because the slice was used up */
+    /* accounting */
+    uint64_t run_ticks, slices, voluntary, forced;
+    uint64_t ran_on;     /* bit i: has run on CPU i */
+};
+
+/* A scheduling policy: the core asks it which vCPU runs next and tells it what ran. Adding a
+ * policy means a new file with one of these, not changes to the core. */
+struct sched_policy {
+    const char *name;
+    /* A runnable vCPU of this CPU's queue to run next, or NULL (queue lock held). */
+    struct vcpu *(*pick)(struct percpu *cpu);
+    /* v ran for `ticks` TSC ticks. */
+    void (*charge)(struct vcpu *v, uint64_t ticks);
+    /* v joins this CPU's queue (new, woken or migrated): position it fairly. */
+    void (*place)(struct percpu *cpu, struct vcpu *v);
+};
+
+extern const struct sched_policy sched_fair;
+
+/* Adds every VM's vCPUs to the run queues (round robin within affinity) and wakes the CPUs. */
+void sched_start(void);
+/* The per-CPU loop; returns when no VM is running. */
+void sched_loop(void);
+/* Makes a blocked vCPU runnable and tells its CPU (an IPI when it is another CPU). */
+void sched_wake(struct vcpu *v);
+/* Arms (ticks > 0) or cancels the guest's one-shot timer. */
+void sched_set_timer(struct vcpu *v, uint64_t us, uint8_t vector);
+/* One line per vCPU: run time, slices, forced and voluntary switches, migrations, exits, CPUs. */
+void sched_print_summary(void);
+
+#endif

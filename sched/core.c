@@ -1,0 +1,253 @@
+/* The scheduler core (see include/sched/sched.h). Run queues are per CPU, each behind its own
+ * lock; a vCPU is in exactly one queue, its home CPU's. */
+#include "sched/sched.h"
+
+#include <stddef.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/lapic.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/smp.h"
+#include "arch/x86/tsc.h"
+#include "arch/x86/xcall.h"
+#include "kernel/log.h"
+#include "lib/format.h"
+#include "vm/vm.h"
+#include "vmx/inject.h"
+#include "vmx/run.h"
+#include "vmx/vcpu.h"
+
+#define STRESS_SLICE_US 200 /* FLAG_MIGRATE guests: hop CPUs often */
+
+static const struct sched_policy *policy = &sched_fair;
+
+static bool usable_cpu(unsigned c)
+{
+    return c < cpu_count && c < MAX_CPUS && cpus[c] && cpus[c]->online && cpus[c]->vmx_state == VMX_CPU_ON;
+}
+
+static bool allowed_on(const struct vcpu *v, unsigned c)
+{
+    return c < 64 ? (v->se.affinity >> c) & 1 : v->se.affinity == ~0ull;
+}
+
+
+/* Puts v in CPU c's queue (not yet in any). */
+static void enqueue(struct vcpu *v, unsigned c)
+{
+    struct percpu *p = per_cpu(c);
+    uint64_t flags = spin_lock_irqsave(&p->runq_lock);
+    policy->place(p, v);
+    p->runq[p->runq_len++] = v;
+    v->home_cpu = (int)c;
+    spin_unlock_irqrestore(&p->runq_lock, flags);
+}
+
+static void dequeue_locked(struct percpu *p, struct vcpu *v)
+{
+    for (unsigned i = 0; i < p->runq_len; i++) {
+        if (p->runq[i] == v) {
+            p->runq[i] = p->runq[--p->runq_len];
+            return;
+        }
+    }
+}
+
+void sched_wake(struct vcpu *v)
+{
+    if (v->state != VCPU_BLOCKED)
+        return;
+    v->state = VCPU_RUNNABLE;
+    if (v->home_cpu >= 0 && (unsigned)v->home_cpu != this_cpu()->index)
+        smp_send_reschedule((unsigned)v->home_cpu);
+}
+
+void sched_set_timer(struct vcpu *v, uint64_t us, uint8_t vector)
+{
+    v->se.timer_vector = vector;
+    v->se.timer_at = us ? rdtsc() + us * (tsc_hz / 1000000) : 0;
+}
+
+/* Delivers expired guest timers of this CPU's vCPUs; returns the earliest one still armed. */
+static uint64_t fire_timers(struct percpu *p, uint64_t now)
+{
+    uint64_t next = 0;
+    for (unsigned i = 0; i < p->runq_len; i++) {
+        struct vcpu *v = p->runq[i];
+        if (!v->se.timer_at || v->state == VCPU_STOPPED)
+            continue;
+        if ((int64_t)(now - v->se.timer_at) >= 0) {
+            v->se.timer_at = 0;
+            inject_interrupt(v, v->se.timer_vector);
+            if (v->state == VCPU_BLOCKED)
+                v->state = VCPU_RUNNABLE;
+        } else if (!next || v->se.timer_at < next) {
+            next = v->se.timer_at;
+        }
+    }
+    return next;
+}
+
+/* Work stealing: an idle CPU takes a runnable vCPU that waits (is not running) in the busiest
+ * other queue and may run here. Locks are taken in CPU order, so two stealers cannot deadlock. */
+static bool steal(struct percpu *me)
+{
+    struct percpu *victim = NULL;
+    unsigned most = 1; /* a queue needs a waiting vCPU besides the running one */
+    for (unsigned c = 0; c < cpu_count; c++) {
+        struct percpu *p = per_cpu(c);
+        if (!usable_cpu(c) || p == me)
+            continue;
+        unsigned runnable = 0;
+        for (unsigned i = 0; i < p->runq_len; i++)
+            runnable += p->runq[i]->state == VCPU_RUNNABLE;
+        if (runnable > most) {
+            most = runnable;
+            victim = p;
+        }
+    }
+    if (!victim)
+        return false;
+    struct percpu *first = victim->index < me->index ? victim : me, *second = first == me ? victim : me;
+    uint64_t flags = spin_lock_irqsave(&first->runq_lock);
+    spin_lock(&second->runq_lock);
+    struct vcpu *taken = NULL;
+    for (unsigned i = 0; i < victim->runq_len && !taken; i++) {
+        struct vcpu *v = victim->runq[i];
+        if (v->state == VCPU_RUNNABLE && v != victim->running && allowed_on(v, me->index))
+            taken = v;
+    }
+    if (taken) {
+        dequeue_locked(victim, taken);
+        policy->place(me, taken);
+        me->runq[me->runq_len++] = taken;
+        taken->home_cpu = (int)me->index;
+    }
+    spin_unlock(&second->runq_lock);
+    spin_unlock_irqrestore(&first->runq_lock, flags);
+    return taken != NULL;
+}
+
+/* Nothing runnable here: take work from another CPU, or halt until an interrupt (a guest
+ * timer, an IPI from a waking CPU, a cross-CPU call). */
+static void idle(struct percpu *p, uint64_t next_timer)
+{
+    if (steal(p))
+        return;
+    if (next_timer) {
+        uint64_t now = rdtsc();
+        uint64_t ticks = (int64_t)(next_timer - now) > 0 ? next_timer - now : 1;
+        lapic_timer_oneshot_ns(ticks * 1000 / (tsc_hz / 1000000 ? tsc_hz / 1000000 : 1));
+    }
+    if (!p->need_resched)
+        __asm__ volatile("sti; hlt; cli" ::: "memory");
+}
+
+/* The next allowed CPU after `from` (FLAG_MIGRATE stress testing). */
+static unsigned next_allowed_cpu(const struct vcpu *v, unsigned from)
+{
+    for (unsigned i = 1; i <= cpu_count; i++) {
+        unsigned c = (from + i) % cpu_count;
+        if (usable_cpu(c) && allowed_on(v, c))
+            return c;
+    }
+    return from;
+}
+
+static void account(struct vcpu *v, struct percpu *p, uint64_t ticks, enum run_end end)
+{
+    policy->charge(v, ticks);
+    v->se.run_ticks += ticks;
+    v->se.slices++;
+    if (end == RUN_PREEMPTED)
+        v->se.forced++;
+    else if (end != RUN_STOPPED)
+        v->se.voluntary++;
+    if (p->index < 64)
+        v->se.ran_on |= 1ull << p->index;
+}
+
+void sched_loop(void)
+{
+    struct percpu *p = this_cpu();
+    if (p->vmx_state != VMX_CPU_ON)
+        return;
+    while (vm_running_count()) {
+        uint64_t now = rdtsc();
+        uint64_t flags = spin_lock_irqsave(&p->runq_lock);
+        uint64_t next_timer = fire_timers(p, now);
+        struct vcpu *v = policy->pick(p);
+        p->running = v;
+        p->need_resched = false;
+        spin_unlock_irqrestore(&p->runq_lock, flags);
+        if (!v) {
+            idle(p, next_timer);
+            continue;
+        }
+        uint64_t slice = (v->migrate_stress ? STRESS_SLICE_US : v->se.slice_us) * (tsc_hz / 1000000);
+        /* A guest timer due within the slice cuts it short, so the timer fires on time. */
+        if (v->se.timer_at && v->se.timer_at - now < slice)
+            slice = (int64_t)(v->se.timer_at - now) > 0 ? v->se.timer_at - now : 1;
+        enum run_end end = vcpu_run(v, slice);
+        account(v, p, rdtsc() - now, end);
+        p->running = NULL;
+        if (v->migrate_stress && end != RUN_STOPPED) {
+            unsigned target = next_allowed_cpu(v, p->index);
+            if (target != p->index) {
+                uint64_t f = spin_lock_irqsave(&p->runq_lock);
+                dequeue_locked(p, v);
+                spin_unlock_irqrestore(&p->runq_lock, f);
+                enqueue(v, target);
+                smp_send_reschedule(target);
+            }
+        }
+    }
+}
+
+void sched_start(void)
+{
+    unsigned next = 0;
+    for (unsigned i = 0; i < vm_count; i++) {
+        for (unsigned j = 0; j < vms[i]->vcpu_count; j++) {
+            struct vcpu *v = vms[i]->vcpus[j];
+            unsigned c = next_allowed_cpu(v, next == 0 ? cpu_count - 1 : next - 1);
+            if (!usable_cpu(c) || !allowed_on(v, c)) {
+                vm_stop(vms[i], 253, "vCPU %u may run on no CPU in VMX operation (affinity 0x%lx)", j,
+                        v->se.affinity);
+                break;
+            }
+            enqueue(v, c);
+            next = c + 1;
+        }
+    }
+    log_info("sched: policy %s, %u VM%s", policy->name, vm_count, vm_count == 1 ? "" : "s");
+    smp_set_idle_work(sched_loop);
+    for (unsigned c = 0; c < cpu_count; c++)
+        if (usable_cpu(c) && c != this_cpu()->index)
+            smp_send_reschedule(c);
+}
+
+static void cpu_list(uint64_t mask, char *buf, size_t size)
+{
+    int n = 0;
+    buf[0] = '\0';
+    for (unsigned c = 0; c < 64; c++)
+        if (mask >> c & 1)
+            n += ksnprintf(buf + n, size - n, "%s%u", n ? "," : "", c);
+}
+
+void sched_print_summary(void)
+{
+    uint64_t per_ms = tsc_hz / 1000 ? tsc_hz / 1000 : 1;
+    for (unsigned i = 0; i < vm_count; i++) {
+        for (unsigned j = 0; j < vms[i]->vcpu_count; j++) {
+            const struct vcpu *v = vms[i]->vcpus[j];
+            char ran[200];
+            cpu_list(v->se.ran_on, ran, sizeof(ran));
+            log_info("sched: vm %s vcpu %u: weight %u, run %lu ms, %lu slices (%lu forced, %lu voluntary), "
+                     "%lu migrations, %lu exits, ran on cpus %s", vms[i]->name, j, v->se.weight,
+                     v->se.run_ticks / per_ms, v->se.slices, v->se.forced, v->se.voluntary, v->migrations,
+                     v->exits, ran[0] ? ran : "none");
+        }
+    }
+}
