@@ -3,6 +3,8 @@
 
 #include <stdarg.h>
 
+#include "arch/x86/percpu.h"
+#include "arch/x86/xcall.h"
 #include "kernel/heap.h"
 #include "kernel/log.h"
 #include "kernel/page_alloc.h"
@@ -166,6 +168,12 @@ void vm_stop(struct vm *vm, int status, const char *fmt, ...)
         return;
     for (unsigned i = 0; i < vm->vcpu_count; i++)
         vm->vcpus[i]->state = VCPU_STOPPED;
+    /* The last VM: CPUs halted in their idle loop must wake to see that there is no more work
+     * (the boot CPU then reports and finishes). */
+    if (!vm_running_count())
+        for (unsigned c = 0; c < cpu_count; c++)
+            if (cpus[c] && cpus[c] != this_cpu())
+                smp_send_reschedule(c);
     char why[192];
     va_list ap;
     va_start(ap, fmt);
