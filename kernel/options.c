@@ -85,6 +85,17 @@ static int parse_vms_done(const char *v, char *why, size_t n)
     return -1;
 }
 
+static int parse_slice(const char *v, char *why, size_t n)
+{
+    uint64_t us;
+    if (v && cmdline_parse_u64(v, &us) == 0 && us >= 100 && us <= 1000000) {
+        boot_options.slice_us = (unsigned)us;
+        return 0;
+    }
+    ksnprintf(why, n, "expected microseconds, 100 to 1000000");
+    return -1;
+}
+
 static const struct cmdline_option option_table[] = {
     { "loglevel", parse_loglevel },
     { "serial", parse_serial },
@@ -92,6 +103,7 @@ static const struct cmdline_option option_table[] = {
     { "maxcpus", parse_maxcpus },
     { "acpidump", parse_acpidump },
     { "vms_done", parse_vms_done },
+    { "slice", parse_slice },
 };
 
 int options_parse(const char *cmdline)

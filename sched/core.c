@@ -28,7 +28,7 @@ static bool usable_cpu(unsigned c)
 
 static bool allowed_on(const struct vcpu *v, unsigned c)
 {
-    return c < 64 ? (v->se.affinity >> c) & 1 : v->se.affinity == ~0ull;
+    return sched_allowed_on(&v->se, c);
 }
 
 
@@ -92,20 +92,8 @@ static uint64_t fire_timers(struct percpu *p, uint64_t now)
  * other queue and may run here. Locks are taken in CPU order, so two stealers cannot deadlock. */
 static bool steal(struct percpu *me)
 {
-    struct percpu *victim = NULL;
-    unsigned most = 1; /* a queue needs a waiting vCPU besides the running one */
-    for (unsigned c = 0; c < cpu_count; c++) {
-        struct percpu *p = per_cpu(c);
-        if (!usable_cpu(c) || p == me)
-            continue;
-        unsigned runnable = 0;
-        for (unsigned i = 0; i < p->runq_len; i++)
-            runnable += p->runq[i]->state == VCPU_RUNNABLE;
-        if (runnable > most) {
-            most = runnable;
-            victim = p;
-        }
-    }
+    struct steal_choice choice = sched_choose_steal(cpus, cpu_count, me);
+    struct percpu *victim = choice.from;
     if (!victim)
         return false;
     struct percpu *first = victim->index < me->index ? victim : me, *second = first == me ? victim : me;
@@ -239,6 +227,15 @@ static void cpu_list(uint64_t mask, char *buf, size_t size)
 void sched_print_summary(void)
 {
     uint64_t per_ms = tsc_hz / 1000 ? tsc_hz / 1000 : 1;
+    for (unsigned c = 0; c < cpu_count; c++) {
+        const struct percpu *p = cpus[c];
+        if (!usable_cpu(c))
+            continue;
+        log_info("sched: cpu%u: %lu vCPU switches, %lu TSC ticks each from the slice-end exit to the next "
+                 "vCPU's entry; %lu migrations in, %lu ticks each in vcpu_load", c, p->switches,
+                 p->switches ? p->switch_ticks / p->switches : 0, p->migrations_in,
+                 p->migrations_in ? p->migrate_ticks / p->migrations_in : 0);
+    }
     for (unsigned i = 0; i < vm_count; i++) {
         for (unsigned j = 0; j < vms[i]->vcpu_count; j++) {
             const struct vcpu *v = vms[i]->vcpus[j];

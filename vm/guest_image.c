@@ -3,6 +3,7 @@
 
 #include "arch/x86/cpu.h"
 #include "kernel/log.h"
+#include "kernel/options.h"
 #include "lib/string.h"
 #include "sched/sched.h"
 #include "vm/abi.h"
@@ -157,7 +158,8 @@ struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size
             return vm;
         }
         v->se.weight = sched.weight ? sched.weight : 1;
-        v->se.slice_us = sched.slice_us ? sched.slice_us : SCHED_DEFAULT_SLICE_US;
+        v->se.slice_us = sched.slice_us ? sched.slice_us
+                       : boot_options.slice_us ? boot_options.slice_us : SCHED_DEFAULT_SLICE_US;
         v->se.affinity = sched.affinity[i] ? sched.affinity[i] : ~0ull;
         if (i == 0) {
             v->migrate_stress = h.flags & MHV_GUEST_FLAG_MIGRATE;

@@ -96,8 +96,10 @@ static enum exit_action handle_hlt(struct vcpu *v)
 
 static enum exit_action handle_pause(struct vcpu *v)
 {
+    /* PAUSE-loop exit: the guest spins (waiting for a lock holder that may not be running).
+     * Yield: the PAUSE is retired and another vCPU gets the CPU. */
     skip_instruction(v);
-    return EXIT_RESCHED; /* a spinning guest yields the CPU */
+    return EXIT_RESCHED;
 }
 
 static enum exit_action handle_rdpmc(struct vcpu *v)
@@ -108,6 +110,9 @@ static enum exit_action handle_rdpmc(struct vcpu *v)
 
 static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
+    struct percpu *p = this_cpu();
+    p->switch_from = rdtsc(); /* the switch cost is measured from here to the next entry */
+    p->switched_from = v;
     v->se.preempted = true; /* the slice is over: a forced switch */
     return EXIT_RESCHED;
 }

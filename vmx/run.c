@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 
+#include "arch/x86/cpu.h"
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
@@ -44,8 +45,15 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
         lapic_timer_oneshot_ns(slice_ticks * 1000 / (tsc_hz / 1000000 ? tsc_hz / 1000000 : 1));
     }
     v->se.preempted = false;
-    /* vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check. */
-    while (v->state == VCPU_RUNNABLE && !p->need_resched && enter_once(v) == EXIT_RESUME)
+    if (p->switch_from && p->switched_from != v) {
+        p->switches++;
+        p->switch_ticks += rdtsc() - p->switch_from;
+    }
+    p->switch_from = 0;
+    /* vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check.
+     * need_resched needs none here: interrupts are off between exits, so it can only be set in
+     * an external-interrupt exit, and that handler then ends the run itself. */
+    while (v->state == VCPU_RUNNABLE && enter_once(v) == EXIT_RESUME)
         ;
     vcpu_put(v);
     if (v->state == VCPU_STOPPED)

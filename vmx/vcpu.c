@@ -155,7 +155,9 @@ void vcpu_load(struct vcpu *v)
 {
     struct percpu *p = this_cpu();
     unsigned me = p->index;
-    if (v->last_cpu >= 0 && (unsigned)v->last_cpu != me) {
+    uint64_t start = rdtsc();
+    bool migrating = v->last_cpu >= 0 && (unsigned)v->last_cpu != me;
+    if (migrating) {
         /* Active on another CPU: only that CPU can flush it to memory (SDM 25.11.1). */
         if (xcall_run((unsigned)v->last_cpu, vmclear_remote, v, true) < 0)
             panic("vCPU %s/%u: remote VMCLEAR on cpu%d failed", v->vm->name, v->id, v->last_cpu);
@@ -173,6 +175,10 @@ void vcpu_load(struct vcpu *v)
         flush_translations(v);
     }
     switch_lazy_state(v);
+    if (migrating) {
+        p->migrations_in++;
+        p->migrate_ticks += rdtsc() - start;
+    }
 }
 
 void vcpu_put(struct vcpu *v)
@@ -199,7 +205,7 @@ static void setup_controls(struct vcpu *v)
                     PROC_USE_MSR_BITMAPS | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_RDPMC_EXITING |
                     PROC_SECONDARY_CONTROLS;
     uint32_t proc2 = PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING |
-                     (allowed(CTL_PROC2, PROC2_VPID) ? PROC2_VPID : 0);
+                     (allowed(CTL_PROC2, PROC2_VPID) ? PROC2_VPID : 0) | PROC2_PAUSE_LOOP_EXITING;
     /* Saving the preemption timer value makes a slice count guest time across exits. */
     uint32_t exit = EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
                     EXIT_SAVE_DEBUG | EXIT_SAVE_PREEMPTION_TIMER;
@@ -227,6 +233,12 @@ static void setup_controls(struct vcpu *v)
     vmcs_write64(v, VMCS_TSC_OFFSET, 0);
     if (control(CTL_PROC2, proc2) & PROC2_VPID)
         vmcs_write16(v, VMCS_VPID, v->vpid);
+    /* PAUSE-loop exiting (SDM Vol. 3C 26.6.13): a guest spinning on a lock for more than the
+     * window yields its CPU instead (KVM's default gap and window). */
+    if (control(CTL_PROC2, proc2) & PROC2_PAUSE_LOOP_EXITING) {
+        vmcs_write32(v, VMCS_PLE_GAP, 128);
+        vmcs_write32(v, VMCS_PLE_WINDOW, 4096);
+    }
     /* The guest owns CR0.TS/MP/EM/WP/AM; mhv owns the rest (PE and PG for EFER.LMA, NE, CD, NW
      * and reserved bits), CR4 entirely: writes to owned bits exit (SDM Vol. 3C 26.6.6). */
     vmcs_writenat(v, VMCS_CR0_GUEST_HOST_MASK, ~(uint64_t)(CR0_TS | CR0_MP | CR0_EM | CR0_WP | CR0_AM));

@@ -14,6 +14,7 @@ struct mhv_options {
     unsigned maxcpus;        /* maxcpus=N: start at most N CPUs (0: all) */
     bool acpidump;           /* acpidump: hex-dump the firmware's ACPI tables at boot */
     bool vms_done_poweroff;  /* vms_done=poweroff|stay: what to do once every VM has stopped */
+    unsigned slice_us;       /* slice=N: default time slice in microseconds (0: 10000) */
 };
 
 extern struct mhv_options boot_options;

@@ -45,6 +45,22 @@ struct sched_policy {
 
 extern const struct sched_policy sched_fair;
 
+/* Whether v may run on CPU c (CPUs beyond 63 only with an unrestricted mask). */
+static inline bool sched_allowed_on(const struct sched_entity *se, unsigned c)
+{
+    return c < 64 ? (se->affinity >> c) & 1 : se->affinity == ~0ull;
+}
+
+/* Work stealing decision (sched/balance.c): for an idle CPU `me`, the queue to take from (the
+ * busiest one with a runnable vCPU waiting besides the one it runs) and the vCPU to take (one
+ * that waits and may run on `me`). Both NULL when there is nothing worth taking. Pure: the
+ * caller holds no locks while deciding and re-checks under the locks. */
+struct steal_choice {
+    struct percpu *from;
+    struct vcpu *vcpu;
+};
+struct steal_choice sched_choose_steal(struct percpu *const *cpus, unsigned count, const struct percpu *me);
+
 /* Adds every VM's vCPUs to the run queues (round robin within affinity) and wakes the CPUs. */
 void sched_start(void);
 /* The per-CPU loop; returns when no VM is running. */

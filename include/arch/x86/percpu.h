@@ -55,6 +55,10 @@ struct percpu {
     /* Counters for the shell and the test summaries. */
     uint64_t interrupts;
     uint64_t xcalls_handled;
+    uint64_t switch_from;        /* TSC when a slice ended, until the next vCPU's entry */
+    struct vcpu *switched_from;
+    uint64_t switches, switch_ticks;       /* vCPU to a different vCPU on this CPU */
+    uint64_t migrations_in, migrate_ticks; /* vcpu_load of a vCPU last active elsewhere */
 
     struct cpu_descriptors descriptors; /* GDT, TSS, IST stacks */
 };

@@ -1,0 +1,161 @@
+// sources: sched/fair.c sched/balance.c
+/* Scheduling decisions on made-up run queues: pick order, weights, placement of woken vCPUs,
+ * affinity, and which queue an idle CPU steals from. */
+#include "stubs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/percpu.h"
+#include "sched/sched.h"
+#include "vmx/vcpu.h"
+
+static struct vcpu vc[8];
+static struct percpu *cpu[3];
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(vc, 0, sizeof(vc));
+    for (int i = 0; i < 8; i++) {
+        vc[i].state = VCPU_RUNNABLE;
+        vc[i].se.weight = 1;
+        vc[i].se.affinity = ~0ull;
+    }
+    for (unsigned c = 0; c < 3; c++) {
+        cpu[c] = calloc(1, sizeof(struct percpu));
+        cpu[c]->index = c;
+        cpu[c]->online = true;
+        cpu[c]->vmx_state = VMX_CPU_ON;
+    }
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (unsigned c = 0; c < 3; c++)
+        free(cpu[c]);
+    return 0;
+}
+
+static void queue(struct percpu *p, struct vcpu *v)
+{
+    p->runq[p->runq_len++] = v;
+}
+
+static void test_pick_least_virtual_time_among_runnable(void **state)
+{
+    (void)state;
+    vc[0].se.vruntime = 300;
+    vc[1].se.vruntime = 100;
+    vc[2].se.vruntime = 50;
+    vc[2].state = VCPU_BLOCKED; /* least, but not runnable */
+    vc[3].se.vruntime = 10;
+    vc[3].state = VCPU_STOPPED;
+    for (int i = 0; i < 4; i++)
+        queue(cpu[0], &vc[i]);
+    assert_ptr_equal(sched_fair.pick(cpu[0]), &vc[1]);
+    vc[1].state = VCPU_BLOCKED;
+    assert_ptr_equal(sched_fair.pick(cpu[0]), &vc[0]);
+    vc[0].state = VCPU_WAIT_FOR_SIPI;
+    assert_null(sched_fair.pick(cpu[0]));
+}
+
+static void test_weights_share_cpu_time(void **state)
+{
+    (void)state;
+    vc[0].se.weight = 2;
+    vc[1].se.weight = 1;
+    queue(cpu[0], &vc[0]);
+    queue(cpu[0], &vc[1]);
+    unsigned picked[2] = { 0, 0 };
+    for (int slice = 0; slice < 3000; slice++) {
+        struct vcpu *v = sched_fair.pick(cpu[0]);
+        sched_fair.charge(v, 1000);
+        picked[v == &vc[1]]++;
+    }
+    assert_int_equal(picked[0], 2000); /* exactly 2:1 with equal slices */
+    assert_int_equal(picked[1], 1000);
+}
+
+static void test_woken_vcpu_gets_no_credit_for_sleeping(void **state)
+{
+    (void)state;
+    vc[0].se.vruntime = 1000000;
+    vc[1].se.vruntime = 2000000;
+    vc[2].se.vruntime = 5; /* slept a long time */
+    queue(cpu[0], &vc[0]);
+    queue(cpu[0], &vc[1]);
+    sched_fair.place(cpu[0], &vc[2]);
+    assert_int_equal(vc[2].se.vruntime, 1000000);
+    vc[3].se.vruntime = 3000000; /* ahead: keeps its own */
+    sched_fair.place(cpu[0], &vc[3]);
+    assert_int_equal(vc[3].se.vruntime, 3000000);
+}
+
+static void test_affinity_mask(void **state)
+{
+    (void)state;
+    struct sched_entity se = { .affinity = 0x2 };
+    assert_false(sched_allowed_on(&se, 0));
+    assert_true(sched_allowed_on(&se, 1));
+    assert_false(sched_allowed_on(&se, 70));
+    se.affinity = ~0ull;
+    assert_true(sched_allowed_on(&se, 70));
+}
+
+static void test_steal_from_the_busiest_queue(void **state)
+{
+    (void)state;
+    queue(cpu[1], &vc[0]);
+    queue(cpu[1], &vc[1]);
+    queue(cpu[2], &vc[2]);
+    queue(cpu[2], &vc[3]);
+    queue(cpu[2], &vc[4]);
+    cpu[1]->running = &vc[0];
+    cpu[2]->running = &vc[2];
+    struct steal_choice c = sched_choose_steal(cpu, 3, cpu[0]);
+    assert_ptr_equal(c.from, cpu[2]);
+    assert_true(c.vcpu == &vc[3] || c.vcpu == &vc[4]); /* never the running one */
+}
+
+static void test_no_steal_from_a_queue_with_one_runnable(void **state)
+{
+    (void)state;
+    queue(cpu[1], &vc[0]);
+    queue(cpu[1], &vc[1]);
+    vc[1].state = VCPU_BLOCKED;
+    cpu[1]->running = &vc[0];
+    struct steal_choice c = sched_choose_steal(cpu, 3, cpu[0]);
+    assert_null(c.from);
+    assert_null(c.vcpu);
+}
+
+static void test_steal_respects_affinity_and_vmx_state(void **state)
+{
+    (void)state;
+    queue(cpu[1], &vc[0]);
+    queue(cpu[1], &vc[1]);
+    cpu[1]->running = &vc[0];
+    vc[1].se.affinity = 0x2; /* may run on CPU 1 only */
+    assert_null(sched_choose_steal(cpu, 3, cpu[0]).vcpu);
+    vc[1].se.affinity = 0x1;
+    assert_ptr_equal(sched_choose_steal(cpu, 3, cpu[0]).vcpu, &vc[1]);
+    cpu[1]->vmx_state = VMX_CPU_FAILED; /* a CPU out of VMX work is no victim either */
+    assert_null(sched_choose_steal(cpu, 3, cpu[0]).vcpu);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_pick_least_virtual_time_among_runnable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_weights_share_cpu_time, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_woken_vcpu_gets_no_credit_for_sleeping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_affinity_mask, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_steal_from_the_busiest_queue, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_steal_from_a_queue_with_one_runnable, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_steal_respects_affinity_and_vmx_state, setup, teardown),
+    };
+    return cmocka_run_group_tests_name("sched", tests, NULL, NULL);
+}
