@@ -54,15 +54,22 @@ static int parse_selftest(const char *v, char *why, size_t n)
     return -1;
 }
 
-static int parse_maxcpus(const char *v, char *why, size_t n)
+/* A number in [lo, hi] into *out; otherwise `expected` becomes the reason. */
+static int parse_number(const char *v, uint64_t lo, uint64_t hi, unsigned *out, const char *expected, char *why,
+                        size_t n)
 {
-    uint64_t count;
-    if (v && cmdline_parse_u64(v, &count) == 0 && count >= 1 && count <= 65536) {
-        boot_options.maxcpus = (unsigned)count;
+    uint64_t value;
+    if (v && cmdline_parse_u64(v, &value) == 0 && value >= lo && value <= hi) {
+        *out = (unsigned)value;
         return 0;
     }
-    ksnprintf(why, n, "expected a number of CPUs, at least 1");
+    ksnprintf(why, n, "%s", expected);
     return -1;
+}
+
+static int parse_maxcpus(const char *v, char *why, size_t n)
+{
+    return parse_number(v, 1, 65536, &boot_options.maxcpus, "expected a number of CPUs, at least 1", why, n);
 }
 
 static int parse_acpidump(const char *v, char *why, size_t n)
@@ -87,13 +94,7 @@ static int parse_vms_done(const char *v, char *why, size_t n)
 
 static int parse_slice(const char *v, char *why, size_t n)
 {
-    uint64_t us;
-    if (v && cmdline_parse_u64(v, &us) == 0 && us >= 100 && us <= 1000000) {
-        boot_options.slice_us = (unsigned)us;
-        return 0;
-    }
-    ksnprintf(why, n, "expected microseconds, 100 to 1000000");
-    return -1;
+    return parse_number(v, 100, 1000000, &boot_options.slice_us, "expected microseconds, 100 to 1000000", why, n);
 }
 
 static const struct cmdline_option option_table[] = {

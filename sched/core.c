@@ -53,17 +53,26 @@ static void dequeue_locked(struct percpu *p, struct vcpu *v)
     }
 }
 
+void sched_kick(struct vcpu *v)
+{
+    if (v->home_cpu >= 0 && (unsigned)v->home_cpu != this_cpu()->index)
+        smp_send_reschedule((unsigned)v->home_cpu);
+}
+
 void sched_wake(struct vcpu *v)
 {
     if (v->state != VCPU_BLOCKED)
         return;
     v->state = VCPU_RUNNABLE;
-    if (v->home_cpu >= 0 && (unsigned)v->home_cpu != this_cpu()->index)
-        smp_send_reschedule((unsigned)v->home_cpu);
+    sched_kick(v);
 }
+
+#define TIMER_MAX_US 3600000000ull /* an hour: keeps the TSC arithmetic far from overflow */
 
 void sched_set_timer(struct vcpu *v, uint64_t us, uint8_t vector)
 {
+    if (us > TIMER_MAX_US)
+        us = TIMER_MAX_US;
     v->se.timer_vector = vector;
     v->se.timer_at = us ? rdtsc() + us * (tsc_hz / 1000000) : 0;
 }

@@ -7,6 +7,7 @@
 
 #include "kernel/heap.h"
 #include "kernel/log.h"
+#include "sched/sched.h"
 #include "vm/abi.h"
 #include "vm/console.h"
 #include "vm/vm.h"
@@ -90,6 +91,7 @@ static void start_vcpu(struct vcpu *t, uint32_t vector)
      * by the CPU that runs it, so the entry state is set there (vmx/run.c). */
     t->sipi_vector = vector;
     t->state = VCPU_RUNNABLE;
+    sched_kick(t); /* its CPU may be halted with nothing else to do */
 }
 
 static void lapic_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value)

@@ -123,10 +123,27 @@ static enum exit_action handle_entry_failure(struct vcpu *v)
                                                               : "VM-entry failure: machine-check event");
 }
 
+/* The rules for XCR0 (SDM Vol. 1 13.3; XSETBV in Vol. 2D). mhv executes XSETBV itself with
+ * the guest's value, so a value the CPU would refuse must never get that far: the #GP would
+ * be mhv's. */
+static bool valid_xcr0(uint64_t value, uint64_t supported)
+{
+    uint64_t avx512 = 7ull << 5, mpx = 3ull << 3, amx = 3ull << 17;
+    if (!(value & 1) || (value & ~supported))
+        return false;                                     /* x87 always; nothing unsupported */
+    if ((value & 4) && !(value & 2))
+        return false;                                     /* AVX needs SSE */
+    if ((value & mpx) && (value & mpx) != mpx)
+        return false;                                     /* BNDREG and BNDCSR together */
+    if ((value & avx512) && ((value & avx512) != avx512 || !(value & 4)))
+        return false;                                     /* opmask, ZMM_Hi256, Hi16_ZMM together, with AVX */
+    if ((value & amx) && (value & amx) != amx)
+        return false;                                     /* TILECFG and TILEDATA together */
+    return true;
+}
+
 static enum exit_action handle_xsetbv(struct vcpu *v)
 {
-    /* XCR0 (SDM Vol. 1 13.3): x87 always, AVX needs SSE, only what the CPU supports, and
-     * only XCR0 exists. Bad values #GP. */
     uint64_t value = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
     uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
     struct cpuid_regs d = cpuid(0xd, 0);
@@ -136,7 +153,7 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
         inject_ud(v); /* XSETBV is undefined until the OS enables XSAVE (SDM Vol. 2D XSETBV) */
         return EXIT_RESUME;
     }
-    if (index != 0 || !cpl0 || !(value & 1) || (value & ~supported) || ((value & 4) && !(value & 2))) {
+    if (index != 0 || !cpl0 || !valid_xcr0(value, supported)) {
         inject_gp(v);
         return EXIT_RESUME;
     }

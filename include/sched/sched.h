@@ -67,6 +67,8 @@ void sched_start(void);
 void sched_loop(void);
 /* Makes a blocked vCPU runnable and tells its CPU (an IPI when it is another CPU). */
 void sched_wake(struct vcpu *v);
+/* Tells v's CPU to look at its queue again (v just became runnable some other way). */
+void sched_kick(struct vcpu *v);
 /* Arms (ticks > 0) or cancels the guest's one-shot timer. */
 void sched_set_timer(struct vcpu *v, uint64_t us, uint8_t vector);
 /* One line per vCPU: run time, slices, forced and voluntary switches, migrations, exits, CPUs. */

@@ -92,6 +92,16 @@ guest_entry:
     xor edx, edx
     EXPECT_FAULT 13, {xsetbv}
     CHECK e, "XSETBV of XCR1 raises #GP"
+    mov eax, 0xd                    ; with AVX-512: only all three of its components at once
+    xor ecx, ecx
+    cpuid
+    test eax, 1 << 5
+    jz .done
+    xor ecx, ecx
+    mov eax, 0x27                   ; x87, SSE, AVX, opmask but not ZMM_Hi256/Hi16_ZMM
+    xor edx, edx
+    EXPECT_FAULT 13, {xsetbv}
+    CHECK e, "XSETBV with part of the AVX-512 state raises #GP"
 .done:
     FINISH
 
