@@ -32,7 +32,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 # Test guests (tests/guests/*.asm): flat images with the mhv guest header.
 GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/guests/%.bin,$(wildcard tests/guests/*.asm))
 
-.PHONY: all deps run run-qemu test unit guests bench clean
+.PHONY: all deps run run-qemu test unit fuzz guests bench clean
 all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests
 guests: $(GUESTS)
 
@@ -123,9 +123,18 @@ $(BUILD)/unit/%: tests/unit/%.c tests/unit/stubs.c tests/unit/stubs.h $(KERNEL_C
 
 unit: $(UNIT_TESTS)
 
+# libFuzzer targets (tests/fuzz/*.c), built with clang; tests/run-all runs each for a bounded time.
+FUZZERS := $(patsubst tests/fuzz/%.c,$(BUILD)/fuzz/%,$(wildcard tests/fuzz/*.c))
+$(BUILD)/fuzz/%: tests/fuzz/%.c tests/unit/stubs.c $(KERNEL_C)
+	@mkdir -p $(@D)
+	$(call say,FUZZCC,$@)
+	$(Q)clang -std=gnu11 -O1 -g -Iinclude -Itests/unit -DHOST_UNIT_TEST -fsanitize=fuzzer,address,undefined \
+	  -o $@ $< tests/unit/stubs.c $$(sed -n 's|^// sources: ||p' $<) -lcmocka
+fuzz: $(FUZZERS)
+
 test:
 	@tools/install-deps
-	@$(MAKE) --no-print-directory all unit
+	@$(MAKE) --no-print-directory all unit fuzz
 	@tests/run-all
 
 bench:
