@@ -96,9 +96,9 @@ $(BUILD)/mhv.iso: $(BUILD)/mhv.elf tools/mkiso
 	$(Q)tools/mkiso $@ $< ""
 
 # ---- running -------------------------------------------------------------------------------
-# The demo: a few test guests as VMs on 2 CPUs (a built-in demo comes with the VM configuration).
+# The demo configuration (tests/configs/demo.cfg): five test guests as VMs on 2 CPUs.
 DEMO_GUESTS := hello64 real16 cpuid smp mmio
-RUN_ARGS ?= --smp 2 $(foreach g,$(DEMO_GUESTS),--module $(BUILD)/guests/$(g).bin)
+RUN_ARGS ?= --smp 2 --module tests/configs/demo.cfg=vms.cfg $(foreach g,$(DEMO_GUESTS),--module $(BUILD)/guests/$(g).bin)
 # Packages first, then the build: a fresh machine needs nasm and GRUB before anything compiles.
 run:
 	@tools/install-deps

@@ -85,6 +85,11 @@ uint64_t pages_alloc_aligned(uint64_t count, uint64_t align)
     return addr;
 }
 
+uint64_t pages_free_count(void)
+{
+    return machine_pages.free_pages;
+}
+
 uint64_t pages_alloc(uint64_t count)
 {
     return pages_alloc_aligned(count, 1);

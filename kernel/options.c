@@ -97,6 +97,16 @@ static int parse_slice(const char *v, char *why, size_t n)
     return parse_number(v, 100, 1000000, &boot_options.slice_us, "expected microseconds, 100 to 1000000", why, n);
 }
 
+static int parse_config(const char *v, char *why, size_t n)
+{
+    if (v && *v && strlen(v) < sizeof(boot_options.config)) {
+        memcpy(boot_options.config, v, strlen(v) + 1);
+        return 0;
+    }
+    ksnprintf(why, n, "expected the name of a module");
+    return -1;
+}
+
 static const struct cmdline_option option_table[] = {
     { "loglevel", parse_loglevel },
     { "serial", parse_serial },
@@ -105,6 +115,7 @@ static const struct cmdline_option option_table[] = {
     { "acpidump", parse_acpidump },
     { "vms_done", parse_vms_done },
     { "slice", parse_slice },
+    { "config", parse_config },
 };
 
 int options_parse(const char *cmdline)

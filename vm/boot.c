@@ -1,4 +1,5 @@
-/* VMs from multiboot2 modules (a configuration file format comes with the VM configuration work). */
+/* The VMs of this boot: from a VM configuration file (a module named by config=, or one whose
+ * name ends in .cfg), else one VM per module that is a guest image. */
 #include <stddef.h>
 
 #include "vm/boot.h"
@@ -8,6 +9,7 @@
 #include "lib/string.h"
 #include "vmx/vmcs.h"
 #include "kernel/page_alloc.h"
+#include "vm/config.h"
 #include "vm/guest_image.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
@@ -27,8 +29,110 @@ static void break_first_vm_for_selftest(struct vm *vm)
     }
 }
 
+static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
+{
+    for (unsigned i = 0; i < bi->module_count; i++)
+        if (!strcmp(bi->modules[i].name, name))
+            return &bi->modules[i];
+    return NULL;
+}
+
+static bool ends_with(const char *s, const char *suffix)
+{
+    size_t n = strlen(s), m = strlen(suffix);
+    return n >= m && !strcmp(s + n - m, suffix);
+}
+
+/* One VM of the configuration; every refusal names the file and the line of its [vm]. */
+static struct vm *create_from_config(const char *file, const struct vm_config *c, const struct boot_info *bi)
+{
+    const struct boot_module *m = find_module(bi, c->kernel);
+    if (!m) {
+        log_err("%s:%u: VM '%s': kernel '%s' is not among the modules; VM not started", file, c->line, c->name,
+                c->kernel);
+        return NULL;
+    }
+    const uint8_t *data = phys_to_virt(m->start);
+    uint64_t size = m->end - m->start;
+    struct guest_spec g;
+    switch (c->type) {
+    case GUEST_MHV:
+        if (!guest_image_is(data, size)) {
+            log_err("%s:%u: VM '%s': module '%s' has no MHVGUEST header (type = raw16/raw32/raw64 for plain "
+                    "images); VM not started", file, c->line, c->name, c->kernel);
+            return NULL;
+        }
+        if (guest_image_read_header(c->kernel, data, size, &g) < 0)
+            return NULL;
+        break;
+    case GUEST_RAW16: case GUEST_RAW32: case GUEST_RAW64:
+        memset(&g, 0, sizeof(g));
+        g.mode = c->type == GUEST_RAW16 ? 16 : c->type == GUEST_RAW32 ? 32 : 64;
+        g.load = c->load;
+        g.entry = c->entry;
+        g.memory = c->memory;
+        g.vcpus = c->vcpus;
+        break;
+    default:
+        log_err("%s:%u: VM '%s': type %s is not supported yet; VM not started", file, c->line, c->name,
+                guest_type_name(c->type));
+        return NULL;
+    }
+    /* The configuration's name and scheduling parameters win over the image's. */
+    memcpy(g.name, c->name, sizeof(g.name) - 1);
+    g.name[sizeof(g.name) - 1] = '\0';
+    if (c->type != GUEST_MHV || c->weight != 1)
+        g.sched.weight = c->weight;
+    if (c->slice_us)
+        g.sched.slice_us = c->slice_us;
+    for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+        if (c->affinity != ~0ull)
+            g.sched.affinity[i] = c->affinity;
+    uint64_t free_bytes = pages_free_count() * PAGE_SIZE;
+    if (g.memory > free_bytes) {
+        log_err("%s:%u: VM '%s': memory %lu MiB is more than the %lu MiB mhv has free; VM not started", file,
+                c->line, c->name, g.memory >> 20, free_bytes >> 20);
+        return NULL;
+    }
+    return guest_image_create(c->kernel, data, size, &g);
+}
+
+static unsigned boot_from_config(const struct boot_module *cfg, const struct boot_info *bi)
+{
+    static struct vm_config configs[CONFIG_MAX_VMS];
+    unsigned n = config_parse(cfg->name, phys_to_virt(cfg->start), cfg->end - cfg->start, configs, CONFIG_MAX_VMS);
+    unsigned created = 0, invalid = 0;
+    for (unsigned i = 0; i < n; i++) {
+        struct vm *vm = configs[i].valid ? create_from_config(cfg->name, &configs[i], bi) : NULL;
+        if (!vm) {
+            invalid++;
+            continue;
+        }
+        if (created == 0)
+            break_first_vm_for_selftest(vm);
+        for (unsigned j = 0; j < vm->vcpu_count; j++)
+            vcpu_vmclear_here(vm->vcpus[j]);
+        created++;
+    }
+    status_line("config %s: %u VM%s defined, %u started, %u not started (see above)", cfg->name, n, n == 1 ? "" : "s",
+                created, invalid);
+    return created;
+}
+
 unsigned vm_boot_from_modules(const struct boot_info *bi)
 {
+    const struct boot_module *cfg = NULL;
+    if (boot_options.config[0]) {
+        cfg = find_module(bi, boot_options.config);
+        if (!cfg)
+            log_err("config=%s: no module of that name; falling back to guest image modules", boot_options.config);
+    }
+    for (unsigned i = 0; !cfg && !boot_options.config[0] && i < bi->module_count; i++)
+        if (ends_with(bi->modules[i].name, ".cfg"))
+            cfg = &bi->modules[i];
+    if (cfg)
+        return boot_from_config(cfg, bi);
+
     unsigned created = 0;
     for (unsigned i = 0; i < bi->module_count; i++) {
         const struct boot_module *m = &bi->modules[i];

@@ -22,37 +22,64 @@ int guest_image_is(const uint8_t *data, uint64_t size)
     return size >= sizeof(struct mhv_guest_header) && !memcmp(data, MHV_GUEST_MAGIC, 8);
 }
 
-static int check_header(const char *what, const struct mhv_guest_header *h, const struct mhv_guest_sched *s,
-                        uint64_t size)
+/* The checks every image passes, whether its header or a configuration describes it. */
+static int check_spec(const char *what, const struct guest_spec *g, uint64_t size)
 {
-    uint64_t mem = (uint64_t)h->memory_mib << 20;
     const char *problem = NULL;
-    if (h->version != MHV_GUEST_VERSION && h->version != MHV_GUEST_VERSION_SCHED)
-        problem = "unsupported header version (expected 1 or 2)";
-    else if (h->version == MHV_GUEST_VERSION_SCHED && size < sizeof(*h) + sizeof(*s))
-        problem = "a version 2 header needs 136 bytes";
-    else if (s && s->weight > 100)
-        problem = "weight must be 1..100";
-    else if (s && s->slice_us && (s->slice_us < 100 || s->slice_us > 1000000))
-        problem = "slice_us must be 100..1000000";
-    else if (h->mode != 16 && h->mode != 32 && h->mode != 64)
+    if (g->mode != 16 && g->mode != 32 && g->mode != 64)
         problem = "mode must be 16, 32 or 64";
-    else if (h->memory_mib == 0 || h->memory_mib > MAX_MEMORY_MIB)
-        problem = "memory_mib must be 1..4096";
-    else if (h->vcpus == 0 || h->vcpus > VM_MAX_VCPUS)
+    else if (g->memory < (1u << 20) || g->memory > ((uint64_t)MAX_MEMORY_MIB << 20))
+        problem = "memory must be 1 MiB to 4096 MiB";
+    else if (g->vcpus == 0 || g->vcpus > VM_MAX_VCPUS)
         problem = "vcpus must be 1..8";
-    else if (h->load_address >= mem || size > mem - h->load_address)
+    else if (g->load >= g->memory || size > g->memory - g->load)
         problem = "the image does not fit in guest memory at load_address";
-    else if (h->entry < h->load_address || h->entry >= h->load_address + size)
+    else if (g->entry < g->load || g->entry >= g->load + size)
         problem = "entry is not inside the image";
-    else if (h->mode == 16 && h->load_address + size > 0x100000)
+    else if (g->mode == 16 && g->load + size > 0x100000)
         problem = "a real-mode image must lie below 1 MiB";
-    else if (h->mode != 16 && h->load_address + size > mem - PAGE_TABLES_SIZE - GDT_SIZE)
+    else if (g->mode != 16 && g->load + size > g->memory - PAGE_TABLES_SIZE - GDT_SIZE)
         problem = "the image overlaps the top 28 KiB of guest memory, where mhv puts the GDT and page tables";
+    else if (g->sched.weight > 100)
+        problem = "weight must be 1..100";
+    else if (g->sched.slice_us && (g->sched.slice_us < 100 || g->sched.slice_us > 1000000))
+        problem = "slice_us must be 100..1000000";
     if (problem)
-        log_err("module '%s': guest header: %s (mode %u, load 0x%lx, entry 0x%lx, %u MiB, %u vCPUs); VM not created",
-                what, problem, h->mode, h->load_address, h->entry, h->memory_mib, h->vcpus);
+        log_err("module '%s': %s (mode %u, load 0x%lx, entry 0x%lx, %lu MiB, %u vCPUs); VM not created", what,
+                problem, g->mode, g->load, g->entry, g->memory >> 20, g->vcpus);
     return problem ? -1 : 0;
+}
+
+int guest_image_read_header(const char *what, const uint8_t *data, uint64_t size, struct guest_spec *g)
+{
+    struct mhv_guest_header h;
+    memcpy(&h, data, sizeof(h));
+    memset(g, 0, sizeof(*g));
+    if (h.version != MHV_GUEST_VERSION && h.version != MHV_GUEST_VERSION_SCHED) {
+        log_err("module '%s': guest header: unsupported header version %u (expected 1 or 2); VM not created", what,
+                h.version);
+        return -1;
+    }
+    if (h.version == MHV_GUEST_VERSION_SCHED) {
+        if (size < sizeof(h) + sizeof(g->sched)) {
+            log_err("module '%s': guest header: a version 2 header needs 136 bytes; VM not created", what);
+            return -1;
+        }
+        memcpy(&g->sched, data + sizeof(h), sizeof(g->sched));
+    }
+    memcpy(g->name, h.name, sizeof(h.name));
+    g->mode = h.mode;
+    g->load = h.load_address;
+    g->entry = h.entry;
+    g->memory = (uint64_t)h.memory_mib << 20;
+    g->vcpus = h.vcpus;
+    g->flags = h.flags;
+    if (h.memory_mib == 0 || h.memory_mib > MAX_MEMORY_MIB || h.vcpus == 0 || h.vcpus > VM_MAX_VCPUS) {
+        log_err("module '%s': guest header: %s; VM not created", what,
+                h.vcpus == 0 || h.vcpus > VM_MAX_VCPUS ? "vcpus must be 1..8" : "memory_mib must be 1..4096");
+        return -1;
+    }
+    return 0;
 }
 
 /* A GDT at the top of guest memory: 0x08 code (64-bit for long mode, else 32-bit), 0x10 data,
@@ -131,45 +158,48 @@ static void enter_protected_mode(struct vcpu *v, unsigned mode, uint64_t entry)
 
 struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size)
 {
-    struct mhv_guest_header h;
-    struct mhv_guest_sched sched = { 0 };
-    memcpy(&h, data, sizeof(h));
-    bool has_sched = h.version == MHV_GUEST_VERSION_SCHED && size >= sizeof(h) + sizeof(sched);
-    if (has_sched)
-        memcpy(&sched, data + sizeof(h), sizeof(sched));
-    if (check_header(what, &h, has_sched ? &sched : NULL, size) < 0)
+    struct guest_spec g;
+    if (guest_image_read_header(what, data, size, &g) < 0)
         return NULL;
-    char name[sizeof(h.name) + 1];
-    memcpy(name, h.name, sizeof(h.name));
-    name[sizeof(h.name)] = '\0';
+    return guest_image_create(what, data, size, &g);
+}
+
+struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t size, const struct guest_spec *spec)
+{
+    if (check_spec(what, spec, size) < 0)
+        return NULL;
+    struct guest_spec g = *spec;
+    char name[sizeof(g.name)];
+    memcpy(name, g.name, sizeof(name));
+    name[sizeof(name) - 1] = '\0';
     for (char *c = name; *c; c++)
         if (*c < '!' || *c > '~')
             *c = '_'; /* the name prefixes console lines: printable, no spaces */
-    struct vm *vm = vm_create(name[0] ? name : what, (uint64_t)h.memory_mib << 20);
+    struct vm *vm = vm_create(name[0] ? name : what, g.memory);
     if (!vm)
         return NULL;
     msr_setup_bitmap(vm);
     vm_add_standard_devices(vm);
-    vm_write_gpa(vm, h.load_address, data, size);
-    for (unsigned i = 0; i < h.vcpus; i++) {
+    vm_write_gpa(vm, g.load, data, size);
+    for (unsigned i = 0; i < g.vcpus; i++) {
         struct vcpu *v = vcpu_create(vm, i);
         if (!v) {
             vm_stop(vm, 253, "out of memory for vCPU %u", i);
             return vm;
         }
-        v->se.weight = sched.weight ? sched.weight : 1;
-        v->se.slice_us = sched.slice_us ? sched.slice_us
+        v->se.weight = g.sched.weight ? g.sched.weight : 1;
+        v->se.slice_us = g.sched.slice_us ? g.sched.slice_us
                        : boot_options.slice_us ? boot_options.slice_us : SCHED_DEFAULT_SLICE_US;
-        v->se.affinity = sched.affinity[i] ? sched.affinity[i] : ~0ull;
+        v->se.affinity = g.sched.affinity[i] ? g.sched.affinity[i] : ~0ull;
         if (i == 0) {
-            v->migrate_stress = h.flags & MHV_GUEST_FLAG_MIGRATE;
-            if (h.mode == 16)
-                vcpu_set_real_mode(v, (uint16_t)((h.entry >> 4) & 0xf000), (uint16_t)(h.entry & 0xffff));
+            v->migrate_stress = g.flags & MHV_GUEST_FLAG_MIGRATE;
+            if (g.mode == 16)
+                vcpu_set_real_mode(v, (uint16_t)((g.entry >> 4) & 0xf000), (uint16_t)(g.entry & 0xffff));
             else
-                enter_protected_mode(v, h.mode, h.entry);
+                enter_protected_mode(v, g.mode, g.entry);
         }
     }
-    log_info("vm %s: %u-bit guest from module '%s', entry 0x%lx, %u vCPU%s", vm->name, h.mode, what, h.entry, h.vcpus,
-             h.vcpus > 1 ? "s" : "");
+    log_info("vm %s: %u-bit guest from module '%s', entry 0x%lx, %u vCPU%s", vm->name, g.mode, what, g.entry, g.vcpus,
+             g.vcpus > 1 ? "s" : "");
     return vm;
 }

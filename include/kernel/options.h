@@ -15,6 +15,7 @@ struct mhv_options {
     bool acpidump;           /* acpidump: hex-dump the firmware's ACPI tables at boot */
     bool vms_done_poweroff;  /* vms_done=poweroff|stay: what to do once every VM has stopped */
     unsigned slice_us;       /* slice=N: default time slice in microseconds (0: 10000) */
+    char config[64];         /* config=MODULE: the VM configuration (default: a module named *.cfg) */
 };
 
 extern struct mhv_options boot_options;

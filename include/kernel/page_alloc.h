@@ -43,6 +43,7 @@ uint64_t find_free_span(const struct mem_range *map, unsigned map_count, const s
 
 /* The machine's allocator (kernel/memory.c sets it up from the boot information). */
 uint64_t pages_alloc(uint64_t count);
+uint64_t pages_free_count(void);
 uint64_t pages_alloc_aligned(uint64_t count, uint64_t align);
 void pages_free(uint64_t addr, uint64_t count);
 

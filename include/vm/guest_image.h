@@ -6,9 +6,28 @@
 
 struct vm;
 
-/* Checks the header of the image at [data, data + size); creates the VM with its devices and
- * vCPUs, copies the image in, and sets vCPU 0 to start at the entry point in the header's mode.
- * Returns the VM, or NULL after reporting what was wrong with the image (module named `what`). */
+#include "vm/abi.h"
+
+/* Everything needed to build a VM from an image, from its header or from a configuration. */
+struct guest_spec {
+    char name[21];
+    unsigned mode;          /* 16, 32 or 64 */
+    uint64_t load, entry;
+    uint64_t memory;        /* bytes */
+    unsigned vcpus;
+    uint32_t flags;         /* MHV_GUEST_FLAG_* */
+    struct mhv_guest_sched sched;
+};
+
+/* Checks the header of the image at [data, data + size) and fills *spec from it. Returns 0, or
+ * -1 after reporting what was wrong (module named `what`). */
+int guest_image_read_header(const char *what, const uint8_t *data, uint64_t size, struct guest_spec *spec);
+
+/* Checks spec against the image; creates the VM with its devices and vCPUs, copies the image
+ * to spec->load and sets vCPU 0 to start at spec->entry in spec->mode. NULL after a report. */
+struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t size, const struct guest_spec *spec);
+
+/* Both, for a module that carries its own header. */
 struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size);
 
 /* True when the module starts with the guest image magic. */
