@@ -86,7 +86,7 @@ static void report_vms_and_finish(void)
     }
     sched_print_summary();
     status_line("all VMs stopped: %u with status 0, %u with another status", vm_count - failed, failed);
-    if (!boot_options.vms_done_poweroff) {
+    if (!boot_options.vms_done_poweroff && !machine_poweroff_requested) {
         status_line("staying up (vms_done=poweroff would power off now)");
         for (;;)
             __asm__ volatile("sti; hlt; cli");

@@ -188,6 +188,8 @@ void sched_loop(void)
         enum run_end end = vcpu_run(v, slice);
         account(v, p, rdtsc() - now, end);
         p->running = NULL;
+        if (end == RUN_STOPPED)
+            vm_restart_if_ready(v->vm);
         if (v->migrate_stress && end != RUN_STOPPED) {
             unsigned target = next_allowed_cpu(v, p->index);
             if (target != p->index) {
@@ -209,7 +211,7 @@ void sched_start(void)
             struct vcpu *v = vms[i]->vcpus[j];
             unsigned c = next_allowed_cpu(v, next == 0 ? cpu_count - 1 : next - 1);
             if (!usable_cpu(c) || !allowed_on(v, c)) {
-                vm_stop(vms[i], 253, "vCPU %u may run on no CPU in VMX operation (affinity 0x%lx)", j,
+                vm_stop(vms[i], STOP_CRASH, 253, "vCPU %u may run on no CPU in VMX operation (affinity 0x%lx)", j,
                         v->se.affinity);
                 break;
             }

@@ -94,7 +94,12 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
                 c->line, c->name, g.memory >> 20, free_bytes >> 20);
         return NULL;
     }
-    return guest_image_create(c->kernel, data, size, &g);
+    struct vm *vm = guest_image_create(c->kernel, data, size, &g);
+    if (vm) {
+        vm->on_poweroff = (uint8_t)c->on_poweroff;
+        vm->on_crash = (uint8_t)c->on_crash;
+    }
+    return vm;
 }
 
 static unsigned boot_from_config(const struct boot_module *cfg, const struct boot_info *bi)

@@ -37,7 +37,7 @@ static void debug_exit_write(struct vcpu *v, void *ctx, uint16_t port, unsigned 
 {
     (void)ctx, (void)port, (void)size;
     vm_console_flush(v->vm);
-    vm_stop(v->vm, (int)(value & 0xff), "debug-exit port 0x%x written with %u by vCPU %u", MHV_DEBUG_EXIT_PORT, value,
+    vm_stop(v->vm, STOP_POWEROFF, (int)(value & 0xff), "debug-exit port 0x%x written with %u by vCPU %u", MHV_DEBUG_EXIT_PORT, value,
             v->id);
 }
 

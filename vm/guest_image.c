@@ -2,7 +2,9 @@
 #include "vm/guest_image.h"
 
 #include "arch/x86/cpu.h"
+#include "kernel/heap.h"
 #include "kernel/log.h"
+#include "kernel/page_alloc.h"
 #include "kernel/options.h"
 #include "lib/string.h"
 #include "sched/sched.h"
@@ -156,6 +158,22 @@ static void enter_protected_mode(struct vcpu *v, unsigned mode, uint64_t entry)
     vmcs_writenat(v, VMCS_GUEST_RSP, gdt); /* a stack just below what mhv reserved */
 }
 
+static void start_at_entry(struct vcpu *v, const struct guest_spec *g)
+{
+    if (g->mode == 16)
+        vcpu_set_real_mode(v, (uint16_t)((g->entry >> 4) & 0xf000), (uint16_t)(g->entry & 0xffff));
+    else
+        enter_protected_mode(v, g->mode, g->entry);
+}
+
+void guest_image_reload(struct vm *vm, struct vcpu *v0)
+{
+    for (unsigned i = 0; i < vm->slot_count; i++)
+        memset(phys_to_virt(vm->slots[i].hpa), 0, vm->slots[i].size);
+    vm_write_gpa(vm, vm->spec->load, vm->image, vm->image_size);
+    start_at_entry(v0, vm->spec);
+}
+
 struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size)
 {
     struct guest_spec g;
@@ -181,10 +199,15 @@ struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t si
     msr_setup_bitmap(vm);
     vm_add_standard_devices(vm);
     vm_write_gpa(vm, g.load, data, size);
+    vm->image = data;
+    vm->image_size = size;
+    vm->spec = kzalloc(sizeof(*vm->spec));
+    if (vm->spec)
+        *vm->spec = g;
     for (unsigned i = 0; i < g.vcpus; i++) {
         struct vcpu *v = vcpu_create(vm, i);
         if (!v) {
-            vm_stop(vm, 253, "out of memory for vCPU %u", i);
+            vm_stop(vm, STOP_CRASH, 253, "out of memory for vCPU %u", i);
             return vm;
         }
         v->se.weight = g.sched.weight ? g.sched.weight : 1;
@@ -193,10 +216,7 @@ struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t si
         v->se.affinity = g.sched.affinity[i] ? g.sched.affinity[i] : ~0ull;
         if (i == 0) {
             v->migrate_stress = g.flags & MHV_GUEST_FLAG_MIGRATE;
-            if (g.mode == 16)
-                vcpu_set_real_mode(v, (uint16_t)((g.entry >> 4) & 0xf000), (uint16_t)(g.entry & 0xffff));
-            else
-                enter_protected_mode(v, g.mode, g.entry);
+            start_at_entry(v, &g);
         }
     }
     log_info("vm %s: %u-bit guest from module '%s', entry 0x%lx, %u vCPU%s", vm->name, g.mode, what, g.entry, g.vcpus,

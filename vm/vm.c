@@ -23,7 +23,7 @@ unsigned vm_running_count(void)
 {
     unsigned n = 0;
     for (unsigned i = 0; i < vm_count; i++)
-        n += vms[i]->state == VM_RUNNING;
+        n += vms[i]->state == VM_RUNNING || vms[i]->restart_pending;
     return n;
 }
 
@@ -156,10 +156,12 @@ void vm_register_mmio(struct vm *vm, const struct mmio_handler *h)
     vm->mmio[vm->mmio_count++] = *h;
 }
 
-void vm_stop(struct vm *vm, int status, const char *fmt, ...)
+volatile bool machine_poweroff_requested;
+
+void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ...)
 {
     uint64_t flags = spin_lock_irqsave(&vm->lock);
-    bool first = vm->state == VM_RUNNING;
+    bool first = vm->state == VM_RUNNING && !vm->restart_pending;
     vm->state = VM_STOPPED;
     if (first)
         vm->status = status;
@@ -180,4 +182,5 @@ void vm_stop(struct vm *vm, int status, const char *fmt, ...)
     kvsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     status_line("vm %s: stopped: %s (status %d)", vm->name, why, status);
+    vm_apply_stop_action(vm, kind == STOP_CRASH ? vm->on_crash : vm->on_poweroff);
 }

@@ -15,11 +15,11 @@
 void vmx_report_entry_failure(struct vcpu *v, int rc)
 {
     if (rc == 1) {
-        vm_stop(v->vm, 253, "VM entry failed: VMfailInvalid (no valid current VMCS) on vCPU %u", v->id);
+        vm_stop(v->vm, STOP_CRASH, 253, "VM entry failed: VMfailInvalid (no valid current VMCS) on vCPU %u", v->id);
         return;
     }
     uint32_t error = vmcs_read32(v, VMCS_INSTRUCTION_ERROR);
-    vm_stop(v->vm, 253, "VM entry failed on vCPU %u: VM-instruction error %u: %s", v->id, error,
+    vm_stop(v->vm, STOP_CRASH, 253, "VM entry failed on vCPU %u: VM-instruction error %u: %s", v->id, error,
             vmx_instruction_error_text(error));
 }
 
@@ -72,9 +72,9 @@ enum exit_action handle_invalid_guest_state(struct vcpu *v)
     char why[160];
     const char *field = vmx_check_guest_state(&g, &ctx, why, sizeof(why));
     if (field)
-        vm_stop(v->vm, 253, "VM entry failed on vCPU %u: invalid guest state: %s: %s", v->id, field, why);
+        vm_stop(v->vm, STOP_CRASH, 253, "VM entry failed on vCPU %u: invalid guest state: %s: %s", v->id, field, why);
     else
-        vm_stop(v->vm, 253, "VM entry failed on vCPU %u: invalid guest state (exit qualification %lu), no rule "
+        vm_stop(v->vm, STOP_CRASH, 253, "VM entry failed on vCPU %u: invalid guest state (exit qualification %lu), no rule "
                 "mhv checks is broken", v->id, v->exit.qualification);
     return EXIT_RESCHED;
 }

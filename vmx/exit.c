@@ -60,7 +60,7 @@ static enum exit_action handle_external_interrupt(struct vcpu *v)
 
 static enum exit_action handle_triple_fault(struct vcpu *v)
 {
-    vm_stop(v->vm, 255, "triple fault (vCPU %u at RIP 0x%lx)", v->id, v->exit.rip);
+    vm_stop(v->vm, STOP_CRASH, 255, "triple fault (vCPU %u at RIP 0x%lx)", v->id, v->exit.rip);
     return EXIT_RESCHED;
 }
 
@@ -83,7 +83,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
     skip_instruction(v);
     uint64_t rflags = vmcs_readnat(v, VMCS_GUEST_RFLAGS);
     if (!(rflags & (1u << 9))) {
-        vm_stop(v->vm, 0, "vCPU %u halted with interrupts disabled", v->id);
+        vm_stop(v->vm, STOP_POWEROFF, 0, "vCPU %u halted with interrupts disabled", v->id);
         return EXIT_RESCHED;
     }
     /* An interrupt already queued for it ends the HLT at once; otherwise it blocks until its
@@ -327,7 +327,7 @@ static void dump_guest(struct vcpu *v)
 enum exit_action exit_stop_vm(struct vcpu *v, const char *why)
 {
     dump_guest(v);
-    vm_stop(v->vm, 254, "%s (exit %u, %s, at RIP 0x%lx)", why, v->exit.reason & 0xffff,
+    vm_stop(v->vm, STOP_CRASH, 254, "%s (exit %u, %s, at RIP 0x%lx)", why, v->exit.reason & 0xffff,
             exit_reason_name(v->exit.reason & 0xffff), v->exit.rip);
     return EXIT_RESCHED;
 }

@@ -42,7 +42,7 @@ enum exit_action handle_vmcall(struct vcpu *v)
             result = console_write(v, r[GPR_RBX], r[GPR_RCX]);
             break;
         case MHV_HC_STOP:
-            vm_stop(v->vm, (int)(r[GPR_RBX] & 0xff), "hypercall stop from vCPU %u", v->id);
+            vm_stop(v->vm, STOP_POWEROFF, (int)(r[GPR_RBX] & 0xff), "hypercall stop from vCPU %u", v->id);
             return EXIT_RESCHED;
         case MHV_HC_NOP:
             result = 0;

@@ -35,7 +35,7 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
     if ((first & INFO_VALID) && INFO_TYPE(first) == 3) {
         unsigned f = INFO_VECTOR(first);
         if (f == VEC_DF) {
-            vm_stop(v->vm, 255, "triple fault: exception %u while delivering a double fault at RIP 0x%lx", vector,
+            vm_stop(v->vm, STOP_CRASH, 255, "triple fault: exception %u while delivering a double fault at RIP 0x%lx", vector,
                     v->exit.rip);
             return;
         }

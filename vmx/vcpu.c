@@ -335,6 +335,31 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     vcpu_load(v);
     setup_controls(v);
     setup_host_state(v);
+    vcpu_reset(v);
+    v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
+    vm->vcpus[vm->vcpu_count++] = v;
+    return v;
+}
+
+void vcpu_reset(struct vcpu *v)
+{
+    struct percpu *p = this_cpu();
+    memset(&v->regs, 0, sizeof(v->regs));
+    v->cr8 = 0;
+    v->xcr0 = 1;
+    v->kernel_gs_base = v->star = v->lstar = v->cstar = v->sfmask = 0;
+    v->mtrr_def_type = 0xc06;
+    v->pending_events = 0;
+    v->exit.idt_vectoring_info = 0;
+    v->se.timer_at = 0;
+    v->sipi_vector = -1;
+    uint32_t xsave_size = cpuid(0xd, 0).ecx;
+    memset(v->xsave_area, 0, xsave_size ? xsave_size : PAGE_SIZE); /* XSTATE_BV 0: init state */
+    if (p->loaded_vcpu == v)
+        p->loaded_vcpu = NULL; /* the registers hold the old state: restore the clean one */
+    vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, 0);
+    vmcs_write32(v, VMCS_PROC_CONTROLS, vmcs_read32(v, VMCS_PROC_CONTROLS) & ~((1u << 2) | (1u << 22)));
+    vmcs_write64(v, VMCS_TSC_OFFSET, 0);
     vmcs_writenat(v, VMCS_GUEST_DR7, 0x400);
     vmcs_write64(v, VMCS_GUEST_DEBUGCTL, 0);
     vmcs_write64(v, VMCS_GUEST_PAT, 0x0007040600070406ull); /* the power-on PAT */
@@ -345,6 +370,4 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     vmcs_write32(v, VMCS_GUEST_ACTIVITY_STATE, 0);
     vmcs_writenat(v, VMCS_GUEST_PENDING_DEBUG, 0);
     vcpu_set_real_mode(v, 0, 0);
-    vm->vcpus[vm->vcpu_count++] = v;
-    return v;
 }

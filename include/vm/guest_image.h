@@ -5,6 +5,7 @@
 #include <stdint.h>
 
 struct vm;
+struct vcpu;
 
 #include "vm/abi.h"
 
@@ -26,6 +27,10 @@ int guest_image_read_header(const char *what, const uint8_t *data, uint64_t size
 /* Checks spec against the image; creates the VM with its devices and vCPUs, copies the image
  * to spec->load and sets vCPU 0 to start at spec->entry in spec->mode. NULL after a report. */
 struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t size, const struct guest_spec *spec);
+
+/* Restart: zeroes the VM's memory, copies the image in again and puts vCPU 0 at the entry
+ * (every vCPU must have been reset with vcpu_reset; vCPU 0's VMCS current here). */
+void guest_image_reload(struct vm *vm, struct vcpu *v0);
 
 /* Both, for a module that carries its own header. */
 struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size);

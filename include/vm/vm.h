@@ -8,6 +8,7 @@
 #include "arch/x86/spinlock.h"
 
 struct vcpu;
+struct guest_spec;
 
 #define VM_MAX_VCPUS 8
 #define VM_MAX_SLOTS 16
@@ -58,6 +59,16 @@ struct vm {
     struct spinlock lock;
     volatile enum vm_state state;
     int status;          /* exit status once stopped */
+
+    /* Lifecycle (vm/lifecycle.c): what to do on each kind of stop, and what a restart
+     * rebuilds the VM from. */
+    uint8_t on_poweroff, on_crash;       /* enum vm_action (vm/config.h) */
+    const uint8_t *image;
+    uint64_t image_size;
+    struct guest_spec *spec;
+    volatile bool restart_pending;
+    unsigned restarts;
+    uint64_t restart_window_start;       /* TSC of the first restart in the current burst */
     char console[128];   /* the guest's COM1 line being assembled */
     unsigned console_len;
 };
@@ -76,9 +87,25 @@ int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
 void vm_register_io(struct vm *vm, const struct io_handler *h);
 void vm_register_mmio(struct vm *vm, const struct mmio_handler *h);
 
-/* Stops the VM (all its vCPUs) with an exit status and prints
- * "mhv: vm <name>: stopped: <reason>". Later calls keep the first reason. */
-void vm_stop(struct vm *vm, int status, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+/* How a VM ended: the guest powered off (debug-exit port, STOP hypercall, HLT with interrupts
+ * off), or it crashed (triple fault, an access or exit mhv cannot serve, a failed entry). */
+enum stop_kind { STOP_POWEROFF, STOP_CRASH };
+
+/* Stops the VM (all its vCPUs) with an exit status, prints "mhv: vm <name>: stopped: <reason>",
+ * and applies the configured action for that kind of stop (stop, restart, power off the
+ * machine). Later calls keep the first reason. */
+void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
+
+/* Once no vCPU of a VM waiting for a restart runs anywhere: rebuild its memory and vCPUs from
+ * the image and start it again (vm/lifecycle.c; the scheduler calls it). */
+void vm_restart_if_ready(struct vm *vm);
+/* vm_stop's second half (vm/lifecycle.c): restart, power off, or leave the VM stopped. */
+void vm_apply_stop_action(struct vm *vm, unsigned action);
+
+/* Set when a VM with on_poweroff/on_crash = poweroff stopped: every VM is stopped and the boot
+ * CPU powers the machine off once the CPUs have wound down. */
+extern volatile bool machine_poweroff_requested;
 
 /* All VMs created so far. */
 #define MAX_VMS 16

@@ -80,5 +80,8 @@ void vcpu_vmclear_here(struct vcpu *v);
 
 /* Guest register state at entry, for the loaders (vmx/vcpu.c, vmx/guest_modes.c). */
 void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip);
+/* Back to the state of a new vCPU (registers, VMCS guest state, extended state, events,
+ * timer); v's VMCS must be current here (vcpu_load). Its scheduling state is the caller's. */
+void vcpu_reset(struct vcpu *v);
 
 #endif

@@ -1,0 +1,80 @@
+/* What happens when a VM stops (on_poweroff / on_crash in its configuration): it stays
+ * stopped, it restarts from its image, or the whole machine powers off. */
+#include <stdbool.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/tsc.h"
+#include "arch/x86/xcall.h"
+#include "kernel/log.h"
+#include "sched/sched.h"
+#include "vm/config.h"
+#include "vm/guest_image.h"
+#include "vm/vm.h"
+#include "vmx/vcpu.h"
+
+/* A VM that keeps crashing is given up on, as an init system gives up on a service. */
+#define RESTART_BURST 3
+#define RESTART_WINDOW_S 10
+
+void vm_apply_stop_action(struct vm *vm, unsigned action)
+{
+    if (machine_poweroff_requested)
+        return; /* already going down: nothing restarts now */
+    if (action == ACTION_POWEROFF) {
+        machine_poweroff_requested = true;
+        status_line("vm %s: powering off the machine (its configuration says so)", vm->name);
+        for (unsigned i = 0; i < vm_count; i++)
+            if (vms[i]->state == VM_RUNNING)
+                vm_stop(vms[i], STOP_POWEROFF, 0, "the machine is powering off");
+        return;
+    }
+    if (action != ACTION_RESTART || !vm->spec)
+        return;
+    uint64_t now = rdtsc(), window = RESTART_WINDOW_S * tsc_hz;
+    if (!vm->restarts || now - vm->restart_window_start > window) {
+        vm->restart_window_start = now;
+        vm->restarts = 0;
+    }
+    if (++vm->restarts > RESTART_BURST) {
+        status_line("vm %s: stopped %d times within %d s; not restarted again", vm->name, RESTART_BURST + 1,
+                    RESTART_WINDOW_S);
+        return;
+    }
+    vm->restart_pending = true;
+    status_line("vm %s: restarting (%u of at most %d in a row)", vm->name, vm->restarts, RESTART_BURST);
+}
+
+static bool running_somewhere(const struct vcpu *v)
+{
+    for (unsigned c = 0; c < cpu_count; c++)
+        if (cpus[c] && cpus[c]->running == v)
+            return true;
+    return false;
+}
+
+void vm_restart_if_ready(struct vm *vm)
+{
+    if (!vm->restart_pending)
+        return;
+    for (unsigned i = 0; i < vm->vcpu_count; i++)
+        if (running_somewhere(vm->vcpus[i]))
+            return; /* another CPU still runs one of them: it tries again when that one stops */
+    if (!__atomic_exchange_n(&vm->restart_pending, false, __ATOMIC_ACQ_REL))
+        return; /* another CPU got here first */
+    /* Each vCPU's VMCS is made current here (vcpu_load VMCLEARs it where it was active). */
+    for (unsigned i = vm->vcpu_count; i-- > 0;) {
+        struct vcpu *v = vm->vcpus[i];
+        vcpu_load(v);
+        vcpu_reset(v);
+        if (i == 0)
+            guest_image_reload(vm, v);
+        vcpu_put(v);
+    }
+    /* Runnable only now that memory and every vCPU are rebuilt. */
+    vm->state = VM_RUNNING;
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        vm->vcpus[i]->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
+        sched_kick(vm->vcpus[i]);
+    }
+}
