@@ -11,6 +11,7 @@
 #include "kernel/page_alloc.h"
 #include "vm/config.h"
 #include "vm/guest_image.h"
+#include "vm/multiboot1.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
@@ -43,6 +44,38 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
+static struct vm *create_multiboot(const char *file, const struct vm_config *c, const uint8_t *data, uint64_t size)
+{
+    struct mb1_image mb;
+    char why[160];
+    if (mb1_parse(data, size, &mb, why, sizeof(why)) < 0) {
+        log_err("%s:%u: VM '%s': multiboot kernel '%s': %s; VM not started", file, c->line, c->name, c->kernel, why);
+        return NULL;
+    }
+    struct guest_spec g = { .mode = 32, .entry = mb.entry, .memory = c->memory, .vcpus = c->vcpus,
+                            .sched = { .weight = (uint32_t)c->weight, .slice_us = c->slice_us } };
+    memcpy(g.name, c->name, sizeof(g.name) - 1);
+    for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+        g.sched.affinity[i] = c->affinity != ~0ull ? c->affinity : 0;
+    if (g.memory > pages_free_count() * PAGE_SIZE || mb.end > g.memory) {
+        log_err("%s:%u: VM '%s': memory %lu MiB is too small for the kernel or more than mhv has free; VM not "
+                "started", file, c->line, c->name, g.memory >> 20);
+        return NULL;
+    }
+    struct vm *vm = guest_vm_create(c->kernel, &g);
+    if (!vm)
+        return NULL;
+    if (mb1_setup_vm(vm, data, &mb, c->cmdline) < 0) {
+        vm_stop(vm, STOP_CRASH, 253, "the multiboot kernel does not fit");
+        return vm;
+    }
+    vm->on_poweroff = (uint8_t)c->on_poweroff;
+    vm->on_crash = (uint8_t)c->on_crash;
+    log_info("vm %s: multiboot kernel '%s', %u segment%s, entry 0x%lx, command line \"%s\"", c->name, c->kernel,
+             mb.segment_count, mb.segment_count > 1 ? "s" : "", mb.entry, c->cmdline);
+    return vm;
+}
+
 /* One VM of the configuration; every refusal names the file and the line of its [vm]. */
 static struct vm *create_from_config(const char *file, const struct vm_config *c, const struct boot_info *bi)
 {
@@ -73,6 +106,8 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
         g.memory = c->memory;
         g.vcpus = c->vcpus;
         break;
+    case GUEST_MULTIBOOT:
+        return create_multiboot(file, c, data, size);
     default:
         log_err("%s:%u: VM '%s': type %s is not supported yet; VM not started", file, c->line, c->name,
                 guest_type_name(c->type));

@@ -186,6 +186,20 @@ struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t si
 {
     if (check_spec(what, spec, size) < 0)
         return NULL;
+    struct vm *vm = guest_vm_create(what, spec);
+    if (!vm)
+        return NULL;
+    vm_write_gpa(vm, spec->load, data, size);
+    vm->image = data;
+    vm->image_size = size;
+    vm->spec = kzalloc(sizeof(*vm->spec));
+    if (vm->spec)
+        *vm->spec = *spec;
+    return vm;
+}
+
+struct vm *guest_vm_create(const char *what, const struct guest_spec *spec)
+{
     struct guest_spec g = *spec;
     char name[sizeof(g.name)];
     memcpy(name, g.name, sizeof(name));
@@ -198,12 +212,6 @@ struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t si
         return NULL;
     msr_setup_bitmap(vm);
     vm_add_standard_devices(vm);
-    vm_write_gpa(vm, g.load, data, size);
-    vm->image = data;
-    vm->image_size = size;
-    vm->spec = kzalloc(sizeof(*vm->spec));
-    if (vm->spec)
-        *vm->spec = g;
     for (unsigned i = 0; i < g.vcpus; i++) {
         struct vcpu *v = vcpu_create(vm, i);
         if (!v) {

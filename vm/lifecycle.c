@@ -29,8 +29,12 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
                 vm_stop(vms[i], STOP_POWEROFF, 0, "the machine is powering off");
         return;
     }
-    if (action != ACTION_RESTART || !vm->spec)
+    if (action != ACTION_RESTART)
         return;
+    if (!vm->spec) {
+        status_line("vm %s: restart is not supported for this kind of guest yet; left stopped", vm->name);
+        return;
+    }
     uint64_t now = rdtsc(), window = RESTART_WINDOW_S * tsc_hz;
     if (!vm->restarts || now - vm->restart_window_start > window) {
         vm->restart_window_start = now;

@@ -28,6 +28,10 @@ int guest_image_read_header(const char *what, const uint8_t *data, uint64_t size
  * to spec->load and sets vCPU 0 to start at spec->entry in spec->mode. NULL after a report. */
 struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t size, const struct guest_spec *spec);
 
+/* The VM, its devices and vCPUs for spec, vCPU 0 at spec->entry in spec->mode, nothing copied
+ * into its memory (loaders that place their own data use this). NULL after a report. */
+struct vm *guest_vm_create(const char *what, const struct guest_spec *spec);
+
 /* Restart: zeroes the VM's memory, copies the image in again and puts vCPU 0 at the entry
  * (every vCPU must have been reset with vcpu_reset; vCPU 0's VMCS current here). */
 void guest_image_reload(struct vm *vm, struct vcpu *v0);

@@ -1,22 +1,25 @@
 #!/usr/bin/env bash
 # VMs from one configuration file (tests/configs/mixed.cfg): guests of different types start
-# together; the broken definitions are reported with file and line and do not stop the others.
+# together, among them an unmodified multiboot kernel written for QEMU's -kernel; the broken
+# definitions are reported with file and line and do not stop the others.
 . "$(dirname "$0")/../lib.sh"
 G="$ROOT/build/guests"
 
 run_mhv mixed --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 \
   --module "$ROOT/tests/configs/mixed.cfg=vms.cfg" --module "$G/hello64.bin" --module "$G/real16.bin" \
-  --module "$G/io32.bin" --module "$G/cpuid.bin"
+  --module "$G/io32.bin" --module "$G/cpuid.bin" --module "$G/mbkernel.bin"
 expect_rc 0
 expect_line '^\[cpu0\] error: vms.cfg:47: memory = 12Q: unknown unit \(use K, M or G\)$'
 expect_line "^\[cpu0\] error: vms.cfg:32: VM 'missing': kernel 'nosuch.bin' is not among the modules; VM not started$"
 expect_line "^\[cpu0\] error: vms.cfg:36: VM 'huge': memory 4000 MiB is more than the [0-9]+ MiB mhv has free; VM not started$"
 expect_line "^\[cpu0\] error: vms.cfg:49: VM 'later': type linux is not supported yet; VM not started$"
-expect_line '^mhv: config vms.cfg: 8 VMs defined, 4 started, 4 not started \(see above\)$'
+expect_line '^mhv: config vms.cfg: 9 VMs defined, 5 started, 4 not started \(see above\)$'
 expect_line '^\[hello\] hello from a 64-bit guest$'
 expect_line '^\[real\] real16: CPUID reports a hypervisor$'
 expect_line '^\[io\] io32: all port I/O checks passed$'
 expect_count 9 '^\[pinned\] ok - '
 expect_line '^\[cpu0\] sched: vm pinned vcpu 0: weight 3, .*, ran on cpus 1$'
-expect_line '^mhv: all VMs stopped: 4 with status 0, 0 with another status$'
+expect_line '^\[mbk\] mbkernel: magic, memory sizes, command line and BSS are right$'
+expect_line '^mhv: vm mbk: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
+expect_line '^mhv: all VMs stopped: 5 with status 0, 0 with another status$'
 finish
