@@ -11,6 +11,7 @@
 #include "kernel/page_alloc.h"
 #include "vm/config.h"
 #include "vm/guest_image.h"
+#include "vm/linux.h"
 #include "vm/multiboot1.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
@@ -76,6 +77,43 @@ static struct vm *create_multiboot(const char *file, const struct vm_config *c, 
     return vm;
 }
 
+static struct vm *create_linux(const char *file, const struct vm_config *c, const struct boot_info *bi,
+                               const uint8_t *data, uint64_t size)
+{
+    struct linux_image li;
+    char why[160];
+    if (linux_parse(data, size, &li, why, sizeof(why)) < 0) {
+        log_err("%s:%u: VM '%s': Linux kernel '%s': %s; VM not started", file, c->line, c->name, c->kernel, why);
+        return NULL;
+    }
+    const struct boot_module *rd = c->ramdisk[0] ? find_module(bi, c->ramdisk) : NULL;
+    if (c->ramdisk[0] && !rd) {
+        log_err("%s:%u: VM '%s': ramdisk '%s' is not among the modules; VM not started", file, c->line, c->name,
+                c->ramdisk);
+        return NULL;
+    }
+    struct guest_spec g = { .mode = li.entry64 ? 64 : 32, .entry = li.load_address, .memory = c->memory,
+                            .vcpus = c->vcpus, .sched = { .weight = (uint32_t)c->weight, .slice_us = c->slice_us } };
+    memcpy(g.name, c->name, sizeof(g.name) - 1);
+    for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+        g.sched.affinity[i] = c->affinity != ~0ull ? c->affinity : 0;
+    if (g.memory > pages_free_count() * PAGE_SIZE) {
+        log_err("%s:%u: VM '%s': memory %lu MiB is more than mhv has free; VM not started", file, c->line, c->name,
+                g.memory >> 20);
+        return NULL;
+    }
+    struct vm *vm = guest_vm_create(c->kernel, &g);
+    if (!vm)
+        return NULL;
+    if (linux_setup_vm(vm, data, &li, c->cmdline, rd ? phys_to_virt(rd->start) : NULL, rd ? rd->end - rd->start : 0) < 0) {
+        vm_stop(vm, STOP_CRASH, 253, "the Linux kernel does not fit (see above)");
+        return vm;
+    }
+    vm->on_poweroff = (uint8_t)c->on_poweroff;
+    vm->on_crash = (uint8_t)c->on_crash;
+    return vm;
+}
+
 /* One VM of the configuration; every refusal names the file and the line of its [vm]. */
 static struct vm *create_from_config(const char *file, const struct vm_config *c, const struct boot_info *bi)
 {
@@ -108,6 +146,8 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
         break;
     case GUEST_MULTIBOOT:
         return create_multiboot(file, c, data, size);
+    case GUEST_LINUX:
+        return create_linux(file, c, bi, data, size);
     default:
         log_err("%s:%u: VM '%s': type %s is not supported yet; VM not started", file, c->line, c->name,
                 guest_type_name(c->type));
