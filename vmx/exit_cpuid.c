@@ -2,6 +2,8 @@
  * filtered to what mhv virtualizes, plus mhv's own leaves at 0x40000000. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"
+#include "vmx/caps.h"
+#include "vmx/preflight.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -14,6 +16,31 @@
 
 #define FILTERED_BASIC_LEAVES ((1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xb) | (1u << 0xd) | \
                                (1u << 0x12) | (1u << 0x14) | (1u << 0x1f))
+
+/* A feature whose CR4 enable bit VMX does not let a guest set (IA32_VMX_CR4_FIXED1, SDM Vol. 3D
+ * A.8) must not be offered: the guest would set the bit and get #GP from mhv. */
+static void hide_features_cr4_forbids(struct cpuid_regs *r)
+{
+    static const struct { uint8_t cr4_bit; uint8_t reg; uint8_t bit; } features[] = {
+        { 11, 2, 2 },  /* UMIP: ECX 2 */
+        { 12, 2, 16 }, /* LA57: ECX 16 */
+        { 22, 2, 3 },  /* PKE: ECX 3 (and OSPKE 4) */
+        { 23, 2, 7 },  /* CET shadow stacks: ECX 7 */
+        { 23, 3, 20 }, /* CET indirect branch tracking: EDX 20 */
+        { 24, 2, 31 }, /* PKS: ECX 31 */
+        { 16, 1, 0 },  /* FSGSBASE: EBX 0 */
+        { 20, 1, 7 },  /* SMEP: EBX 7 */
+        { 21, 1, 20 }, /* SMAP: EBX 20 */
+    };
+    for (unsigned i = 0; i < sizeof(features) / sizeof(features[0]); i++) {
+        if (vmx_boot_caps.cr4_fixed1 & (1ull << features[i].cr4_bit))
+            continue;
+        uint32_t *reg = features[i].reg == 1 ? &r->ebx : features[i].reg == 2 ? &r->ecx : &r->edx;
+        *reg &= ~(1u << features[i].bit);
+        if (features[i].cr4_bit == 22)
+            r->ecx &= ~(1u << 4);
+    }
+}
 
 static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
 {
@@ -34,11 +61,13 @@ static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_reg
     case 7:
         if (sub == 0) {
             /* SGX (2), HLE (4), INVPCID (10), RTM (11), PQM (12), MPX (14), PQE (15), PT (25);
-             * WAITPKG (ECX 5), SGX-LC (ECX 30); the speculation-control MSRs (EDX 26-31). */
-            r->ebx &= ~((1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14) | (1u << 15) |
-                        (1u << 25));
+             * TSC_ADJUST (EBX 1, its MSR is not emulated); WAITPKG (ECX 5), SGX-LC (ECX 30);
+             * the speculation-control MSRs (EDX 26-31). */
+            r->ebx &= ~((1u << 1) | (1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14) |
+                        (1u << 15) | (1u << 25));
             r->ecx &= ~((1u << 5) | (1u << 30));
             r->edx &= ~(0x3fu << 26);
+            hide_features_cr4_forbids(r);
         }
         break;
     case 0xb: case 0x1f:

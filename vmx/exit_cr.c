@@ -86,7 +86,10 @@ static bool guest_write_cr4(struct vcpu *v, uint64_t value)
         return false;
     if ((efer & EFER_LMA) && !(value & CR4_PAE))
         return false;
-    if ((value & CR4_PCIDE) && (!(efer & EFER_LMA) || (vmcs_readnat(v, VMCS_GUEST_CR3) & 0xfff)))
+    /* Turning PCIDE on needs long mode and a CR3 with PCID 0 (SDM Vol. 3A 4.10.1); keeping it
+     * on while other bits change (PGE toggles flush global TLB entries) is always allowed. */
+    if ((value & CR4_PCIDE) && !(v->cr4 & CR4_PCIDE) &&
+        (!(efer & EFER_LMA) || (vmcs_readnat(v, VMCS_GUEST_CR3) & 0xfff)))
         return false;
     v->cr4 = value;
     vmcs_writenat(v, VMCS_GUEST_CR4, value | vmx_boot_caps.cr4_fixed0);
