@@ -12,7 +12,7 @@ expect_rc 0
 expect_line '^\[cpu0\] error: vms.cfg:47: memory = 12Q: unknown unit \(use K, M or G\)$'
 expect_line "^\[cpu0\] error: vms.cfg:32: VM 'missing': kernel 'nosuch.bin' is not among the modules; VM not started$"
 expect_line "^\[cpu0\] error: vms.cfg:36: VM 'huge': memory 4000 MiB is more than the [0-9]+ MiB mhv has free; VM not started$"
-expect_line "^\[cpu0\] error: vms.cfg:49: VM 'later': type linux is not supported yet; VM not started$"
+expect_line "^\[cpu0\] error: vms.cfg:49: VM 'later': Linux kernel 'hello64.bin': not a bzImage \(no boot sector signature or HdrS header\); VM not started$"
 expect_line '^mhv: config vms.cfg: 9 VMs defined, 5 started, 4 not started \(see above\)$'
 expect_line '^\[hello\] hello from a 64-bit guest$'
 expect_line '^\[real\] real16: CPUID reports a hypervisor$'
