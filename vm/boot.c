@@ -45,6 +45,20 @@ static bool ends_with(const char *s, const char *suffix)
     return n >= m && !strcmp(s + n - m, suffix);
 }
 
+/* The configuration's name and scheduling parameters, which win over an image's own. */
+static void apply_config(const struct vm_config *c, struct guest_spec *g)
+{
+    memcpy(g->name, c->name, sizeof(g->name) - 1);
+    g->name[sizeof(g->name) - 1] = '\0';
+    if (c->type != GUEST_MHV || c->weight != 1)
+        g->sched.weight = c->weight;
+    if (c->slice_us)
+        g->sched.slice_us = c->slice_us;
+    if (c->affinity != ~0ull)
+        for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+            g->sched.affinity[i] = c->affinity;
+}
+
 static struct vm *create_multiboot(const char *file, const struct vm_config *c, const uint8_t *data, uint64_t size)
 {
     struct mb1_image mb;
@@ -53,11 +67,8 @@ static struct vm *create_multiboot(const char *file, const struct vm_config *c, 
         log_err("%s:%u: VM '%s': multiboot kernel '%s': %s; VM not started", file, c->line, c->name, c->kernel, why);
         return NULL;
     }
-    struct guest_spec g = { .mode = 32, .entry = mb.entry, .memory = c->memory, .vcpus = c->vcpus,
-                            .sched = { .weight = (uint32_t)c->weight, .slice_us = c->slice_us } };
-    memcpy(g.name, c->name, sizeof(g.name) - 1);
-    for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
-        g.sched.affinity[i] = c->affinity != ~0ull ? c->affinity : 0;
+    struct guest_spec g = { .mode = 32, .entry = mb.entry, .memory = c->memory, .vcpus = c->vcpus };
+    apply_config(c, &g);
     if (g.memory > pages_free_count() * PAGE_SIZE || mb.end > g.memory) {
         log_err("%s:%u: VM '%s': memory %lu MiB is too small for the kernel or more than mhv has free; VM not "
                 "started", file, c->line, c->name, g.memory >> 20);
@@ -93,10 +104,8 @@ static struct vm *create_linux(const char *file, const struct vm_config *c, cons
         return NULL;
     }
     struct guest_spec g = { .mode = li.entry64 ? 64 : 32, .entry = li.load_address, .memory = c->memory,
-                            .vcpus = c->vcpus, .sched = { .weight = (uint32_t)c->weight, .slice_us = c->slice_us } };
-    memcpy(g.name, c->name, sizeof(g.name) - 1);
-    for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
-        g.sched.affinity[i] = c->affinity != ~0ull ? c->affinity : 0;
+                            .vcpus = c->vcpus };
+    apply_config(c, &g);
     if (g.memory > pages_free_count() * PAGE_SIZE) {
         log_err("%s:%u: VM '%s': memory %lu MiB is more than mhv has free; VM not started", file, c->line, c->name,
                 g.memory >> 20);
@@ -153,16 +162,7 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
                 guest_type_name(c->type));
         return NULL;
     }
-    /* The configuration's name and scheduling parameters win over the image's. */
-    memcpy(g.name, c->name, sizeof(g.name) - 1);
-    g.name[sizeof(g.name) - 1] = '\0';
-    if (c->type != GUEST_MHV || c->weight != 1)
-        g.sched.weight = c->weight;
-    if (c->slice_us)
-        g.sched.slice_us = c->slice_us;
-    for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
-        if (c->affinity != ~0ull)
-            g.sched.affinity[i] = c->affinity;
+    apply_config(c, &g);
     uint64_t free_bytes = pages_free_count() * PAGE_SIZE;
     if (g.memory > free_bytes) {
         log_err("%s:%u: VM '%s': memory %lu MiB is more than the %lu MiB mhv has free; VM not started", file,
@@ -177,6 +177,17 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
     return vm;
 }
 
+/* A VM just built: the vmentry-* self-tests act on the first one, and every VMCS is left
+ * clear so whichever CPU runs a vCPU can load it directly. */
+static void admit(struct vm *vm, unsigned *created)
+{
+    if (*created == 0)
+        break_first_vm_for_selftest(vm);
+    for (unsigned j = 0; j < vm->vcpu_count; j++)
+        vcpu_vmclear_here(vm->vcpus[j]);
+    (*created)++;
+}
+
 static unsigned boot_from_config(const struct boot_module *cfg, const struct boot_info *bi)
 {
     static struct vm_config configs[CONFIG_MAX_VMS];
@@ -184,15 +195,10 @@ static unsigned boot_from_config(const struct boot_module *cfg, const struct boo
     unsigned created = 0, invalid = 0;
     for (unsigned i = 0; i < n; i++) {
         struct vm *vm = configs[i].valid ? create_from_config(cfg->name, &configs[i], bi) : NULL;
-        if (!vm) {
+        if (vm)
+            admit(vm, &created);
+        else
             invalid++;
-            continue;
-        }
-        if (created == 0)
-            break_first_vm_for_selftest(vm);
-        for (unsigned j = 0; j < vm->vcpu_count; j++)
-            vcpu_vmclear_here(vm->vcpus[j]);
-        created++;
     }
     status_line("config %s: %u VM%s defined, %u started, %u not started (see above)", cfg->name, n, n == 1 ? "" : "s",
                 created, invalid);
@@ -222,14 +228,8 @@ unsigned vm_boot_from_modules(const struct boot_info *bi)
             continue;
         }
         struct vm *vm = guest_image_load(m->name, data, m->end - m->start);
-        if (!vm)
-            continue;
-        if (created == 0)
-            break_first_vm_for_selftest(vm);
-        /* Leave every VMCS clear so whichever CPU runs a vCPU can load it directly. */
-        for (unsigned j = 0; j < vm->vcpu_count; j++)
-            vcpu_vmclear_here(vm->vcpus[j]);
-        created++;
+        if (vm)
+            admit(vm, &created);
     }
     return created;
 }
