@@ -74,7 +74,7 @@ void sched_set_timer(struct vcpu *v, uint64_t us, uint8_t vector)
     if (us > TIMER_MAX_US)
         us = TIMER_MAX_US;
     v->se.timer_vector = vector;
-    v->se.timer_at = us ? rdtsc() + us * (tsc_hz / 1000000) : 0;
+    v->se.timer_at = us ? rdtsc() + tsc_us_to_ticks(us) : 0;
 }
 
 /* Delivers expired guest timers of this CPU's vCPUs; returns the earliest one still armed. */
@@ -134,7 +134,7 @@ static void idle(struct percpu *p, uint64_t next_timer)
     if (next_timer) {
         uint64_t now = rdtsc();
         uint64_t ticks = (int64_t)(next_timer - now) > 0 ? next_timer - now : 1;
-        lapic_timer_oneshot_ns(ticks * 1000 / (tsc_hz / 1000000 ? tsc_hz / 1000000 : 1));
+        lapic_timer_oneshot_ns(tsc_ticks_to_ns(ticks));
     }
     if (!p->need_resched)
         __asm__ volatile("sti; hlt; cli" ::: "memory");
@@ -181,7 +181,7 @@ void sched_loop(void)
             idle(p, next_timer);
             continue;
         }
-        uint64_t slice = (v->migrate_stress ? STRESS_SLICE_US : v->se.slice_us) * (tsc_hz / 1000000);
+        uint64_t slice = tsc_us_to_ticks(v->migrate_stress ? STRESS_SLICE_US : v->se.slice_us);
         /* A guest timer due within the slice cuts it short, so the timer fires on time. */
         if (v->se.timer_at && v->se.timer_at - now < slice)
             slice = (int64_t)(v->se.timer_at - now) > 0 ? v->se.timer_at - now : 1;

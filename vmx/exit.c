@@ -52,9 +52,8 @@ static enum exit_action handle_external_interrupt(struct vcpu *v)
 {
     (void)v;
     /* The interrupt is still pending in the local APIC (no acknowledge-on-exit): open a
-     * window and mhv's own IDT handles it (cross-CPU calls, timers). The jump ends a
-     * translated block under QEMU TCG so the window opens there too. */
-    __asm__ volatile("sti; jmp 1f; 1: cli" ::: "memory");
+     * window and mhv's own IDT handles it (cross-CPU calls, timers). */
+    irq_window();
     return this_cpu()->need_resched ? EXIT_RESCHED : EXIT_RESUME;
 }
 

@@ -42,8 +42,11 @@ static void hide_features_cr4_forbids(struct cpuid_regs *r)
     }
 }
 
-static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs *r)
+/* Out of line, registers by value: the leaves that need no filtering (most) pay for neither
+ * its register pressure nor a trip through memory. */
+__attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs regs)
 {
+    struct cpuid_regs *r = &regs;
     switch (leaf) {
     case 1:
         /* Hidden: VMX (5), SMX (6), MONITOR (3), DTES64 (2), DS-CPL (4), EST (7), TM2 (8), PDCM (15),
@@ -83,6 +86,7 @@ static void filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_reg
     default:
         break;
     }
+    return regs;
 }
 
 enum exit_action handle_cpuid(struct vcpu *v)
@@ -104,11 +108,18 @@ enum exit_action handle_cpuid(struct vcpu *v)
             r.edx = HV_SIGNATURE_EDX;
         }
     } else {
-        r = cpuid(leaf, sub);
         /* Most leaves pass unchanged: one bit test decides (leaves 1, 6, 7, 0xa, 0xb, 0xd, 0x12,
-         * 0x14, 0x1f and 0x80000001 are filtered). */
-        if (leaf <= 0x1f ? (FILTERED_BASIC_LEAVES >> leaf) & 1 : leaf == 0x80000001)
-            filter(v, leaf, sub, &r);
+         * 0x14, 0x1f and 0x80000001 are filtered). The unfiltered path reads CPUID into 64-bit
+         * registers: in 64-bit mode it zero-extends its outputs, so they go straight into the
+         * guest's registers. */
+        if (!(leaf <= 0x1f ? (FILTERED_BASIC_LEAVES >> leaf) & 1 : leaf == 0x80000001)) {
+            uint64_t *g = v->regs.gpr;
+            __asm__ volatile("cpuid" : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]), "=d"(g[GPR_RDX])
+                             : "a"(leaf), "c"(sub));
+            skip_instruction(v);
+            return EXIT_RESUME;
+        }
+        r = filter(v, leaf, sub, cpuid(leaf, sub));
     }
     v->regs.gpr[GPR_RAX] = r.eax;
     v->regs.gpr[GPR_RBX] = r.ebx;

@@ -42,7 +42,7 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
         uint64_t value = slice_ticks >> (vmx_boot_caps.misc & 0x1f);
         vmcs_write32(v, VMCS_PREEMPTION_TIMER_VALUE, value > 0xffffffffu ? 0xffffffffu : (uint32_t)(value ? value : 1));
     } else {
-        lapic_timer_oneshot_ns(slice_ticks * 1000 / (tsc_hz / 1000000 ? tsc_hz / 1000000 : 1));
+        lapic_timer_oneshot_ns(tsc_ticks_to_ns(slice_ticks));
     }
     v->se.preempted = false;
     if (p->switch_from && p->switched_from != v) {

@@ -308,17 +308,18 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     struct vcpu *v = kzalloc(sizeof(*v));
     uint32_t xsave_size = cpuid(0xd, 0).ecx; /* enough for every feature XCR0 may enable */
     uint64_t vmcs = pages_alloc(1);
-    uint64_t xsave_pages = (xsave_size + PAGE_SIZE - 1) / PAGE_SIZE;
-    uint64_t xsave = pages_alloc(xsave_pages ? xsave_pages : 1);
+    uint64_t xsave_pages = xsave_size ? (xsave_size + PAGE_SIZE - 1) / PAGE_SIZE : 1;
+    uint64_t xsave = pages_alloc(xsave_pages);
     if (!v || !vmcs || !xsave)
         return NULL;
-    memset(phys_to_virt(xsave), 0, xsave_pages * PAGE_SIZE); /* XSTATE_BV 0: init state */
     memset(phys_to_virt(vmcs), 0, PAGE_SIZE);
     *(uint32_t *)phys_to_virt(vmcs) = vmx_boot_caps.revision; /* SDM 25.2 */
     v->vm = vm;
     v->id = id;
     v->vmcs = vmcs;
     v->xsave_area = phys_to_virt(xsave);
+    v->xsave_size = (uint32_t)(xsave_pages * PAGE_SIZE);
+    memset(v->xsave_area, 0, v->xsave_size); /* vcpu_load below XRSTORs it: XSTATE_BV 0, init state */
     v->xcr0 = 1; /* x87 only, the reset value */
     v->last_cpu = -1;
     v->home_cpu = -1;
@@ -353,8 +354,7 @@ void vcpu_reset(struct vcpu *v)
     v->exit.idt_vectoring_info = 0;
     v->se.timer_at = 0;
     v->sipi_vector = -1;
-    uint32_t xsave_size = cpuid(0xd, 0).ecx;
-    memset(v->xsave_area, 0, xsave_size ? xsave_size : PAGE_SIZE); /* XSTATE_BV 0: init state */
+    memset(v->xsave_area, 0, v->xsave_size); /* XSTATE_BV 0: init state */
     if (p->loaded_vcpu == v)
         p->loaded_vcpu = NULL; /* the registers hold the old state: restore the clean one */
     vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, 0);

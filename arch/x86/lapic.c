@@ -113,12 +113,10 @@ static void timer_interrupt(struct trap_frame *f)
 static uint64_t check_timer(void)
 {
     timer_fired_at = 0;
-    uint64_t start = rdtsc(), limit = start + 50 * 1000 * (tsc_hz / 1000000);
+    uint64_t start = rdtsc(), limit = start + tsc_us_to_ticks(50 * 1000);
     lapic_timer_oneshot_ns(1000000);
-    /* Open an interrupt window each round. The jump matters under QEMU TCG, which takes
-     * interrupts only between translated blocks: it ends one while IF is 1. */
     while (!timer_fired_at && (int64_t)(rdtsc() - limit) < 0)
-        __asm__ volatile("sti; jmp 1f; 1: cli" ::: "memory");
+        irq_window();
     return timer_fired_at ? tsc_ticks_to_us(timer_fired_at - start) : 0;
 }
 

@@ -83,7 +83,7 @@ static uint64_t find_trampoline_page(const struct boot_info *bi)
 
 static bool wait_online(struct percpu *p, uint64_t us)
 {
-    uint64_t deadline = rdtsc() + us * (tsc_hz / 1000000);
+    uint64_t deadline = rdtsc() + tsc_us_to_ticks(us);
     while (!__atomic_load_n(&p->online, __ATOMIC_ACQUIRE)) {
         if ((int64_t)(rdtsc() - deadline) > 0)
             return false;

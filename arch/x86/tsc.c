@@ -23,7 +23,7 @@ uint64_t tsc_ticks_to_us(uint64_t ticks)
 
 void tsc_delay_us(uint64_t us)
 {
-    uint64_t end = rdtsc() + us * (tsc_hz / 1000000);
+    uint64_t end = rdtsc() + tsc_us_to_ticks(us);
     while ((int64_t)(rdtsc() - end) < 0)
         cpu_relax();
 }

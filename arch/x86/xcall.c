@@ -87,7 +87,7 @@ int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait)
     s->arg = arg;
     __atomic_store_n(&s->pending, seq, __ATOMIC_RELEASE);
     lapic_send_ipi(target->apic_id, ICR_FIXED | VECTOR_XCALL);
-    uint64_t deadline = rdtsc() + XCALL_TIMEOUT_US * (tsc_hz / 1000000);
+    uint64_t deadline = rdtsc() + tsc_us_to_ticks(XCALL_TIMEOUT_US);
     bool ok = wait ? wait_until(&s->finished, seq, deadline) : wait_until(&s->pending, 0, deadline);
     if (!ok) {
         __atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE); /* withdraw it */

@@ -47,6 +47,7 @@ struct vcpu {
     uint64_t cr8;
     uint64_t xcr0;
     void *xsave_area;      /* extended state while another vCPU uses this CPU (XSAVE layout) */
+    uint32_t xsave_size;   /* its size: every component the CPU supports (CPUID 0xd.0 ECX) */
     uint64_t kernel_gs_base, star, lstar, cstar, sfmask; /* passed through, switched lazily */
     uint64_t mtrr_def_type;
 

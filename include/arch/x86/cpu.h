@@ -62,6 +62,14 @@ static inline uint64_t rdtsc(void)
     return ((uint64_t)hi << 32) | lo;
 }
 
+/* Lets pending interrupts in, then masks them again. The jump matters under QEMU TCG, which
+ * takes interrupts only between translated blocks: it ends one while IF is 1. On hardware the
+ * window is the instruction after STI's shadow. */
+static inline void irq_window(void)
+{
+    __asm__ volatile("sti; jmp 1f; 1: cli" ::: "memory");
+}
+
 static inline void cpu_relax(void) { __asm__ volatile("pause" ::: "memory"); }
 
 /* Stops this CPU for good: interrupts off, HLT in a loop (an NMI or SMI may wake it). */

@@ -12,4 +12,15 @@ void tsc_delay_us(uint64_t us);
 uint64_t tsc_ns_to_ticks(uint64_t ns);
 uint64_t tsc_ticks_to_us(uint64_t ticks);
 
+static inline uint64_t tsc_us_to_ticks(uint64_t us)
+{
+    return us * (tsc_hz / 1000000);
+}
+
+static inline uint64_t tsc_ticks_to_ns(uint64_t ticks)
+{
+    uint64_t mhz = tsc_hz / 1000000;
+    return ticks * 1000 / (mhz ? mhz : 1);
+}
+
 #endif
