@@ -59,41 +59,57 @@ static void apply_config(const struct vm_config *c, struct guest_spec *g)
             g->sched.affinity[i] = c->affinity;
 }
 
+static void set_cmdline(struct guest_boot *b, const char *cmdline)
+{
+    size_t n = strnlen(cmdline, sizeof(b->cmdline) - 1);
+    memcpy(b->cmdline, cmdline, n);
+    b->cmdline[n] = '\0';
+}
+
+static int place_multiboot(struct vm *vm, const struct guest_boot *b)
+{
+    return mb1_setup_vm(vm, b->kernel, &b->mb, b->cmdline);
+}
+
+static int place_linux(struct vm *vm, const struct guest_boot *b)
+{
+    return linux_setup_vm(vm, b->kernel, &b->li, b->cmdline, b->ramdisk, b->ramdisk_size);
+}
+
 static struct vm *create_multiboot(const char *file, const struct vm_config *c, const uint8_t *data, uint64_t size)
 {
-    struct mb1_image mb;
+    static struct guest_boot b; /* large; the VM keeps its own copy */
     char why[160];
-    if (mb1_parse(data, size, &mb, why, sizeof(why)) < 0) {
+    memset(&b, 0, sizeof(b));
+    if (mb1_parse(data, size, &b.mb, why, sizeof(why)) < 0) {
         log_err("%s:%u: VM '%s': multiboot kernel '%s': %s; VM not started", file, c->line, c->name, c->kernel, why);
         return NULL;
     }
-    struct guest_spec g = { .mode = 32, .entry = mb.entry, .memory = c->memory, .vcpus = c->vcpus };
-    apply_config(c, &g);
-    if (g.memory > pages_free_count() * PAGE_SIZE || mb.end > g.memory) {
+    b.spec = (struct guest_spec){ .mode = 32, .entry = b.mb.entry, .memory = c->memory, .vcpus = c->vcpus };
+    apply_config(c, &b.spec);
+    if (b.spec.memory > pages_free_count() * PAGE_SIZE || b.mb.end > b.spec.memory) {
         log_err("%s:%u: VM '%s': memory %lu MiB is too small for the kernel or more than mhv has free; VM not "
-                "started", file, c->line, c->name, g.memory >> 20);
+                "started", file, c->line, c->name, b.spec.memory >> 20);
         return NULL;
     }
-    struct vm *vm = guest_vm_create(c->kernel, &g);
-    if (!vm)
-        return NULL;
-    if (mb1_setup_vm(vm, data, &mb, c->cmdline) < 0) {
-        vm_stop(vm, STOP_CRASH, 253, "the multiboot kernel does not fit");
-        return vm;
-    }
-    vm->on_poweroff = (uint8_t)c->on_poweroff;
-    vm->on_crash = (uint8_t)c->on_crash;
-    log_info("vm %s: multiboot kernel '%s', %u segment%s, entry 0x%lx, command line \"%s\"", c->name, c->kernel,
-             mb.segment_count, mb.segment_count > 1 ? "s" : "", mb.entry, c->cmdline);
+    b.place = place_multiboot;
+    b.kernel = data;
+    b.kernel_size = size;
+    set_cmdline(&b, c->cmdline);
+    struct vm *vm = guest_boot_create(c->kernel, &b);
+    if (vm)
+        log_info("vm %s: multiboot kernel '%s', %u segment%s, entry 0x%lx, command line \"%s\"", vm->name,
+                 c->kernel, b.mb.segment_count, b.mb.segment_count > 1 ? "s" : "", b.mb.entry, c->cmdline);
     return vm;
 }
 
 static struct vm *create_linux(const char *file, const struct vm_config *c, const struct boot_info *bi,
                                const uint8_t *data, uint64_t size)
 {
-    struct linux_image li;
+    static struct guest_boot b;
     char why[160];
-    if (linux_parse(data, size, &li, why, sizeof(why)) < 0) {
+    memset(&b, 0, sizeof(b));
+    if (linux_parse(data, size, &b.li, why, sizeof(why)) < 0) {
         log_err("%s:%u: VM '%s': Linux kernel '%s': %s; VM not started", file, c->line, c->name, c->kernel, why);
         return NULL;
     }
@@ -103,24 +119,23 @@ static struct vm *create_linux(const char *file, const struct vm_config *c, cons
                 c->ramdisk);
         return NULL;
     }
-    struct guest_spec g = { .mode = li.entry64 ? 64 : 32, .entry = li.load_address, .memory = c->memory,
-                            .vcpus = c->vcpus };
-    apply_config(c, &g);
-    if (g.memory > pages_free_count() * PAGE_SIZE) {
+    b.spec = (struct guest_spec){ .mode = b.li.entry64 ? 64 : 32, .entry = b.li.load_address, .memory = c->memory,
+                                  .vcpus = c->vcpus };
+    apply_config(c, &b.spec);
+    if (b.spec.memory > pages_free_count() * PAGE_SIZE) {
         log_err("%s:%u: VM '%s': memory %lu MiB is more than mhv has free; VM not started", file, c->line, c->name,
-                g.memory >> 20);
+                b.spec.memory >> 20);
         return NULL;
     }
-    struct vm *vm = guest_vm_create(c->kernel, &g);
-    if (!vm)
-        return NULL;
-    if (linux_setup_vm(vm, data, &li, c->cmdline, rd ? phys_to_virt(rd->start) : NULL, rd ? rd->end - rd->start : 0) < 0) {
-        vm_stop(vm, STOP_CRASH, 253, "the Linux kernel does not fit (see above)");
-        return vm;
+    b.place = place_linux;
+    b.kernel = data;
+    b.kernel_size = size;
+    if (rd) {
+        b.ramdisk = phys_to_virt(rd->start);
+        b.ramdisk_size = rd->end - rd->start;
     }
-    vm->on_poweroff = (uint8_t)c->on_poweroff;
-    vm->on_crash = (uint8_t)c->on_crash;
-    return vm;
+    set_cmdline(&b, c->cmdline);
+    return guest_boot_create(c->kernel, &b);
 }
 
 /* One VM of the configuration; every refusal names the file and the line of its [vm]. */
@@ -169,12 +184,7 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
                 c->line, c->name, g.memory >> 20, free_bytes >> 20);
         return NULL;
     }
-    struct vm *vm = guest_image_create(c->kernel, data, size, &g);
-    if (vm) {
-        vm->on_poweroff = (uint8_t)c->on_poweroff;
-        vm->on_crash = (uint8_t)c->on_crash;
-    }
-    return vm;
+    return guest_image_create(c->kernel, data, size, &g);
 }
 
 /* A VM just built: the vmentry-* self-tests act on the first one, and every VMCS is left
@@ -195,8 +205,11 @@ static unsigned boot_from_config(const struct boot_module *cfg, const struct boo
     unsigned created = 0, invalid = 0;
     for (unsigned i = 0; i < n; i++) {
         struct vm *vm = configs[i].valid ? create_from_config(cfg->name, &configs[i], bi) : NULL;
-        if (vm)
+        if (vm) {
+            vm->on_poweroff = (uint8_t)configs[i].on_poweroff;
+            vm->on_crash = (uint8_t)configs[i].on_crash;
             admit(vm, &created);
+        }
         else
             invalid++;
     }

@@ -115,6 +115,30 @@ static void lapic_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned siz
         start_vcpu(t, value & 0xff);
 }
 
+static void reset_testdev(struct vm *vm, void *ctx)
+{
+    (void)vm;
+    *(struct testdev *)ctx = (struct testdev){ 0 };
+}
+
+static void reset_mini_lapic(struct vm *vm, void *ctx)
+{
+    (void)vm;
+    *(struct mini_lapic *)ctx = (struct mini_lapic){ 0 };
+}
+
+static void reset_post(struct vm *vm, void *ctx)
+{
+    (void)vm;
+    *(uint32_t *)ctx = 0;
+}
+
+static void reset_console(struct vm *vm, void *ctx)
+{
+    (void)ctx;
+    vm->console_len = 0;
+}
+
 void vm_add_standard_devices(struct vm *vm)
 {
     struct testdev *testdev = kzalloc(sizeof(*testdev));
@@ -125,4 +149,8 @@ void vm_add_standard_devices(struct vm *vm)
     vm_register_io(vm, &(struct io_handler){ MHV_POST_PORT, 1, NULL, post_write, post });
     vm_register_mmio(vm, &(struct mmio_handler){ MHV_TESTDEV_BASE, 4096, testdev_read, testdev_write, testdev });
     vm_register_mmio(vm, &(struct mmio_handler){ MHV_LAPIC_BASE, 4096, lapic_read, lapic_write, lapic });
+    vm_register_reset(vm, reset_testdev, testdev);
+    vm_register_reset(vm, reset_mini_lapic, lapic);
+    vm_register_reset(vm, reset_post, post);
+    vm_register_reset(vm, reset_console, NULL);
 }

@@ -166,12 +166,22 @@ static void start_at_entry(struct vcpu *v, const struct guest_spec *g)
         enter_protected_mode(v, g->mode, g->entry);
 }
 
-void guest_image_reload(struct vm *vm, struct vcpu *v0)
+static void clear_memory(struct vm *vm)
 {
     for (unsigned i = 0; i < vm->slot_count; i++)
         memset(phys_to_virt(vm->slots[i].hpa), 0, vm->slots[i].size);
-    vm_write_gpa(vm, vm->spec->load, vm->image, vm->image_size);
-    start_at_entry(v0, vm->spec);
+}
+
+int guest_boot_rebuild(struct vm *vm, struct vcpu *v0)
+{
+    clear_memory(vm);
+    start_at_entry(v0, &vm->boot->spec);
+    return vm->boot->place(vm, vm->boot);
+}
+
+int guest_image_place(struct vm *vm, const struct guest_boot *b)
+{
+    return vm_write_gpa(vm, b->spec.load, b->kernel, b->kernel_size);
 }
 
 struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size)
@@ -186,21 +196,13 @@ struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t si
 {
     if (check_spec(what, spec, size) < 0)
         return NULL;
-    struct vm *vm = guest_vm_create(what, spec);
-    if (!vm)
-        return NULL;
-    vm_write_gpa(vm, spec->load, data, size);
-    vm->image = data;
-    vm->image_size = size;
-    vm->spec = kzalloc(sizeof(*vm->spec));
-    if (vm->spec)
-        *vm->spec = *spec;
-    return vm;
+    struct guest_boot b = { .spec = *spec, .place = guest_image_place, .kernel = data, .kernel_size = size };
+    return guest_boot_create(what, &b);
 }
 
-struct vm *guest_vm_create(const char *what, const struct guest_spec *spec)
+struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
 {
-    struct guest_spec g = *spec;
+    struct guest_spec g = b->spec;
     char name[sizeof(g.name)];
     memcpy(name, g.name, sizeof(name));
     name[sizeof(name) - 1] = '\0';
@@ -229,5 +231,14 @@ struct vm *guest_vm_create(const char *what, const struct guest_spec *spec)
     }
     log_info("vm %s: %u-bit guest from module '%s', entry 0x%lx, %u vCPU%s", vm->name, g.mode, what, g.entry, g.vcpus,
              g.vcpus > 1 ? "s" : "");
+    vm->boot = kzalloc(sizeof(*vm->boot));
+    if (!vm->boot) {
+        vm_stop(vm, STOP_CRASH, 253, "out of memory for its boot description");
+        return vm;
+    }
+    *vm->boot = *b;
+    vcpu_load(vm->vcpus[0]); /* the loader sets vCPU 0's registers */
+    if (b->place(vm, vm->boot) < 0)
+        vm_stop(vm, STOP_CRASH, 253, "its kernel could not be placed (see above)");
     return vm;
 }

@@ -31,8 +31,8 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
     }
     if (action != ACTION_RESTART)
         return;
-    if (!vm->spec) {
-        status_line("vm %s: restart is not supported for this kind of guest yet; left stopped", vm->name);
+    if (!vm->boot) {
+        status_line("vm %s: nothing to restart it from; left stopped", vm->name);
         return;
     }
     uint64_t now = rdtsc(), window = RESTART_WINDOW_S * tsc_hz;
@@ -67,13 +67,19 @@ void vm_restart_if_ready(struct vm *vm)
     if (!__atomic_exchange_n(&vm->restart_pending, false, __ATOMIC_ACQ_REL))
         return; /* another CPU got here first */
     /* Each vCPU's VMCS is made current here (vcpu_load VMCLEARs it where it was active). */
+    bool placed = true;
     for (unsigned i = vm->vcpu_count; i-- > 0;) {
         struct vcpu *v = vm->vcpus[i];
         vcpu_load(v);
         vcpu_reset(v);
         if (i == 0)
-            guest_image_reload(vm, v);
+            placed = guest_boot_rebuild(vm, v) == 0;
         vcpu_put(v);
+    }
+    vm_reset_devices(vm);
+    if (!placed) {
+        status_line("vm %s: its kernel could not be placed again (see above); left stopped", vm->name);
+        return;
     }
     /* Runnable only now that memory and every vCPU are rebuilt. */
     vm->state = VM_RUNNING;

@@ -7,6 +7,7 @@
 #include "arch/x86/xcall.h"
 #include "kernel/heap.h"
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "kernel/page_alloc.h"
 #include "lib/format.h"
 #include "lib/string.h"
@@ -145,6 +146,19 @@ void vm_register_io(struct vm *vm, const struct io_handler *h)
         return;
     }
     vm->io[vm->io_count++] = *h;
+}
+
+void vm_register_reset(struct vm *vm, void (*reset)(struct vm *vm, void *ctx), void *ctx)
+{
+    if (vm->reset_count == VM_MAX_DEVICES)
+        panic("vm %s: more than %d devices with state", vm->name, VM_MAX_DEVICES); /* a build-time limit */
+    vm->resets[vm->reset_count++] = (struct device_reset){ reset, ctx };
+}
+
+void vm_reset_devices(struct vm *vm)
+{
+    for (unsigned i = 0; i < vm->reset_count; i++)
+        vm->resets[i].reset(vm, vm->resets[i].ctx);
 }
 
 void vm_register_mmio(struct vm *vm, const struct mmio_handler *h)

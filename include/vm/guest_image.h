@@ -8,6 +8,8 @@ struct vm;
 struct vcpu;
 
 #include "vm/abi.h"
+#include "vm/linux.h"
+#include "vm/multiboot1.h"
 
 /* Everything needed to build a VM from an image, from its header or from a configuration. */
 struct guest_spec {
@@ -24,17 +26,36 @@ struct guest_spec {
  * -1 after reporting what was wrong (module named `what`). */
 int guest_image_read_header(const char *what, const uint8_t *data, uint64_t size, struct guest_spec *spec);
 
-/* Checks spec against the image; creates the VM with its devices and vCPUs, copies the image
- * to spec->load and sets vCPU 0 to start at spec->entry in spec->mode. NULL after a report. */
+/* What a VM is built from, kept with the VM so that a restart rebuilds it the same way: the
+ * spec (memory, vCPUs, mode and entry of vCPU 0) and a loader that places the kernel and
+ * whatever else it needs (boot information, command line, ramdisk) into zeroed memory, with
+ * vCPU 0 already at spec.entry and its VMCS current. place returns 0, or -1 after a report. */
+struct guest_boot {
+    struct guest_spec spec;
+    int (*place)(struct vm *vm, const struct guest_boot *b);
+    const uint8_t *kernel, *ramdisk;
+    uint64_t kernel_size, ramdisk_size;
+    char cmdline[257];
+    union {
+        struct mb1_image mb;
+        struct linux_image li;
+    };
+};
+
+/* Creates the VM with its devices and vCPUs from *b (copied into the VM) and places the
+ * kernel. NULL after a report; a VM whose kernel could not be placed is returned stopped. */
+struct vm *guest_boot_create(const char *what, const struct guest_boot *b);
+
+/* Restart: zeroes the VM's memory, puts vCPU 0 at the entry and places the kernel again
+ * (every vCPU reset with vcpu_reset; vCPU 0's VMCS current here). 0, or -1 (reported). */
+int guest_boot_rebuild(struct vm *vm, struct vcpu *v0);
+
+/* The loader for images that carry everything themselves: copies the image to spec.load. */
+int guest_image_place(struct vm *vm, const struct guest_boot *b);
+
+/* Checks spec against the image and creates the VM with the image at spec->load and vCPU 0 at
+ * spec->entry in spec->mode. NULL after a report. */
 struct vm *guest_image_create(const char *what, const uint8_t *data, uint64_t size, const struct guest_spec *spec);
-
-/* The VM, its devices and vCPUs for spec, vCPU 0 at spec->entry in spec->mode, nothing copied
- * into its memory (loaders that place their own data use this). NULL after a report. */
-struct vm *guest_vm_create(const char *what, const struct guest_spec *spec);
-
-/* Restart: zeroes the VM's memory, copies the image in again and puts vCPU 0 at the entry
- * (every vCPU must have been reset with vcpu_reset; vCPU 0's VMCS current here). */
-void guest_image_reload(struct vm *vm, struct vcpu *v0);
 
 /* Both, for a module that carries its own header. */
 struct vm *guest_image_load(const char *what, const uint8_t *data, uint64_t size);

@@ -8,12 +8,14 @@
 #include "arch/x86/spinlock.h"
 
 struct vcpu;
-struct guest_spec;
+struct vm;
+struct guest_boot;
 
 #define VM_MAX_VCPUS 8
 #define VM_MAX_SLOTS 16
-#define VM_MAX_IO 16
+#define VM_MAX_IO 32
 #define VM_MAX_MMIO 8
+#define VM_MAX_DEVICES 24
 
 /* A contiguous run of guest-physical memory backed by contiguous host memory. */
 struct mem_slot {
@@ -31,6 +33,12 @@ struct mmio_handler {
     uint64_t base, size;
     uint64_t (*read)(struct vcpu *v, void *ctx, uint64_t offset, unsigned size);
     void (*write)(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value);
+    void *ctx;
+};
+
+/* A device's way back to its power-on state, for a VM restart. */
+struct device_reset {
+    void (*reset)(struct vm *vm, void *ctx);
     void *ctx;
 };
 
@@ -52,6 +60,8 @@ struct vm {
     unsigned io_count;
     struct mmio_handler mmio[VM_MAX_MMIO];
     unsigned mmio_count;
+    struct device_reset resets[VM_MAX_DEVICES];
+    unsigned reset_count;
 
     struct vcpu *vcpus[VM_MAX_VCPUS];
     unsigned vcpu_count;
@@ -63,9 +73,7 @@ struct vm {
     /* Lifecycle (vm/lifecycle.c): what to do on each kind of stop, and what a restart
      * rebuilds the VM from. */
     uint8_t on_poweroff, on_crash;       /* enum vm_action (vm/config.h) */
-    const uint8_t *image;
-    uint64_t image_size;
-    struct guest_spec *spec;
+    struct guest_boot *boot;
     volatile bool restart_pending;
     unsigned restarts;
     uint64_t restart_window_start;       /* TSC of the first restart in the current burst */
@@ -86,6 +94,9 @@ int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
 
 void vm_register_io(struct vm *vm, const struct io_handler *h);
 void vm_register_mmio(struct vm *vm, const struct mmio_handler *h);
+/* Devices with state register how to reset it; vm_reset_devices calls them all (restart). */
+void vm_register_reset(struct vm *vm, void (*reset)(struct vm *vm, void *ctx), void *ctx);
+void vm_reset_devices(struct vm *vm);
 
 /* How a VM ended: the guest powered off (debug-exit port, STOP hypercall, HLT with interrupts
  * off), or it crashed (triple fault, an access or exit mhv cannot serve, a failed entry). */

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # VM lifecycle from the configuration: on_crash/on_poweroff = restart rebuild the VM from its
-# image (a crash loop is given up after 3 restarts within 10 s) without disturbing other VMs;
+# image or kernel (a multiboot kernel too; a crash loop is given up after 3 restarts within
+# 10 s) without disturbing other VMs;
 # on_poweroff = poweroff takes the whole machine down when that VM powers off.
 . "$(dirname "$0")/../lib.sh"
 G="$ROOT/build/guests"
 
 run_mhv restart --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 \
   --module "$ROOT/tests/configs/lifecycle.cfg=vms.cfg" --module "$G/hello64.bin" --module "$G/triple.bin" \
-  --module "$G/cpuid.bin"
+  --module "$G/cpuid.bin" --module "$G/mbkernel.bin"
 expect_rc 3
 expect_count 4 '^mhv: vm crasher: stopped: triple fault'
 expect_line '^mhv: vm crasher: restarting \(3 of at most 3 in a row\)$'
@@ -16,6 +17,8 @@ expect_count 4 '^\[again\] hello from a 64-bit guest$'   # the image runs afresh
 expect_line '^mhv: vm again: stopped 4 times within 10 s; not restarted again$'
 expect_line '^mhv: vm steady: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
 expect_count 9 '^\[steady\] ok - '
+expect_count 4 '^\[mbk\] mbkernel: magic, memory sizes, command line and BSS are right$'
+expect_line '^mhv: vm mbk: stopped 4 times within 10 s; not restarted again$'
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
