@@ -26,7 +26,7 @@ KERNEL_LDFLAGS := -n -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecsta
 
 # Sources by folder, in the direction data flows (see README.md "Layout").
 KERNEL_C := $(wildcard arch/x86/*.c kernel/*.c drivers/*.c vmx/*.c vm/*.c sched/*.c lib/*.c)
-KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm vmx/*.asm)
+KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm vmx/*.asm vm/*.asm)
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 
 # Test guests (tests/guests/*.asm): flat images with the mhv guest header.
@@ -65,11 +65,17 @@ $(BUILD)/boot/ap/trampoline.bin: boot/ap/trampoline.asm
 	$(call say,NASM,$<)
 	$(Q)$(NASM) -f bin -o $@ $<
 $(BUILD)/boot/ap_trampoline_blob.asm.o: $(BUILD)/boot/ap/trampoline.bin
+$(BUILD)/boot/ap_trampoline_blob.asm.o: NASM_INCLUDE := -I $(BUILD)/boot/ap/
+
+# The built-in demo carries its configuration and guests (vm/demo.c).
+DEMO_IMAGES := hello64 real16 cpuid smp mmio
+$(BUILD)/vm/demo_images.asm.o: vm/demo.cfg vm/demo-linux.cfg $(DEMO_IMAGES:%=$(BUILD)/guests/%.bin)
+$(BUILD)/vm/demo_images.asm.o: NASM_INCLUDE := -I $(BUILD)/guests/
 
 $(BUILD)/%.asm.o: %.asm
 	@mkdir -p $(@D)
 	$(call say,NASM,$<)
-	$(Q)$(NASM) -f elf64 -g -F dwarf -o $@ $<
+	$(Q)$(NASM) -f elf64 -g -F dwarf $(NASM_INCLUDE) -o $@ $<
 
 # Two links: the first, with an empty symbol table, gives the addresses the table then
 # records. The table lives in .rodata, after .text, so the text addresses cannot move; the
@@ -96,9 +102,8 @@ $(BUILD)/mhv.iso: $(BUILD)/mhv.elf tools/mkiso
 	$(Q)tools/mkiso $@ $< ""
 
 # ---- running -------------------------------------------------------------------------------
-# The demo configuration (tests/configs/demo.cfg): five test guests as VMs on 2 CPUs.
-DEMO_GUESTS := hello64 real16 cpuid smp mmio
-RUN_ARGS ?= --smp 2 --module tests/configs/demo.cfg=vms.cfg $(foreach g,$(DEMO_GUESTS),--module $(BUILD)/guests/$(g).bin)
+# Without modules mhv boots its built-in demo (vm/demo.cfg): five test guests as VMs on 2 CPUs.
+RUN_ARGS ?= --smp 2
 # Packages first, then the build: a fresh machine needs nasm and GRUB before anything compiles.
 run:
 	@tools/install-deps

@@ -4,5 +4,5 @@ section .rodata
 global ap_trampoline_start, ap_trampoline_end
 align 16
 ap_trampoline_start:
-    incbin "build/boot/ap/trampoline.bin"
+    incbin "trampoline.bin"
 ap_trampoline_end:

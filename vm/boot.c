@@ -1,5 +1,5 @@
 /* The VMs of this boot: from a VM configuration file (a module named by config=, or one whose
- * name ends in .cfg), else one VM per module that is a guest image. */
+ * name ends in .cfg), else one VM per module that is a guest image, else the built-in demo. */
 #include <stddef.h>
 
 #include "vm/boot.h"
@@ -10,6 +10,7 @@
 #include "vmx/vmcs.h"
 #include "kernel/page_alloc.h"
 #include "vm/config.h"
+#include "vm/demo.h"
 #include "vm/guest_image.h"
 #include "vm/linux.h"
 #include "vm/multiboot1.h"
@@ -198,7 +199,7 @@ static void admit(struct vm *vm, unsigned *created)
     (*created)++;
 }
 
-static unsigned boot_from_config(const struct boot_module *cfg, const struct boot_info *bi)
+unsigned vm_boot_config(const struct boot_module *cfg, const struct boot_info *bi)
 {
     static struct vm_config configs[CONFIG_MAX_VMS];
     unsigned n = config_parse(cfg->name, phys_to_virt(cfg->start), cfg->end - cfg->start, configs, CONFIG_MAX_VMS);
@@ -230,9 +231,9 @@ unsigned vm_boot_from_modules(const struct boot_info *bi)
         if (ends_with(bi->modules[i].name, ".cfg"))
             cfg = &bi->modules[i];
     if (cfg)
-        return boot_from_config(cfg, bi);
+        return vm_boot_config(cfg, bi);
 
-    unsigned created = 0;
+    unsigned created = 0, images = 0;
     for (unsigned i = 0; i < bi->module_count; i++) {
         const struct boot_module *m = &bi->modules[i];
         const uint8_t *data = phys_to_virt(m->start);
@@ -240,9 +241,10 @@ unsigned vm_boot_from_modules(const struct boot_info *bi)
             log_info("module '%s' is not a guest image; ignored", m->name);
             continue;
         }
+        images++;
         struct vm *vm = guest_image_load(m->name, data, m->end - m->start);
         if (vm)
             admit(vm, &created);
     }
-    return created;
+    return images ? created : vm_boot_demo(bi);
 }

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The built-in demo adds a Linux VM when GRUB passes modules named vmlinuz and initrd. Here
+# vmlinuz is not a bzImage: the demo says it tried, the Linux VM is refused with the loader's
+# reason and the place in the built-in configuration, and the other five VMs run as usual.
+# (Without modules the demo runs in bochs_vmx_report and bochs_smp.)
+. "$(dirname "$0")/../lib.sh"
+G="$ROOT/build/guests"
+
+run_mhv not-linux --emu bochs --smp 1 --cmdline 'vms_done=poweroff' --timeout 120 \
+  --module "$G/mbkernel.bin=vmlinuz" --module "$ROOT/vm/demo.cfg=initrd"
+expect_rc 0
+expect_line '^mhv: no configuration and no guest images: booting the built-in demo with Linux \(modules vmlinuz, initrd\)$'
+expect_line "^\[cpu0\] error: demo.cfg:[0-9]+: VM 'linux': Linux kernel 'vmlinuz': .*; VM not started$"
+expect_line '^mhv: config demo.cfg: 6 VMs defined, 5 started, 1 not started \(see above\)$'
+expect_line '^\[hello64\] hello from a 64-bit guest$'
+expect_line '^mhv: all VMs stopped: 5 with status 0, 0 with another status$'
+finish
