@@ -209,6 +209,8 @@ unsigned vm_boot_config(const struct boot_module *cfg, const struct boot_info *b
         if (vm) {
             vm->on_poweroff = (uint8_t)configs[i].on_poweroff;
             vm->on_crash = (uint8_t)configs[i].on_crash;
+            vm->on_reboot = (uint8_t)configs[i].on_reboot;
+            vm->console_focus_wanted = configs[i].console;
             admit(vm, &created);
         }
         else

@@ -245,12 +245,14 @@ static void set_key(struct parser *p, const char *key, const char *value)
             vm->entry = n, vm->has_entry = rc == 0;
         else
             vm->load = n, vm->has_load = rc == 0;
-    } else if (!strcmp(key, "on_poweroff") || !strcmp(key, "on_crash")) {
+    } else if (!strcmp(key, "on_poweroff") || !strcmp(key, "on_crash") || !strcmp(key, "on_reboot")) {
         rc = parse_choice(value, action_names, 3, &choice, &why, "expected stop, restart or poweroff");
         if (key[3] == 'p')
             vm->on_poweroff = (enum vm_action)choice;
-        else
+        else if (key[3] == 'c')
             vm->on_crash = (enum vm_action)choice;
+        else
+            vm->on_reboot = (enum vm_action)choice;
     } else if (!strcmp(key, "console")) {
         rc = parse_bool(value, &vm->console, &why);
     } else {
@@ -271,6 +273,7 @@ static void start_vm(struct parser *p, struct vm_config *vm)
     vm->vcpus = 1;
     vm->weight = 1;
     vm->affinity = ~0ull;
+    vm->on_reboot = ACTION_RESTART; /* a guest that reboots expects to come back */
     p->vm = vm;
 }
 

@@ -11,6 +11,7 @@
 #include "kernel/page_alloc.h"
 #include "lib/format.h"
 #include "lib/string.h"
+#include "vm/config.h"
 #include "vmx/ept.h"
 #include "vmx/vcpu.h"
 
@@ -72,6 +73,7 @@ struct vm *vm_create(const char *name, uint64_t mem_size)
     struct vm *vm = kzalloc(sizeof(*vm));
     if (!vm)
         return NULL;
+    vm->on_reboot = ACTION_RESTART; /* the configuration may say otherwise */
     ksnprintf(vm->name, sizeof(vm->name), "%s", name);
     vm->mem_size = (mem_size + PAGE_SIZE - 1) & ~(PAGE_SIZE - 1);
     vm->io_bitmaps = pages_alloc(2);
@@ -196,5 +198,5 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
     kvsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     status_line("vm %s: stopped: %s (status %d)", vm->name, why, status);
-    vm_apply_stop_action(vm, kind == STOP_CRASH ? vm->on_crash : vm->on_poweroff);
+    vm_apply_stop_action(vm, kind == STOP_CRASH ? vm->on_crash : kind == STOP_REBOOT ? vm->on_reboot : vm->on_poweroff);
 }

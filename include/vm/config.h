@@ -36,7 +36,7 @@ struct vm_config {
     unsigned slice_us;             /* 0: the default */
     uint64_t load, entry;          /* raw images */
     bool has_entry, has_load;
-    enum vm_action on_poweroff, on_crash;
+    enum vm_action on_poweroff, on_crash, on_reboot;
     bool console;                  /* gets the serial input first */
 };
 

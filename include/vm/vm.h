@@ -44,6 +44,16 @@ struct device_reset {
 
 enum vm_state { VM_RUNNING, VM_STOPPED };
 
+/* The virtual platform's devices (include/vm/platform.h), each defined in its own file. */
+struct vpic;
+struct vioapic;
+struct vuart;
+struct vpit;
+struct vrtc;
+struct vpm;
+struct vpci;
+struct fw_cfg;
+
 struct vm {
     char name[32];
     unsigned index;
@@ -72,11 +82,22 @@ struct vm {
 
     /* Lifecycle (vm/lifecycle.c): what to do on each kind of stop, and what a restart
      * rebuilds the VM from. */
-    uint8_t on_poweroff, on_crash;       /* enum vm_action (vm/config.h) */
+    uint8_t on_poweroff, on_crash, on_reboot; /* enum vm_action (vm/config.h) */
     struct guest_boot *boot;
     volatile bool restart_pending;
     unsigned restarts;
     uint64_t restart_window_start;       /* TSC of the first restart in the current burst */
+    /* Devices of the virtual platform (NULL where a VM has none). */
+    struct vpic *pic;
+    struct vioapic *ioapic;
+    struct vuart *uart[4];
+    struct vpit *pit;
+    struct vrtc *rtc;
+    struct vpm *pm;
+    struct vpci *pci;
+    struct fw_cfg *fw_cfg;
+    bool console_focus_wanted;  /* `console = true`: gets the serial input first */
+
     char console[128];   /* the guest's COM1 line being assembled */
     unsigned console_len;
 };
@@ -99,12 +120,13 @@ void vm_register_reset(struct vm *vm, void (*reset)(struct vm *vm, void *ctx), v
 void vm_reset_devices(struct vm *vm);
 
 /* How a VM ended: the guest powered off (debug-exit port, STOP hypercall, HLT with interrupts
- * off), or it crashed (triple fault, an access or exit mhv cannot serve, a failed entry). */
-enum stop_kind { STOP_POWEROFF, STOP_CRASH };
+ * off, ACPI S5), asked for a reset (port 0xcf9, the keyboard controller's reset line), or it
+ * crashed (triple fault, an access or exit mhv cannot serve, a failed entry). */
+enum stop_kind { STOP_POWEROFF, STOP_CRASH, STOP_REBOOT };
 
 /* Stops the VM (all its vCPUs) with an exit status, prints "mhv: vm <name>: stopped: <reason>",
- * and applies the configured action for that kind of stop (stop, restart, power off the
- * machine). Later calls keep the first reason. */
+ * and applies the configured action for that kind of stop (on_poweroff, on_crash, on_reboot:
+ * stop, restart, power off the machine). Later calls keep the first reason. */
 void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
 

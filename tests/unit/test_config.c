@@ -35,6 +35,7 @@ static void test_complete_example(void **state)
                        "slice = 5000\n"
                        "on_crash = \"restart\"\n"
                        "on_poweroff = poweroff\n"
+                       "on_reboot = stop\n"
                        "console = true\n"
                        "\n"
                        "[vm]\n"
@@ -58,6 +59,7 @@ static void test_complete_example(void **state)
     assert_int_equal(vms[0].slice_us, 5000);
     assert_int_equal(vms[0].on_crash, ACTION_RESTART);
     assert_int_equal(vms[0].on_poweroff, ACTION_POWEROFF);
+    assert_int_equal(vms[0].on_reboot, ACTION_STOP);
     assert_true(vms[0].console);
     assert_true(vms[1].valid);
     assert_int_equal(vms[1].type, GUEST_LINUX);
@@ -65,6 +67,7 @@ static void test_complete_example(void **state)
     assert_int_equal(vms[1].memory, 512ull << 20); /* a plain number is MiB */
     assert_int_equal(vms[1].affinity, 0x5);
     assert_int_equal(vms[1].on_crash, ACTION_STOP);
+    assert_int_equal(vms[1].on_reboot, ACTION_RESTART);
     assert_string_equal(console_capture, "");
 }
 

@@ -1,0 +1,51 @@
+/*
+ * The virtual PC platform every VM gets (README.md "The virtual platform"), one device per
+ * file under vm/. Each *_attach creates the device's state, registers its ports or MMIO range
+ * with vm_register_io/vm_register_mmio and its reset with vm_register_reset; vm_add_platform
+ * calls them all when a VM is created. Fixed addresses: below.
+ */
+#ifndef MHV_VM_PLATFORM_H
+#define MHV_VM_PLATFORM_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+struct vm;
+struct vcpu;
+
+/* Where the platform's pieces are, as the guest's ACPI tables describe them. */
+#define PLATFORM_IOAPIC_BASE 0xfec00000ull
+#define PLATFORM_IOAPIC_PINS 24
+#define PLATFORM_LAPIC_BASE 0xfee00000ull
+#define PLATFORM_ACPI_BASE 0xe0000ull    /* RSDP and the tables: 0xe0000-0xeffff (e820 reserved) */
+#define PLATFORM_ACPI_SIZE 0x10000ull
+#define PLATFORM_PM_BASE 0x600           /* PM1a event (0x600, 4), PM1a control (0x604, 2), PM timer (0x608, 4) */
+#define PLATFORM_PM_TIMER_HZ 3579545ull
+#define PLATFORM_SCI_IRQ 9
+#define PLATFORM_RESET_PORT 0xcf9
+#define PLATFORM_FW_CFG_PORT 0x510       /* selector 0x510 (16-bit), data 0x511 */
+#define PLATFORM_COM1_IRQ 4
+
+void vm_add_platform(struct vm *vm);
+/* Writes what lives in guest memory (the ACPI tables) again: at creation and at restart,
+ * after the memory was zeroed and before the kernel is placed. */
+void vm_platform_place(struct vm *vm);
+
+/* The devices (one file each). */
+void vuart_attach(struct vm *vm, uint16_t base, unsigned irq);   /* vm/uart.c */
+void vpic_attach(struct vm *vm);                                  /* vm/pic.c */
+void vpit_attach(struct vm *vm);                                  /* vm/pit.c */
+void vrtc_attach(struct vm *vm);                                  /* vm/rtc.c */
+void vpm_attach(struct vm *vm);        /* vm/pm.c: PM timer, PM1 event/control, 0xcf9 and 0x64 resets */
+void vpci_attach(struct vm *vm);                                  /* vm/pci.c */
+void fw_cfg_attach(struct vm *vm);                                /* vm/fw_cfg.c */
+int acpi_tables_write(struct vm *vm);  /* vm/acpi_tables.c: 0, or -1 (reported) */
+
+/* The 8259 pair's side of interrupt delivery (vm/pic.c), for vm/irq.c and the local APIC's
+ * LINT0 in ExtINT mode: the line levels of ISA IRQs 0-15; the vector the PIC would hand the
+ * CPU now (-1: none); and the CPU's acknowledge of it (sets ISR, clears an edge request). */
+void vpic_set_irq(struct vm *vm, unsigned irq, bool high);
+int vpic_pending_vector(struct vm *vm);
+void vpic_acknowledge(struct vm *vm, int vector);
+
+#endif
