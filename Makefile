@@ -32,7 +32,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 # Test guests (tests/guests/*.asm): flat images with the mhv guest header.
 GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/guests/%.bin,$(wildcard tests/guests/*.asm))
 
-.PHONY: all deps run run-qemu test unit fuzz guests bench clean
+.PHONY: all deps run run-qemu test unit fuzz guests bench linux-images clean
 all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests
 guests: $(GUESTS)
 
@@ -146,6 +146,12 @@ bench:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory DEBUG=0 all
 	@tools/bench build/release
+
+# Debian's stock cloud kernel and a BusyBox initramfs for the Linux VM (build/linux/vmlinuz,
+# build/linux/initrd.img); fetched once with apt-get download, then cached.
+linux-images:
+	@tools/install-deps
+	@tools/linux-images
 
 clean:
 	rm -rf $(BUILD)

@@ -7,23 +7,28 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/io.h"
 
-enum { THR = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5, SCR = 7 };
+enum { THR = 0, RBR = 0, IER = 1, FCR = 2, LCR = 3, MCR = 4, LSR = 5, SCR = 7 };
 enum { LSR_DATA_READY = 0x01, LSR_THR_EMPTY = 0x20, LSR_TX_IDLE = 0x40 };
 
 #define UART_CLOCK_DIVISOR_115200 1 /* 1.8432 MHz / 16 / 115200 */
 #define TX_SPIN_LIMIT 1000000        /* a stuck or absent UART must not hang mhv */
 
+/* With nothing decoding the port, reads float to 0xff; the scratch register must hold a value
+ * we write. Either failing means there is no UART here. Touches nothing a user of the UART
+ * relies on (the scratch register is nobody's). */
+static bool answers(uint16_t port)
+{
+    if (inb(port + LSR) == 0xff)
+        return false;
+    outb(port + SCR, 0x5a);
+    return inb(port + SCR) == 0x5a;
+}
+
 int uart16550_init(struct uart16550 *u, uint16_t port)
 {
     u->port = port;
     u->present = false;
-
-    /* With nothing decoding the port, reads float to 0xff; the scratch register must hold a
-     * value we write. Either failing means there is no UART here. */
-    if (inb(port + LSR) == 0xff)
-        return -1;
-    outb(port + SCR, 0x5a);
-    if (inb(port + SCR) != 0x5a)
+    if (!answers(port))
         return -1;
 
     outb(port + IER, 0x00);               /* polled: no UART interrupts */
@@ -35,6 +40,13 @@ int uart16550_init(struct uart16550 *u, uint16_t port)
     outb(port + MCR, 0x03);               /* DTR + RTS */
     u->present = true;
     return 0;
+}
+
+int uart16550_open(struct uart16550 *u, uint16_t port)
+{
+    u->port = port;
+    u->present = answers(port);
+    return u->present ? 0 : -1;
 }
 
 void uart16550_putc(struct uart16550 *u, char c)
@@ -55,7 +67,8 @@ void uart16550_flush(struct uart16550 *u)
 
 int uart16550_getc(struct uart16550 *u)
 {
+    /* LSR.DR: at least one character in RBR or the receive FIFO. Never waits. */
     if (!u->present || !(inb(u->port + LSR) & LSR_DATA_READY))
         return -1;
-    return inb(u->port + THR);
+    return inb(u->port + RBR);
 }

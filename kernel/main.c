@@ -11,6 +11,7 @@
 #include "arch/x86/xcall.h"
 #include "arch/x86/trap.h"
 #include "drivers/acpi_host.h"
+#include "drivers/cmos_rtc.h"
 #include "drivers/i8259.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
@@ -129,6 +130,7 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
 
     i8259_disable();
     tsc_init();
+    cmos_rtc_init(); /* the wall-clock time VMs' clocks start from */
     lapic_init(host_acpi.has_madt ? host_acpi.lapic_address : 0);
     xcall_init();
     smp_boot(&host_acpi, &boot_info, boot_options.maxcpus);

@@ -69,30 +69,37 @@ void sched_wake(struct vcpu *v)
 
 #define TIMER_MAX_US 3600000000ull /* an hour: keeps the TSC arithmetic far from overflow */
 
+static void hypercall_timer_fired(struct vtimer *t)
+{
+    struct vcpu *v = t->vcpu;
+    inject_interrupt(v, v->se.timer_vector);
+    sched_wake(v);
+}
+
 void sched_set_timer(struct vcpu *v, uint64_t us, uint8_t vector)
 {
     if (us > TIMER_MAX_US)
         us = TIMER_MAX_US;
+    if (!v->se.hypercall_timer.fire)
+        vtimer_init(&v->se.hypercall_timer, v, hypercall_timer_fired, NULL);
     v->se.timer_vector = vector;
-    v->se.timer_at = us ? rdtsc() + tsc_us_to_ticks(us) : 0;
+    if (us)
+        vtimer_arm(&v->se.hypercall_timer, rdtsc() + tsc_us_to_ticks(us));
+    else
+        vtimer_cancel(&v->se.hypercall_timer);
 }
 
-/* Delivers expired guest timers of this CPU's vCPUs; returns the earliest one still armed. */
+/* Fires expired device timers of this CPU's vCPUs; returns the earliest one still armed. */
 static uint64_t fire_timers(struct percpu *p, uint64_t now)
 {
     uint64_t next = 0;
     for (unsigned i = 0; i < p->runq_len; i++) {
         struct vcpu *v = p->runq[i];
-        if (!v->se.timer_at || v->state == VCPU_STOPPED)
+        if (v->state == VCPU_STOPPED || !v->se.timer_count)
             continue;
-        if ((int64_t)(now - v->se.timer_at) >= 0) {
-            v->se.timer_at = 0;
-            inject_interrupt(v, v->se.timer_vector);
-            if (v->state == VCPU_BLOCKED)
-                v->state = VCPU_RUNNABLE;
-        } else if (!next || v->se.timer_at < next) {
-            next = v->se.timer_at;
-        }
+        uint64_t d = vtimer_fire_expired(v, now);
+        if (d && (!next || (int64_t)(d - next) < 0))
+            next = d;
     }
     return next;
 }
@@ -182,9 +189,10 @@ void sched_loop(void)
             continue;
         }
         uint64_t slice = tsc_us_to_ticks(v->migrate_stress ? STRESS_SLICE_US : v->se.slice_us);
-        /* A guest timer due within the slice cuts it short, so the timer fires on time. */
-        if (v->se.timer_at && v->se.timer_at - now < slice)
-            slice = (int64_t)(v->se.timer_at - now) > 0 ? v->se.timer_at - now : 1;
+        /* A device timer due within the slice (any vCPU's of this CPU) cuts it short, so it
+         * fires on time. */
+        if (next_timer && next_timer - now < slice)
+            slice = (int64_t)(next_timer - now) > 0 ? next_timer - now : 1;
         enum run_end end = vcpu_run(v, slice);
         account(v, p, rdtsc() - now, end);
         p->running = NULL;

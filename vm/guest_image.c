@@ -10,6 +10,7 @@
 #include "sched/sched.h"
 #include "vm/abi.h"
 #include "vm/devices.h"
+#include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/vcpu.h"
@@ -175,6 +176,7 @@ static void clear_memory(struct vm *vm)
 int guest_boot_rebuild(struct vm *vm, struct vcpu *v0)
 {
     clear_memory(vm);
+    vm_platform_place(vm);
     start_at_entry(v0, &vm->boot->spec);
     return vm->boot->place(vm, vm->boot);
 }
@@ -229,6 +231,8 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
             start_at_entry(v, &g);
         }
     }
+    /* After the vCPUs: device timers belong to vCPU 0, the MADT lists every vCPU. */
+    vm_add_platform(vm);
     log_info("vm %s: %u-bit guest from module '%s', entry 0x%lx, %u vCPU%s", vm->name, g.mode, what, g.entry, g.vcpus,
              g.vcpus > 1 ? "s" : "");
     vm->boot = kzalloc(sizeof(*vm->boot));
@@ -237,6 +241,7 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
         return vm;
     }
     *vm->boot = *b;
+    vm_platform_place(vm);
     vcpu_load(vm->vcpus[0]); /* the loader sets vCPU 0's registers */
     if (b->place(vm, vm->boot) < 0)
         vm_stop(vm, STOP_CRASH, 253, "its kernel could not be placed (see above)");

@@ -4,6 +4,7 @@
 
 #include "kernel/log.h"
 #include "lib/string.h"
+#include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
@@ -67,6 +68,8 @@ int linux_setup_vm(struct vm *vm, const uint8_t *img, const struct linux_image *
     };
     memcpy(zp + 0x2d0, map, sizeof(map));             /* e820_table */
     zp[0x1e8] = 4;                                    /* e820_entries */
+    uint64_t rsdp = PLATFORM_ACPI_BASE;               /* acpi_rsdp_addr: where vm/acpi_tables.c puts it */
+    memcpy(zp + 0x070, &rsdp, 8);
     vm_write_gpa(vm, ZERO_PAGE, zp, sizeof(zp));
     vm_write_gpa(vm, CMDLINE, cmdline, cmdline_len + 1);
 

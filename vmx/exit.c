@@ -82,14 +82,36 @@ static enum exit_action handle_hlt(struct vcpu *v)
     skip_instruction(v);
     uint64_t rflags = vmcs_readnat(v, VMCS_GUEST_RFLAGS);
     if (!(rflags & (1u << 9))) {
-        vm_stop(v->vm, STOP_POWEROFF, 0, "vCPU %u halted with interrupts disabled", v->id);
+        /* Only an NMI or INIT gets it going again. Once no vCPU of the VM can run any more,
+         * the VM is over: a guest's way to power off (other vCPUs do this first while Linux
+         * shuts down or reboots, so one such vCPU alone stops nothing). */
+        v->halted_for_good = true;
+        v->state = VCPU_BLOCKED;
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (v->pending_events & EVENT_NMI) {
+            v->halted_for_good = false;
+            v->state = VCPU_RUNNABLE;
+            return EXIT_RESUME;
+        }
+        struct vm *vm = v->vm;
+        for (unsigned i = 0; i < vm->vcpu_count; i++) {
+            struct vcpu *o = vm->vcpus[i];
+            if (!(o->halted_for_good || o->state == VCPU_WAIT_FOR_SIPI || o->state == VCPU_STOPPED))
+                return EXIT_RESCHED;
+        }
+        vm_stop(vm, STOP_POWEROFF, 0, "vCPU %u halted with interrupts disabled%s", v->id,
+                vm->vcpu_count > 1 ? ", the last one running" : "");
         return EXIT_RESCHED;
     }
-    /* An interrupt already queued for it ends the HLT at once; otherwise it blocks until its
-     * timer fires or another vCPU sends it an interrupt (sched/core.c). */
-    if (v->pending_events & (EVENT_IRQ | EVENT_NMI))
-        return EXIT_RESUME;
+    /* An interrupt it can take ends the HLT at once; otherwise it blocks until a timer, a
+     * device or another vCPU raises one (vm/vlapic.c wakes it). Blocked first, then checked:
+     * a concurrent sender either sees BLOCKED or is seen here. */
     v->state = VCPU_BLOCKED;
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (inject_interrupt_deliverable(v)) {
+        v->state = VCPU_RUNNABLE;
+        return EXIT_RESUME;
+    }
     return EXIT_RESCHED;
 }
 

@@ -14,8 +14,9 @@
 #define HV_SIGNATURE_ECX 0x686d7668 /* "hvmh" */
 #define HV_SIGNATURE_EDX 0x76686d76 /* "vmhv" */
 
-#define FILTERED_BASIC_LEAVES ((1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xb) | (1u << 0xd) | \
-                               (1u << 0x12) | (1u << 0x14) | (1u << 0x1f))
+#define FILTERED_BASIC_LEAVES ((1u << 0) | (1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xb) | \
+                               (1u << 0xd) | (1u << 0x12) | (1u << 0x14) | (1u << 0x15) | (1u << 0x1f))
+#define TSC_LEAF 0x15
 
 /* A feature whose CR4 enable bit VMX does not let a guest set (IA32_VMX_CR4_FIXED1, SDM Vol. 3D
  * A.8) must not be offered: the guest would set the bit and get #GP from mhv. */
@@ -42,21 +43,59 @@ static void hide_features_cr4_forbids(struct cpuid_regs *r)
     }
 }
 
+/* Bytes of the XSAVE area (standard format) for the components enabled in xcr0: the end of
+ * the highest one (CPUID 0xd sub-leaf i gives size in EAX and offset in EBX; SDM Vol. 1 13.4.3). */
+static uint32_t xsave_size_for(uint64_t xcr0)
+{
+    uint32_t end = 576; /* legacy area and XSAVE header */
+    for (unsigned i = 2; i < 64; i++) {
+        if (!(xcr0 >> i & 1))
+            continue;
+        struct cpuid_regs c = cpuid(0xd, i);
+        if (c.ebx + c.eax > end)
+            end = c.ebx + c.eax;
+    }
+    return end;
+}
+
+static uint32_t host_max_basic_leaf(void)
+{
+    static uint32_t max;
+    if (!max)
+        max = cpuid(0, 0).eax;
+    return max;
+}
+
 /* Out of line, registers by value: the leaves that need no filtering (most) pay for neither
  * its register pressure nor a trip through memory. */
 __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs regs)
 {
     struct cpuid_regs *r = &regs;
+    unsigned count = v->vm->vcpu_count, shift = 0;
+    while ((1u << shift) < count)
+        shift++;
+    if (leaf && leaf <= 0x1f && leaf > host_max_basic_leaf()) {
+        /* Beyond the host's basic leaves (reached because leaf 0x15 is offered): the CPU would
+         * answer with its highest leaf's data; a guest must see nothing there. */
+        return (struct cpuid_regs){ 0 };
+    }
     switch (leaf) {
+    case 0:
+        if (r->eax < TSC_LEAF)
+            r->eax = TSC_LEAF;
+        break;
     case 1:
-        /* Hidden: VMX (5), SMX (6), MONITOR (3), DTES64 (2), DS-CPL (4), EST (7), TM2 (8), PDCM (15),
-         * x2APIC (21), TSC-deadline (24): no virtual version yet. Set: hypervisor (31). OSXSAVE
-         * follows the guest's CR4. APIC ID in EBX[31:24]. */
+        /* Hidden: VMX (5), SMX (6), MONITOR (3), DTES64 (2), DS-CPL (4), EST (7), TM2 (8), PDCM (15):
+         * no virtual version. Set: x2APIC (21) and TSC-deadline (24), which the virtual local
+         * APIC provides (vm/vlapic.c), hypervisor (31). OSXSAVE follows the guest's CR4. APIC ID
+         * in EBX[31:24], the VM's vCPU count in EBX[23:16] with HTT. */
         r->ecx &= ~((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
-                    (1u << 15) | (1u << 21) | (1u << 24) | (1u << 27));
-        r->ecx |= (1u << 31) | (v->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
+                    (1u << 15) | (1u << 27));
+        r->ecx |= (1u << 21) | (1u << 24) | (1u << 31) | (v->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
         r->edx &= ~((1u << 21) | (1u << 22) | (1u << 29) | (1u << 31)); /* DS, ACPI thermal, TM, PBE */
-        r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) | (v->vm->vcpu_count << 16);
+        r->edx |= 1u << 9; /* APIC */
+        r->edx = count > 1 ? r->edx | (1u << 28) : r->edx & ~(1u << 28);
+        r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) | ((1u << shift) << 16);
         break;
     case 6: case 0xa: case 0x12: case 0x14:
         r->eax = r->ebx = r->ecx = r->edx = 0; /* power management, PMU, SGX, processor trace */
@@ -64,9 +103,10 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
     case 7:
         if (sub == 0) {
             /* SGX (2), HLE (4), INVPCID (10), RTM (11), PQM (12), MPX (14), PQE (15), PT (25);
-             * TSC_ADJUST (EBX 1, its MSR is not emulated); WAITPKG (ECX 5), SGX-LC (ECX 30);
-             * the speculation-control MSRs (EDX 26-31). */
-            r->ebx &= ~((1u << 1) | (1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14) |
+             * WAITPKG (ECX 5), SGX-LC (ECX 30); the speculation-control MSRs (EDX 26-31).
+             * TSC_ADJUST (EBX 1) stays: vmx/exit_msr.c emulates the MSR, and with an invariant
+             * TSC it tells Linux the TSC needs no clocksource watchdog. */
+            r->ebx &= ~((1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14) |
                         (1u << 15) | (1u << 25));
             r->ecx &= ~((1u << 5) | (1u << 30));
             r->edx &= ~(0x3fu << 26);
@@ -74,9 +114,23 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
         }
         break;
     case 0xb: case 0x1f:
+        /* Topology (SDM Vol. 2A CPUID leaf 0BH): every vCPU a core of one package, no SMT. */
+        if (sub == 0)
+            *r = (struct cpuid_regs){ 0, 1, (1u << 8) | sub, 0 };          /* SMT level: 1 thread */
+        else if (sub == 1)
+            *r = (struct cpuid_regs){ shift, count, (2u << 8) | sub, 0 }; /* core level */
+        else
+            *r = (struct cpuid_regs){ 0, 0, sub, 0 };
         r->edx = v->id; /* x2APIC ID */
         break;
+    case TSC_LEAF:
+        /* TSC = crystal * EBX / EAX (SDM Vol. 2A CPUID leaf 15H): the crystal is the TSC itself,
+         * and the local APIC timer counts at that rate too, so Linux calibrates neither. */
+        *r = (struct cpuid_regs){ 1, 1, (uint32_t)tsc_hz, 0 };
+        break;
     case 0xd:
+        if (sub == 0)
+            r->ebx = xsave_size_for(v->xcr0); /* the CPU answered for mhv's XCR0, not the guest's */
         if (sub == 1)
             r->eax &= ~(1u << 3); /* XSAVES: not enabled */
         break;
@@ -99,7 +153,7 @@ enum exit_action handle_cpuid(struct vcpu *v)
             /* TSC and local APIC bus rates in kHz (the leaf VMware and KVM use), so guests
              * need not calibrate. */
             r.eax = (uint32_t)(tsc_hz / 1000);
-            r.ebx = 1000000; /* the virtual APIC timer's nominal 1 GHz */
+            r.ebx = (uint32_t)(tsc_hz / 1000); /* the virtual APIC timer counts at the TSC rate */
         }
         if (leaf == 0x40000000) {
             r.eax = 0x40000010; /* highest hypervisor leaf */
@@ -108,8 +162,8 @@ enum exit_action handle_cpuid(struct vcpu *v)
             r.edx = HV_SIGNATURE_EDX;
         }
     } else {
-        /* Most leaves pass unchanged: one bit test decides (leaves 1, 6, 7, 0xa, 0xb, 0xd, 0x12,
-         * 0x14, 0x1f and 0x80000001 are filtered). The unfiltered path reads CPUID into 64-bit
+        /* Most leaves pass unchanged: one bit test decides (leaves 0, 1, 6, 7, 0xa, 0xb, 0xd,
+         * 0x12, 0x14, 0x15, 0x1f and 0x80000001 are filtered). The unfiltered path reads CPUID into 64-bit
          * registers: in 64-bit mode it zero-extends its outputs, so they go straight into the
          * guest's registers. */
         if (!(leaf <= 0x1f ? (FILTERED_BASIC_LEAVES >> leaf) & 1 : leaf == 0x80000001)) {

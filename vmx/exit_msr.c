@@ -4,6 +4,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "kernel/page_alloc.h"
+#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -12,6 +13,7 @@
 
 #define MSR_TSC 0x010
 #define MSR_PLATFORM_ID 0x017
+#define MSR_TSC_ADJUST 0x03b
 #define MSR_BIOS_SIGN_ID 0x08b
 #define MSR_MTRRCAP 0x0fe
 #define MSR_SYSENTER_CS 0x174
@@ -66,13 +68,13 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
     case MSR_IA32_EFER: *value = vmcs_read64(v, VMCS_GUEST_EFER); return true;
     case MSR_PAT: *value = vmcs_read64(v, VMCS_GUEST_PAT); return true;
     case MSR_TSC: *value = rdtsc() + vmcs_read64(v, VMCS_TSC_OFFSET); return true;
-    case MSR_IA32_APIC_BASE: *value = 0xfee00000ull | (1u << 11) | (v->id == 0 ? 1u << 8 : 0); return true;
+    case MSR_TSC_ADJUST: *value = (uint64_t)v->tsc_adjust; return true;
     case MSR_MTRRCAP: *value = 1u << 10; return true;  /* write-combining, no variable ranges */
     case MSR_MTRR_DEF_TYPE: *value = v->mtrr_def_type; return true;
     case MSR_MISC_ENABLE: *value = 1 | (1u << 11) | (1u << 12); return true; /* fast strings; no BTS/PEBS */
     case MSR_IA32_FEATURE_CONTROL: *value = 1; return true; /* locked, VMX off: VMX is not for guests */
     case MSR_PLATFORM_ID: case MSR_BIOS_SIGN_ID: case MSR_MCG_CAP: case MSR_MCG_STATUS: *value = 0; return true;
-    default: return false;
+    default: return vlapic_msr_read(v, msr, value); /* IA32_APIC_BASE, TSC deadline, x2APIC */
     }
 }
 
@@ -96,12 +98,19 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
             return false;
         vmcs_write64(v, VMCS_GUEST_PAT, value);
         return true;
-    case MSR_TSC:
-        vmcs_write64(v, VMCS_TSC_OFFSET, value - rdtsc());
+    case MSR_TSC: {
+        /* A TSC write moves IA32_TSC_ADJUST by the same amount (SDM Vol. 3B 19.17.3). */
+        int64_t offset = (int64_t)(value - rdtsc());
+        v->tsc_adjust += offset - v->tsc_offset;
+        v->tsc_offset = offset;
+        vmcs_write64(v, VMCS_TSC_OFFSET, (uint64_t)offset);
         return true;
-    case MSR_IA32_APIC_BASE:
-        /* The APIC stays at its default address and enabled; x2APIC is not offered. */
-        return (value & ~(1ull << 8)) == (0xfee00000ull | (1u << 11));
+    }
+    case MSR_TSC_ADJUST:
+        v->tsc_offset += (int64_t)value - v->tsc_adjust;
+        v->tsc_adjust = (int64_t)value;
+        vmcs_write64(v, VMCS_TSC_OFFSET, (uint64_t)v->tsc_offset);
+        return true;
     case MSR_MTRR_DEF_TYPE: {
         uint64_t type = value & 0xff;
         if ((value & ~0xcffull) || type == 2 || type == 3 || type > 6)
@@ -114,7 +123,7 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
     case MSR_MCG_STATUS:
         return value == 0;
     default:
-        return false;
+        return vlapic_msr_write(v, msr, value);
     }
 }
 

@@ -4,6 +4,8 @@
 #include <stdbool.h>
 
 #include "arch/x86/cpu.h"
+#include "vm/platform.h"
+#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"
@@ -46,7 +48,7 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
     }
     v->exit.idt_vectoring_info = 0; /* superseded: not re-injected */
     bool protected_mode = v->cr0 & CR0_PE;
-    v->pending_events |= EVENT_EXCEPTION;
+    __atomic_or_fetch(&v->pending_events, EVENT_EXCEPTION, __ATOMIC_SEQ_CST);
     v->pending_info = INFO_VALID | INFO_TYPE_HW_EXCEPTION | vector |
                       (has_error_code(vector) && protected_mode ? INFO_ERROR_CODE : 0);
     v->pending_error = error_code;
@@ -61,13 +63,41 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
 
 void inject_interrupt(struct vcpu *v, uint8_t vector)
 {
-    v->pending_irq_vector = vector;
-    v->pending_events |= EVENT_IRQ;
+    vlapic_set_irq(v, vector, false);
 }
 
 void inject_nmi(struct vcpu *v)
 {
-    v->pending_events |= EVENT_NMI;
+    __atomic_or_fetch(&v->pending_events, EVENT_NMI, __ATOMIC_SEQ_CST); /* any CPU may call it */
+    v->halted_for_good = false; /* an NMI ends even a HLT with interrupts off */
+}
+
+/* The vector the vCPU would take now: its local APIC's, else (vCPU 0 in virtual-wire mode)
+ * the 8259's; -1 when none. With `take`, the interrupt is acknowledged (IRR -> ISR). */
+static int interrupt_vector(struct vcpu *v, bool take)
+{
+    struct vlapic *l = v->lapic;
+    int vector = vlapic_pending_vector(l);
+    if (vector >= 0) {
+        if (take)
+            vlapic_acknowledge(l, vector);
+        return vector;
+    }
+    struct vm *vm = v->vm;
+    if (v->id == 0 && vm->pic && vlapic_accepts_pic(l) && (vector = vpic_pending_vector(vm)) >= 0) {
+        if (take)
+            vpic_acknowledge(vm, vector);
+        return vector;
+    }
+    /* Nothing deliverable: the hint stays only while IRR holds something (blocked by priority). */
+    if (take)
+        l->irr_pending = vlapic_irr_nonempty(l);
+    return -1;
+}
+
+bool inject_interrupt_deliverable(struct vcpu *v)
+{
+    return (v->pending_events & EVENT_NMI) || interrupt_vector(v, false) >= 0;
 }
 
 static void arm_window(struct vcpu *v, uint32_t bit)
@@ -91,18 +121,20 @@ static uint32_t asynchronous_event(struct vcpu *v)
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
     if (v->pending_events & EVENT_NMI) {
         if (!(blocking & (BLOCKING_STI_MOVSS | BLOCKING_NMI))) {
-            v->pending_events &= ~EVENT_NMI;
+            __atomic_and_fetch(&v->pending_events, (uint8_t)~EVENT_NMI, __ATOMIC_SEQ_CST);
             return INFO_VALID | INFO_TYPE_NMI | VEC_NMI;
         }
         arm_window(v, PROC_NMI_WINDOW);
     }
-    if (v->pending_events & EVENT_IRQ) {
+    if (v->lapic->irr_pending) {
         bool interrupts_on = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9);
         if (interrupts_on && !(blocking & BLOCKING_STI_MOVSS)) {
-            v->pending_events &= ~EVENT_IRQ;
-            return INFO_VALID | INFO_TYPE_EXTERNAL | v->pending_irq_vector;
+            int vector = interrupt_vector(v, true);
+            if (vector >= 0)
+                return INFO_VALID | INFO_TYPE_EXTERNAL | (uint32_t)vector;
+        } else if (interrupt_vector(v, false) >= 0) {
+            arm_window(v, PROC_INTERRUPT_WINDOW);
         }
-        arm_window(v, PROC_INTERRUPT_WINDOW);
     }
     return 0;
 }
@@ -113,7 +145,7 @@ void inject_events(struct vcpu *v)
     if (v->pending_events & EVENT_EXCEPTION) {
         info = v->pending_info;
         error = v->pending_error;
-        v->pending_events &= ~EVENT_EXCEPTION;
+        __atomic_and_fetch(&v->pending_events, (uint8_t)~EVENT_EXCEPTION, __ATOMIC_SEQ_CST);
     } else if (v->exit.idt_vectoring_info & INFO_VALID) {
         /* Bit 12 is undefined in IDT-vectoring info and reserved in the entry field. */
         info = v->exit.idt_vectoring_info & ~(1u << 12);
@@ -127,7 +159,7 @@ void inject_events(struct vcpu *v)
         return;
     }
     /* Something goes in now; an interrupt still waiting needs the window to come back. */
-    if (v->pending_events & EVENT_IRQ)
+    if (v->lapic->irr_pending && interrupt_vector(v, false) >= 0)
         arm_window(v, PROC_INTERRUPT_WINDOW);
     if (info & INFO_ERROR_CODE)
         vmcs_write32(v, VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);

@@ -31,6 +31,12 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
 {
     struct percpu *p = this_cpu();
     vcpu_load(v);
+    if (v->init_pending) { /* INIT (vm/vlapic.c): the reset state, keeping the STARTUP vector */
+        int sipi = v->sipi_vector;
+        v->init_pending = false;
+        vcpu_reset(v);
+        v->sipi_vector = sipi;
+    }
     if (v->sipi_vector >= 0) { /* started by a STARTUP IPI: real mode at vector << 12 */
         vcpu_set_real_mode(v, (uint16_t)(v->sipi_vector << 8), 0);
         v->sipi_vector = -1;

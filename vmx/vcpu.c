@@ -13,6 +13,7 @@
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
+#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"
@@ -114,16 +115,10 @@ static void write_per_cpu_host_state(struct vcpu *v)
     vmcs_writenat(v, VMCS_HOST_GDTR_BASE, (uint64_t)(uintptr_t)p->descriptors.gdt);
 }
 
-/* MSRs the guest uses directly (not in the VMCS) are switched only when another vCPU has been
- * using this CPU; mhv itself never uses them. The extended state likewise. */
-static void switch_lazy_state(struct vcpu *v)
+/* Puts v's lazily switched state (CR2, the MSRs, XCR0 and the extended state) into this CPU's
+ * registers. */
+static void load_lazy_state(struct vcpu *v)
 {
-    struct percpu *p = this_cpu();
-    struct vcpu *old = p->loaded_vcpu;
-    if (old == v)
-        return;
-    if (old)
-        save_lazy_state(old);
     write_cr2(v->regs.cr2);
     wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
     wrmsr(MSR_STAR, v->star);
@@ -136,6 +131,19 @@ static void switch_lazy_state(struct vcpu *v)
                          "d"((uint32_t)(xcr0_all >> 32)) : "memory");
         xsetbv0(v->xcr0);
     }
+}
+
+/* MSRs the guest uses directly (not in the VMCS) are switched only when another vCPU has been
+ * using this CPU; mhv itself never uses them. The extended state likewise. */
+static void switch_lazy_state(struct vcpu *v)
+{
+    struct percpu *p = this_cpu();
+    struct vcpu *old = p->loaded_vcpu;
+    if (old == v)
+        return;
+    if (old)
+        save_lazy_state(old);
+    load_lazy_state(v);
     p->loaded_vcpu = v;
 }
 
@@ -338,6 +346,9 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     setup_host_state(v);
     vcpu_reset(v);
     v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
+    v->lapic = vlapic_create(v);
+    if (!v->lapic)
+        return NULL;
     vm->vcpus[vm->vcpu_count++] = v;
     return v;
 }
@@ -352,11 +363,29 @@ void vcpu_reset(struct vcpu *v)
     v->mtrr_def_type = 0xc06;
     v->pending_events = 0;
     v->exit.idt_vectoring_info = 0;
-    v->se.timer_at = 0;
+    for (unsigned i = 0; i < v->se.timer_count; i++)
+        vtimer_cancel(v->se.timers[i]);
+    if (v->lapic)
+        vlapic_reset(v->lapic);
+    v->tsc_offset = v->tsc_adjust = 0;
+    v->halted_for_good = false;
     v->sipi_vector = -1;
-    memset(v->xsave_area, 0, v->xsave_size); /* XSTATE_BV 0: init state */
+    /* XSTATE_BV 0: XRSTOR puts every component in its init state, except MXCSR, which the
+     * standard form loads from the legacy area whenever RFBM[1] or RFBM[2] is set, whatever
+     * XSTATE_BV says (SDM Vol. 1 13.8.1): it gets its power-up value 0x1f80 (SDM Vol. 3A
+     * table 10-1), all SIMD exceptions masked, rather than 0, all unmasked. */
+    memset(v->xsave_area, 0, v->xsave_size);
+    *(uint32_t *)((uint8_t *)v->xsave_area + 24) = 0x1f80; /* MXCSR, legacy area offset 24 */
+    /* vcpu_load made v's state live in this CPU's registers (p->loaded_vcpu == v), and the
+     * guest runs on with them after this reset (an INIT in vcpu_run, a restart): they must
+     * take the reset values now. Merely forgetting that v is loaded here would let the guest
+     * run on the stale registers while mhv believes none is loaded: what it then wrote to
+     * the passed-through MSRs (an AP's STAR, LSTAR, SFMASK, KERNEL_GS_BASE, set up right
+     * after the STARTUP IPI) and its extended state would never be saved, and the next
+     * vcpu_load would overwrite them with the reset values (a SYSCALL then jumps to
+     * LSTAR = 0 with CS = STAR[47:32] = 0). */
     if (p->loaded_vcpu == v)
-        p->loaded_vcpu = NULL; /* the registers hold the old state: restore the clean one */
+        load_lazy_state(v);
     vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, 0);
     vmcs_write32(v, VMCS_PROC_CONTROLS, vmcs_read32(v, VMCS_PROC_CONTROLS) & ~((1u << 2) | (1u << 22)));
     vmcs_write64(v, VMCS_TSC_OFFSET, 0);

@@ -44,10 +44,24 @@ static void reschedule_interrupt(struct trap_frame *f)
     lapic_eoi();
 }
 
+static void kick_interrupt(struct trap_frame *f)
+{
+    (void)f;
+    lapic_eoi(); /* the VM exit it caused was the point */
+}
+
 void xcall_init(void)
 {
     trap_set_handler(VECTOR_XCALL, xcall_interrupt);
     trap_set_handler(VECTOR_RESCHEDULE, reschedule_interrupt);
+    trap_set_handler(VECTOR_KICK, kick_interrupt);
+}
+
+void smp_send_kick(unsigned cpu)
+{
+    struct percpu *target = per_cpu(cpu);
+    if (target && target->online)
+        lapic_send_ipi(target->apic_id, ICR_FIXED | VECTOR_KICK);
 }
 
 void smp_send_reschedule(unsigned cpu)

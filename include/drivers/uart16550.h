@@ -12,10 +12,13 @@ struct uart16550 {
 
 /* Programs 115200 8N1 with FIFOs. Returns 0, or -1 when nothing answers at that port. */
 int uart16550_init(struct uart16550 *u, uint16_t port);
+/* A second handle on a UART someone else programmed (the console's, for its receive side):
+ * checks that it answers and changes none of its settings. 0, or -1 when nothing answers. */
+int uart16550_open(struct uart16550 *u, uint16_t port);
 void uart16550_putc(struct uart16550 *u, char c);
 /* Waits (bounded) until every queued byte has left the transmitter. */
 void uart16550_flush(struct uart16550 *u);
-/* Returns the next received byte, or -1 when none is waiting. */
+/* Returns the next received byte, or -1 at once when none is waiting (non-blocking). */
 int uart16550_getc(struct uart16550 *u);
 
 #endif

@@ -11,6 +11,8 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "sched/vtimer.h"
+
 struct vcpu;
 struct percpu;
 
@@ -23,7 +25,9 @@ struct sched_entity {
     uint32_t weight;     /* relative share, from the VM (1-100) */
     uint32_t slice_us;
     uint64_t affinity;   /* bit i: may run on CPU i; all ones when unrestricted */
-    uint64_t timer_at;   /* TSC deadline of the guest's one-shot timer (0: none) */
+    struct vtimer *timers[VCPU_MAX_VTIMERS]; /* device timers this vCPU's CPU keeps */
+    unsigned timer_count;
+    struct vtimer hypercall_timer;           /* the TIMER hypercall's one-shot */
     uint8_t timer_vector;
     bool preempted;      /* the last run ended because the slice was used up */
     /* accounting */
@@ -69,7 +73,7 @@ void sched_loop(void);
 void sched_wake(struct vcpu *v);
 /* Tells v's CPU to look at its queue again (v just became runnable some other way). */
 void sched_kick(struct vcpu *v);
-/* Arms (ticks > 0) or cancels the guest's one-shot timer. */
+/* Arms (us > 0) or cancels the TIMER hypercall's one-shot: `vector` after `us` microseconds. */
 void sched_set_timer(struct vcpu *v, uint64_t us, uint8_t vector);
 /* One line per vCPU: run time, slices, forced and voluntary switches, migrations, exits, CPUs. */
 void sched_print_summary(void);

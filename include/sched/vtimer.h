@@ -29,4 +29,7 @@ void vtimer_init(struct vtimer *t, struct vcpu *v, void (*fire)(struct vtimer *t
 void vtimer_arm(struct vtimer *t, uint64_t deadline);
 void vtimer_cancel(struct vtimer *t);
 
+/* For sched/core.c: fires v's expired timers; returns its earliest deadline still armed (0: none). */
+uint64_t vtimer_fire_expired(struct vcpu *v, uint64_t now);
+
 #endif

@@ -16,6 +16,9 @@ struct vm;
 
 void vm_irq_line(struct vm *vm, unsigned irq, bool high);
 
+/* The 8259 pair's output (INTR) may have changed: vCPU 0 looks again (LINT0 in ExtINT mode). */
+void vm_pic_intr_changed(struct vm *vm);
+
 static inline void vm_irq_pulse(struct vm *vm, unsigned irq)
 {
     vm_irq_line(vm, irq, true);

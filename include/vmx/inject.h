@@ -2,6 +2,7 @@
 #ifndef MHV_VMX_INJECT_H
 #define MHV_VMX_INJECT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vcpu;
@@ -11,6 +12,7 @@ enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, 
 
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
+#include "vm/vlapic.h"
 
 /* Retires the instruction that exited: RIP += its length, and STI/MOV-SS blocking ends
  * (SDM Vol. 3C 25.4.2). Inline: almost every exit does it. */
@@ -35,18 +37,22 @@ static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
 void inject_events(struct vcpu *v);
 #define inject_before_entry(v)                                                              \
     do {                                                                                    \
-        if ((v)->pending_events || ((v)->exit.idt_vectoring_info & (1u << 31)))            \
+        if ((v)->pending_events || (v)->lapic->irr_pending ||                               \
+            ((v)->exit.idt_vectoring_info & (1u << 31)))                                    \
             inject_events(v);                                                               \
     } while (0)
 
-enum { EVENT_EXCEPTION = 1, EVENT_IRQ = 2, EVENT_NMI = 4 };
+enum { EVENT_EXCEPTION = 1, EVENT_NMI = 4 };
 
-/* Queues an external interrupt (vector 32-255) or an NMI. Delivered at the first entry where
- * the guest accepts it (RFLAGS.IF = 1 and no STI/MOV-SS blocking; for an NMI, no NMI
- * blocking either); until then the interrupt-window or NMI-window exit is armed
- * (SDM Vol. 3C 26.7.5, 28.7.1). One interrupt is queued at a time: a later one replaces it. */
+/* An external interrupt (vector 16-255, edge) for v: it goes to v's local APIC (vm/vlapic.c),
+ * which delivers it at the first entry where the guest accepts it (RFLAGS.IF = 1, no
+ * STI/MOV-SS blocking, above the processor priority); until then the interrupt-window exit
+ * is armed (SDM Vol. 3C 26.7.5, 28.7.1). An NMI likewise, with the NMI window. Any CPU may
+ * call these. */
 void inject_interrupt(struct vcpu *v, uint8_t vector);
 void inject_nmi(struct vcpu *v);
+/* Whether an NMI or an interrupt could be delivered now (HLT ends at once). */
+bool inject_interrupt_deliverable(struct vcpu *v);
 /* After an interrupt- or NMI-window exit: disarm it (the event goes in on the next entry). */
 void inject_window_opened(struct vcpu *v);
 

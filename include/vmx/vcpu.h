@@ -11,6 +11,7 @@
 #include "vmx/exit.h"
 
 struct vm;
+struct vlapic;
 
 enum vcpu_state {
     VCPU_WAIT_FOR_SIPI, /* a secondary vCPU before the guest starts it with INIT/SIPI */
@@ -40,7 +41,9 @@ struct vcpu {
     int home_cpu;          /* CPU whose run queue holds it */
     volatile enum vcpu_state state;
     bool migrate_stress;   /* testing: move to another CPU after every slice */
+    volatile bool halted_for_good; /* HLT with interrupts off: only an NMI or INIT resumes it */
     volatile int sipi_vector; /* >= 0: a STARTUP IPI arrived; the running CPU sets up real mode */
+    volatile bool init_pending; /* an INIT arrived: the running CPU resets the vCPU first */
 
     /* Guest-visible state mhv keeps outside the VMCS. */
     uint64_t cr0, cr4;     /* as the guest wrote them (the VMCS has the values in force) */
@@ -54,7 +57,9 @@ struct vcpu {
     /* Events to deliver (bits EVENT_*, vmx/inject.h): an exception on the next entry; an
      * external interrupt or NMI as soon as the guest can take it. */
     uint8_t pending_events;
-    uint8_t pending_irq_vector;
+    struct vlapic *lapic;  /* its local APIC (vm/vlapic.c) */
+    int64_t tsc_offset;    /* the VMCS TSC offset, readable from any CPU */
+    int64_t tsc_adjust;    /* IA32_TSC_ADJUST */
     uint32_t pending_info, pending_error;
 
     struct exit_info exit; /* the last VM exit */

@@ -65,10 +65,12 @@ guest_entry:
 on_irq_40:                          ; each vector has its own handler: it records itself
     inc dword [rel irqs]
     mov byte [rel last_irq_vector], 0x40
+    call eoi                        ; the local APIC may deliver this class again
     iretq
 on_irq_41:
     inc dword [rel irqs]
     mov byte [rel last_irq_vector], 0x41
+    call eoi
     iretq
 on_nmi:
     inc dword [rel nmis]

@@ -91,6 +91,7 @@ sleeper:
 
 on_timer:
     mov byte [rel fired], 1
+    call eoi
     iretq
 fired: db 0
 LIB64_CODE

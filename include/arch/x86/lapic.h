@@ -9,6 +9,7 @@
 #define VECTOR_LAPIC_TIMER 0xef
 #define VECTOR_XCALL 0xf0
 #define VECTOR_RESCHEDULE 0xf1
+#define VECTOR_KICK 0xf2 /* only makes a CPU leave its guest, so a new virtual interrupt goes in */
 #define VECTOR_LAPIC_ERROR 0xfe
 #define VECTOR_SPURIOUS 0xff
 

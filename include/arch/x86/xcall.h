@@ -20,6 +20,9 @@ int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait);
 int xcall_all(xcall_fn fn, void *arg, bool wait);
 
 /* Asks a CPU to pick again (its need_resched), without waiting: a wake-up. */
+/* Makes `cpu` leave the guest it runs (a VM exit, nothing else), so the vCPU sees a new
+ * virtual interrupt at its next entry. */
+void smp_send_kick(unsigned cpu);
 void smp_send_reschedule(unsigned cpu);
 
 #endif

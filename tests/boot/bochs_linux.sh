@@ -1,0 +1,100 @@
+#!/usr/bin/env bash
+# Debian's stock Linux kernel, unmodified, boots in an mhv VM in Bochs to a BusyBox shell on
+# the VM's serial console. tools/linux-images fetches linux-image-*-cloud-amd64 and
+# busybox-static with `apt-get download` (cached in build/linux/) and builds the initramfs,
+# whose init prints MHV-LINUX-* lines (the marker, nproc, date, uname -r) and then does what
+# mhv.test= on the kernel command line says (tests/configs/linux.cfg).
+#  1. one vCPU: the marker, nproc 1, uname -r of the package, a plausible date, and the VM
+#     powering off with status 0;
+#  2. two vCPUs (the second started by Linux through the virtual local APIC): nproc 2;
+#  3. Linux next to a test guest on two CPUs: both run, both stop with status 0;
+#  4. the shell: text typed into mhv's serial line reaches BusyBox's shell (`echo
+#     typed-$((6*7))` prints typed-42), and `poweroff -f` typed there powers the VM off.
+# Skipped (exit 77) when the packages cannot be fetched and none are cached. When case 1 does
+# not reach the init marker, the others are not run (they would only wait for their timeouts).
+# Bare Bochs boots these images to the marker in about 25 s (1 CPU) of a 2-core machine's
+# time; the timeouts leave room for mhv's exits and for a busy machine.
+# MHV_BUILD=dir runs the mhv.elf and guests of another build folder (default build/).
+. "$(dirname "$0")/../lib.sh"
+B=${MHV_BUILD:-$ROOT/build}
+G="$B/guests"
+L="$ROOT/build/linux"
+
+"$ROOT/tools/linux-images" > "$LOG_DIR/$TEST_NAME.images.log" 2>&1
+rc=$?
+if [ $rc -eq 77 ]; then
+  echo "  SKIP: $(tail -n 1 "$LOG_DIR/$TEST_NAME.images.log" | sed 's/^linux-images: //')"
+  exit 77
+fi
+if [ $rc -ne 0 ]; then
+  echo "  FAIL: tools/linux-images exited with $rc:"
+  sed 's/^/    | /' "$LOG_DIR/$TEST_NAME.images.log"
+  exit 1
+fi
+. "$L/versions"
+echo "  images: $kernel_package $kernel_version (uname -r $kernel_release), busybox-static $busybox_version"
+
+# Configurations derived from tests/configs/linux.cfg, so that every case boots the same VM.
+cfgs="$LOG_DIR/$TEST_NAME.cfg"
+mkdir -p "$cfgs"
+cfg="$ROOT/tests/configs/linux.cfg"
+sed 's/^memory = .*/&\nvcpus = 2/' "$cfg" > "$cfgs/smp.cfg"
+{ cat "$cfg"; printf '\n[vm]\nname = "hello"\nkernel = "hello64.bin"\n'; } > "$cfgs/mixed.cfg"
+sed 's/mhv\.test=poweroff/mhv.test=shell/' "$cfg" > "$cfgs/shell.cfg"
+images=(--module "$L/vmlinuz=vmlinuz" --module "$L/initrd.img=initrd.img")
+
+re_release=$(printf '%s' "$kernel_release" | sed 's/[.[\*^$+?(){}|]/\\&/g')
+# linux_checks NPROC: what the init printed, and how the VM stopped.
+linux_checks() {
+  expect_line '^\[linux\] MHV-LINUX-INIT: up$'
+  expect_line "^\[linux\] MHV-LINUX-CPUINFO: $1 processors, "
+  expect_line "^\[linux\] MHV-LINUX-NPROC: $1$"
+  expect_line "^\[linux\] MHV-LINUX-UNAME: $re_release$"
+  # Bochs's CMOS clock starts at the host's time: a year of this century, not 1970 or 2000.
+  expect_line '^\[linux\] MHV-LINUX-DATE: 20([2-9][0-9])-[01][0-9]-[0-3][0-9] [0-2][0-9]:[0-5][0-9]:[0-6][0-9] UTC$'
+  expect_no_line '^\[linux\] .*(Kernel panic|BUG:|Oops|general protection fault)'
+}
+
+# 1. One vCPU.
+run_mhv one --emu bochs --smp 1 --mem 512 --cmdline 'vms_done=poweroff' --timeout 420 --elf "$B/mhv.elf" \
+  --module "$cfg=vms.cfg" "${images[@]}"
+expect_rc 0
+linux_checks 1
+expect_order '^\[linux\] MHV-LINUX-UNAME: ' '^\[linux\] MHV-LINUX-POWEROFF: '
+expect_line '^mhv: vm linux: stopped: .*\(status 0\)$'
+expect_line '^mhv: all VMs stopped: 1 with status 0, 0 with another status$'
+if ! grep -q '^\[linux\] MHV-LINUX-INIT: up$' "$LOG"; then
+  echo "  Linux did not reach its init with one vCPU; the other cases are not run"
+  finish
+fi
+
+# 2. Two vCPUs.
+run_mhv smp --emu bochs --smp 2 --mem 512 --cmdline 'vms_done=poweroff' --timeout 600 --elf "$B/mhv.elf" \
+  --module "$cfgs/smp.cfg=vms.cfg" "${images[@]}"
+expect_rc 0
+linux_checks 2
+expect_line '^\[linux\] .*smp: Brought up 1 node, 2 CPUs$'
+expect_line '^mhv: vm linux: stopped: .*\(status 0\)$'
+
+# 3. Linux next to another VM on two CPUs.
+run_mhv mixed --emu bochs --smp 2 --mem 512 --cmdline 'vms_done=poweroff' --timeout 600 --elf "$B/mhv.elf" \
+  --module "$cfgs/mixed.cfg=vms.cfg" "${images[@]}" --module "$G/hello64.bin"
+expect_rc 0
+linux_checks 1
+expect_line '^\[hello\] hello from a 64-bit guest$'
+expect_line '^mhv: vm linux: stopped: .*\(status 0\)$'
+expect_line '^mhv: all VMs stopped: 2 with status 0, 0 with another status$'
+
+# 4. The shell, typed into mhv's serial line (tools/mhv-run --input-after): each rule fires
+# once, after the line its regex matches. The echoed command line shows typed-$((6*7)); only
+# the shell's output is typed-42.
+run_mhv shell --emu bochs --smp 1 --mem 512 --cmdline 'vms_done=poweroff' --timeout 420 --elf "$B/mhv.elf" \
+  --module "$cfgs/shell.cfg=vms.cfg" "${images[@]}" \
+  --input-after '^\[linux\] MHV-LINUX-SHELL: ready$' 'echo typed-$((6*7))\n' \
+  --input-after '^\[linux\] typed-42$' 'poweroff -f\n'
+expect_rc 0
+expect_line '^\[linux\] MHV-LINUX-SHELL: ready$'
+expect_line '^\[linux\] typed-42$'
+expect_order '^\[linux\] MHV-LINUX-SHELL: ready$' '^\[linux\] typed-42$'
+expect_line '^mhv: vm linux: stopped: .*\(status 0\)$'
+finish

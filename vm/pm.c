@@ -1,0 +1,233 @@
+/*
+ * Power management and reset of a VM (include/vm/platform.h): the ACPI fixed hardware the
+ * FADT describes (vm/acpi_tables.c; ACPI 6.5 4.8, "ACPI Register Model": PM1 Event and
+ * Control Registers, Power Management Timer) and the two legacy reset paths.
+ *
+ *   0x600  PM1a_STS  (16 bits)  write 1 to clear
+ *   0x602  PM1a_EN   (16 bits)
+ *   0x604  PM1a_CNT  (16 bits)  SCI_EN reads 1; SLP_TYP = \_S5's value with SLP_EN powers off
+ *   0x608  PM_TMR    (32 bits)  24-bit counter at 3.579545 MHz, read-only
+ *   0xcf9  reset control (Intel PIIX4/ICH "RC"/"RST_CNT"): RST_CPU set resets
+ *   0x64   8042 command port: status "both buffers empty"; commands 0xF0-0xFE with bit 0
+ *          clear pulse the reset line
+ *
+ * The only event mhv's fixed hardware knows is the timer's carry: TMR_STS is kept exactly,
+ * but the carry interrupt is not offered (TMR_EN does not stick, the way ACPICA learns that an
+ * event is unavailable; Linux never enables it). The other enable bits are read/write, so
+ * ACPICA's enable-and-read-back checks pass, but their events never occur here: no fixed
+ * buttons (FADT flags), no firmware that could hold the global lock, no RTC wake in fixed
+ * hardware. So the SCI is never raised.
+ */
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/spinlock.h"
+#include "arch/x86/tsc.h"
+#include "kernel/heap.h"
+#include "kernel/log.h"
+#include "vm/acpi_tables.h"
+#include "vm/console.h"
+#include "vm/platform.h"
+#include "vm/vm.h"
+#include "vmx/vcpu.h"
+
+#define PM_BLOCK_PORTS 12
+#define PM1_STS 0
+#define PM1_EN 2
+#define PM1_CNT 4
+#define PM_TMR 8
+
+/* PM1 Status and Enable register bits (ACPI 6.5 4.8, "PM1 Event Grouping"). */
+#define TMR_STS (1u << 0)
+#define EN_GBL (1u << 5)
+#define EN_PWRBTN (1u << 8)
+#define EN_SLPBTN (1u << 9)
+#define EN_RTC (1u << 10)
+#define EN_PCIEXP_WAKE_DIS (1u << 14)
+#define EN_STICKY (EN_GBL | EN_PWRBTN | EN_SLPBTN | EN_RTC | EN_PCIEXP_WAKE_DIS)
+/* PM1 Control register bits (ACPI 6.5 4.8, "PM1 Control Grouping"). SCI_EN is fixed at 1:
+ * SMI_CMD is 0, so the platform never leaves ACPI mode. GBL_RLS and SLP_EN are write-only and
+ * read 0. */
+#define CNT_SCI_EN (1u << 0)
+#define CNT_BM_RLS (1u << 1)
+#define CNT_SLP_TYP_SHIFT 10
+#define CNT_SLP_TYP (7u << CNT_SLP_TYP_SHIFT)
+#define CNT_SLP_EN (1u << 13)
+#define CNT_STORED (CNT_BM_RLS | CNT_SLP_TYP)
+
+/* The timer's most significant bit (24-bit timer, FADT TMR_VAL_EXT clear): TMR_STS is set
+ * whenever it changes (ACPI 6.5 4.8, "Power Management Timer"). */
+#define TMR_MSB_SHIFT 23
+
+/* Reset control register at 0xcf9 (Intel 82371AB PIIX4 datasheet, "RC"; ICH and PCH
+ * datasheets, "RST_CNT"): SYS_RST chooses a hard reset over a soft one, RST_CPU going 0 -> 1
+ * starts it, FULL_RST (ICH) adds a power cycle. RST_CPU never reads back set: the reset
+ * happens at once. */
+#define RC_SYS_RST (1u << 1)
+#define RC_RST_CPU (1u << 2)
+#define RC_FULL_RST (1u << 3)
+
+struct vpm {
+    struct spinlock lock;
+    uint16_t enable;          /* PM1_EN: the sticky bits as written */
+    uint16_t control;         /* PM1_CNT: BM_RLS and SLP_TYP as written */
+    uint64_t timer_at_clear;  /* PM timer count when TMR_STS was last cleared */
+    uint8_t reset_control;    /* 0xcf9: SYS_RST and FULL_RST as written */
+    bool warned_sleep_type;   /* a guest asking for a missing sleep state is reported once */
+};
+
+/* The PM timer's count: TSC ticks scaled to 3.579545 MHz, in two steps so the product cannot
+ * overflow (whole seconds, then the remainder: under tsc_hz * 2^22). Every CPU's TSC runs in
+ * step (invariant TSC), so all vCPUs of a VM read one monotonic timer. */
+static uint64_t pm_timer_count(void)
+{
+    uint64_t tsc = rdtsc(), hz = tsc_hz ? tsc_hz : 1;
+    return tsc / hz * PLATFORM_PM_TIMER_HZ + tsc % hz * PLATFORM_PM_TIMER_HZ / hz;
+}
+
+static uint16_t pm1_status(const struct vpm *pm, uint64_t now)
+{
+    return (now >> TMR_MSB_SHIFT) != (pm->timer_at_clear >> TMR_MSB_SHIFT) ? TMR_STS : 0;
+}
+
+/* Accesses of any width at any offset of the block: ACPICA uses 16-bit accesses for the PM1
+ * registers (the FADT GAS widths) and 32-bit ones for the timer; others assemble the bytes. */
+static uint32_t pm_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+{
+    (void)v;
+    struct vpm *pm = ctx;
+    uint64_t now = pm_timer_count();
+    uint8_t regs[PM_BLOCK_PORTS];
+    uint64_t flags = spin_lock_irqsave(&pm->lock);
+    uint16_t sts = pm1_status(pm, now), en = pm->enable, cnt = pm->control | CNT_SCI_EN;
+    spin_unlock_irqrestore(&pm->lock, flags);
+    uint32_t timer = now & 0xffffff;
+    regs[PM1_STS] = (uint8_t)sts, regs[PM1_STS + 1] = (uint8_t)(sts >> 8);
+    regs[PM1_EN] = (uint8_t)en, regs[PM1_EN + 1] = (uint8_t)(en >> 8);
+    regs[PM1_CNT] = (uint8_t)cnt, regs[PM1_CNT + 1] = (uint8_t)(cnt >> 8);
+    regs[6] = regs[7] = 0xff; /* PM1_CNT_LEN is 2: nothing answers here */
+    for (unsigned i = 0; i < 4; i++)
+        regs[PM_TMR + i] = (uint8_t)(timer >> (8 * i));
+    unsigned off = port - PLATFORM_PM_BASE;
+    uint32_t value = 0;
+    for (unsigned i = 0; i < size; i++)
+        value |= (uint32_t)(off + i < PM_BLOCK_PORTS ? regs[off + i] : 0xff) << (8 * i);
+    return value;
+}
+
+static void pm_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+{
+    struct vpm *pm = ctx;
+    /* Which bytes of the three 16-bit PM1 registers this access writes, and with what. */
+    uint16_t val[3] = { 0 }, mask[3] = { 0 };
+    unsigned off = port - PLATFORM_PM_BASE;
+    for (unsigned i = 0; i < size && off + i < PM1_CNT + 2; i++) {
+        unsigned reg = (off + i) / 2, shift = 8 * ((off + i) % 2);
+        val[reg] |= (uint16_t)(((value >> (8 * i)) & 0xff) << shift);
+        mask[reg] |= (uint16_t)(0xff << shift);
+    }
+    uint64_t now = pm_timer_count();
+    uint64_t flags = spin_lock_irqsave(&pm->lock);
+    if (val[0] & mask[0] & TMR_STS)
+        pm->timer_at_clear = now;
+    pm->enable = (pm->enable & ~mask[1]) | (val[1] & mask[1] & EN_STICKY);
+    pm->control = (pm->control & ~(mask[2] & CNT_STORED)) | (val[2] & mask[2] & CNT_STORED);
+    bool sleep = val[2] & mask[2] & CNT_SLP_EN;
+    unsigned type = (pm->control & CNT_SLP_TYP) >> CNT_SLP_TYP_SHIFT;
+    bool first_bad_type = sleep && type != ACPI_S5_SLP_TYP && !pm->warned_sleep_type;
+    if (first_bad_type)
+        pm->warned_sleep_type = true;
+    spin_unlock_irqrestore(&pm->lock, flags);
+    if (!sleep)
+        return;
+    if (type != ACPI_S5_SLP_TYP) {
+        /* Only \_S5 is in the DSDT: an OS takes sleep types from there and nowhere else. The
+         * write has no effect, as on hardware given an unimplemented type. */
+        if (first_bad_type)
+            log_warn("vm %s: vCPU %u asked for sleep type %u, which the VM's DSDT does not offer; ignored "
+                     "(reported once)", v->vm->name, v->id, type);
+        return;
+    }
+    vm_console_flush(v->vm);
+    vm_stop(v->vm, STOP_POWEROFF, 0, "ACPI S5 (power off) by vCPU %u", v->id);
+}
+
+static uint32_t reset_control_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+{
+    (void)v, (void)port, (void)size;
+    struct vpm *pm = ctx;
+    return __atomic_load_n(&pm->reset_control, __ATOMIC_RELAXED);
+}
+
+/* Linux writes 0x06 (its FADT reset value, or reboot=pci: 0x02 then 0x06). A soft reset
+ * (RST_CPU without SYS_RST) would keep memory on hardware; a VM's restart rebuilds it from
+ * its image either way, so every reset is a reboot. */
+static void reset_control_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+{
+    (void)port, (void)size;
+    struct vpm *pm = ctx;
+    __atomic_store_n(&pm->reset_control, (uint8_t)(value & (RC_SYS_RST | RC_FULL_RST)), __ATOMIC_RELAXED);
+    if (!(value & RC_RST_CPU))
+        return;
+    vm_console_flush(v->vm);
+    vm_stop(v->vm, STOP_REBOOT, 0, "reset through port 0x%x by vCPU %u", PLATFORM_RESET_PORT, v->id);
+}
+
+/*
+ * The 8042 keyboard controller's command port, for its reset line only; the FADT says there
+ * is no 8042 (IAPC_BOOT_ARCH bit 1 clear), so Linux's i8042 driver does not probe it, and
+ * port 0x60 has nothing behind it. The status reads 0: input buffer empty, so reset code that
+ * waits for it (Linux's kb_wait, boot loaders' A20 code) goes on at once, and output buffer
+ * empty, so a driver that probes anyway finds nothing to drain and times out on its first
+ * command rather than reading garbage. Commands 0xF0-0xFF pulse the output port bits whose
+ * command bit is 0; output port bit 0 is the CPU reset line (IBM PC AT Technical Reference,
+ * keyboard controller), so 0xFE, the usual reset, and every even 0xFx reset the VM.
+ */
+#define KBC_PORT 0x64
+
+static uint32_t kbc_status_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+{
+    (void)v, (void)ctx, (void)port, (void)size;
+    return 0;
+}
+
+static void kbc_command_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+{
+    (void)ctx, (void)port, (void)size;
+    uint8_t command = (uint8_t)value;
+    if ((command & 0xf0) != 0xf0 || (command & 1))
+        return;
+    vm_console_flush(v->vm);
+    vm_stop(v->vm, STOP_REBOOT, 0, "reset through the keyboard controller (port 0x64 command 0x%x) by vCPU %u",
+            command, v->id);
+}
+
+static void vpm_reset(struct vm *vm, void *ctx)
+{
+    (void)vm;
+    struct vpm *pm = ctx;
+    uint64_t flags = spin_lock_irqsave(&pm->lock);
+    pm->enable = 0;
+    pm->control = 0;
+    pm->timer_at_clear = pm_timer_count();
+    pm->reset_control = 0;
+    pm->warned_sleep_type = false;
+    spin_unlock_irqrestore(&pm->lock, flags);
+}
+
+void vpm_attach(struct vm *vm)
+{
+    struct vpm *pm = kzalloc(sizeof(*pm));
+    if (!pm) {
+        log_err("vm %s: out of memory for its power management registers; it has none", vm->name);
+        return;
+    }
+    pm->lock = (struct spinlock)SPINLOCK_INIT;
+    vpm_reset(vm, pm);
+    vm->pm = pm;
+    vm_register_io(vm, &(struct io_handler){ PLATFORM_PM_BASE, PM_BLOCK_PORTS, pm_read, pm_write, pm });
+    vm_register_io(vm, &(struct io_handler){ PLATFORM_RESET_PORT, 1, reset_control_read, reset_control_write, pm });
+    vm_register_io(vm, &(struct io_handler){ KBC_PORT, 1, kbc_status_read, kbc_command_write, NULL });
+    vm_register_reset(vm, vpm_reset, pm);
+}

@@ -1,0 +1,623 @@
+/* The local APIC of each vCPU (include/vm/vlapic.h; SDM Vol. 3A chapter 12). */
+#include "vm/vlapic.h"
+
+#include "arch/x86/cpu.h"
+#include "arch/x86/percpu.h"
+#include "arch/x86/tsc.h"
+#include "arch/x86/xcall.h"
+#include "kernel/heap.h"
+#include "kernel/log.h"
+#include "lib/string.h"
+#include "sched/sched.h"
+#include "vm/ioapic.h"
+#include "vm/vm.h"
+#include "vmx/inject.h"
+#include "vmx/vcpu.h"
+#include "vmx/vmcs.h"
+
+/* Register offsets in the xAPIC page (SDM Vol. 3A table 12-1); x2APIC MSR = 0x800 + offset / 16. */
+enum {
+    REG_ID = 0x20, REG_VERSION = 0x30, REG_TPR = 0x80, REG_APR = 0x90, REG_PPR = 0xa0, REG_EOI = 0xb0,
+    REG_RRD = 0xc0, REG_LDR = 0xd0, REG_DFR = 0xe0, REG_SVR = 0xf0, REG_ISR = 0x100, REG_TMR = 0x180,
+    REG_IRR = 0x200, REG_ESR = 0x280, REG_LVT_CMCI = 0x2f0, REG_ICR_LOW = 0x300, REG_ICR_HIGH = 0x310,
+    REG_LVT_TIMER = 0x320, REG_LVT_ERROR = 0x370, REG_TIMER_INITIAL = 0x380, REG_TIMER_CURRENT = 0x390,
+    REG_TIMER_DIVIDE = 0x3e0, REG_SELF_IPI = 0x3f0,
+};
+
+enum { LVT_CMCI, LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERROR };
+
+#define LVT_MASKED (1u << 16)
+#define SVR_ENABLED (1u << 8)
+#define BASE_BSP (1ull << 8)
+#define BASE_X2APIC (1ull << 10)
+#define BASE_ENABLED (1ull << 11)
+#define VERSION 0x50014u /* version 0x14 (integrated APIC), 6 LVT entries besides CMCI (max LVT 5) */
+
+#define MODE_FIXED 0
+#define MODE_LOWEST 1
+#define MODE_SMI 2
+#define MODE_NMI 4
+#define MODE_INIT 5
+#define MODE_STARTUP 6
+#define MODE_EXTINT 7
+
+#define TIMER_ONESHOT 0
+#define TIMER_PERIODIC 1
+#define TIMER_TSC_DEADLINE 2
+
+#define MSR_APIC_BASE 0x1b
+#define MSR_TSC_DEADLINE 0x6e0
+
+/* What each LVT register keeps (SDM Vol. 3A figure 12-8): vector, delivery mode, mask, and
+ * for the timer its mode, for LINT0/1 polarity and trigger. */
+static const uint32_t lvt_writable[7] = {
+    [LVT_CMCI] = 0x107ff, [LVT_TIMER] = 0x700ff, [LVT_THERMAL] = 0x107ff, [LVT_PERF] = 0x107ff,
+    [LVT_LINT0] = 0x1a7ff, [LVT_LINT1] = 0x1a7ff, [LVT_ERROR] = 0x100ff,
+};
+
+static bool x2apic(const struct vlapic *l)
+{
+    return l->apic_base & BASE_X2APIC;
+}
+
+static uint32_t apic_id(const struct vlapic *l)
+{
+    return l->vcpu->id;
+}
+
+static bool test_bit(const uint32_t *bits, unsigned n)
+{
+    return bits[n / 32] >> (n % 32) & 1;
+}
+
+static void set_bit(uint32_t *bits, unsigned n)
+{
+    bits[n / 32] |= 1u << (n % 32);
+}
+
+static void clear_bit(uint32_t *bits, unsigned n)
+{
+    bits[n / 32] &= ~(1u << (n % 32));
+}
+
+static int highest_bit(const uint32_t *bits)
+{
+    for (int i = 7; i >= 0; i--)
+        if (bits[i])
+            return i * 32 + 31 - __builtin_clz(bits[i]);
+    return -1;
+}
+
+/* Processor priority (SDM Vol. 3A 12.8.3.1): the task priority, or the class of the highest
+ * vector in service if that is higher. */
+static uint32_t ppr(const struct vlapic *l)
+{
+    int isrv = highest_bit(l->isr);
+    uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+    return (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
+}
+
+static void refresh_pending(struct vlapic *l)
+{
+    l->irr_pending = highest_bit(l->irr) >= 0;
+}
+
+/* --- Timer (SDM Vol. 3A 12.5.4) ------------------------------------------------------------ */
+
+static unsigned timer_mode(const struct vlapic *l)
+{
+    return (l->lvt[LVT_TIMER] >> 17) & 3;
+}
+
+/* The divide configuration register: bits 0, 1 and 3 encode 2, 4, ..., 128, or 1. */
+static uint64_t timer_divisor(const struct vlapic *l)
+{
+    unsigned code = (l->timer_divide & 3) | ((l->timer_divide >> 1) & 4);
+    return code == 7 ? 1 : 2ull << code;
+}
+
+static uint64_t timer_period_ticks(const struct vlapic *l)
+{
+    return (uint64_t)l->timer_initial * timer_divisor(l);
+}
+
+static uint32_t timer_current(const struct vlapic *l)
+{
+    if (!l->timer_initial || timer_mode(l) == TIMER_TSC_DEADLINE)
+        return 0;
+    uint64_t elapsed = (rdtsc() - l->timer_start) / timer_divisor(l);
+    if (timer_mode(l) == TIMER_PERIODIC)
+        return l->timer_initial - (uint32_t)(elapsed % l->timer_initial);
+    return elapsed >= l->timer_initial ? 0 : l->timer_initial - (uint32_t)elapsed;
+}
+
+static void accept_locked(struct vlapic *l, uint8_t vector, bool level);
+static void notify(struct vcpu *v);
+
+/* A periodic timer that fired late gets one interrupt, and its next period is aligned to the
+ * original start, so it neither bursts nor drifts. */
+static void timer_fired(struct vtimer *t)
+{
+    struct vlapic *l = t->ctx;
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    bool deliver = !(l->lvt[LVT_TIMER] & LVT_MASKED);
+    uint8_t vector = l->lvt[LVT_TIMER] & 0xff;
+    if (timer_mode(l) == TIMER_PERIODIC && l->timer_initial) {
+        uint64_t period = timer_period_ticks(l), now = rdtsc();
+        l->timer_start += ((now - l->timer_start) / period) * period;
+        vtimer_arm(&l->timer, l->timer_start + period);
+    } else if (timer_mode(l) == TIMER_TSC_DEADLINE) {
+        l->tsc_deadline = 0; /* the MSR reads 0 once the timer fired (SDM Vol. 3A 12.5.4.1) */
+    }
+    if (deliver && vector >= 16)
+        accept_locked(l, vector, false);
+    spin_unlock_irqrestore(&l->lock, flags);
+    if (deliver)
+        notify(l->vcpu);
+}
+
+static void timer_start_count(struct vlapic *l)
+{
+    l->timer_start = rdtsc();
+    if (l->timer_initial && timer_mode(l) != TIMER_TSC_DEADLINE)
+        vtimer_arm(&l->timer, l->timer_start + timer_period_ticks(l));
+    else
+        vtimer_cancel(&l->timer);
+}
+
+static void set_tsc_deadline(struct vlapic *l, uint64_t guest_tsc)
+{
+    l->tsc_deadline = guest_tsc;
+    if (!guest_tsc || timer_mode(l) != TIMER_TSC_DEADLINE) {
+        vtimer_cancel(&l->timer);
+        return;
+    }
+    /* The guest's TSC runs at the host's rate with an offset (VMCS TSC offset). */
+    vtimer_arm(&l->timer, guest_tsc - l->vcpu->tsc_offset);
+}
+
+/* --- Interrupt acceptance and delivery ----------------------------------------------------- */
+
+static void accept_locked(struct vlapic *l, uint8_t vector, bool level)
+{
+    set_bit(l->irr, vector);
+    if (level)
+        set_bit(l->tmr, vector);
+    else
+        clear_bit(l->tmr, vector);
+    l->irr_pending = true;
+}
+
+/* The vCPU must look at its APIC: woken when halted, made to exit when running elsewhere. */
+static void notify(struct vcpu *v)
+{
+    /* Pairs with the fence in handle_hlt: either it sees the IRR bit, or this sees BLOCKED. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (v->state == VCPU_BLOCKED) {
+        sched_wake(v);
+        return;
+    }
+    int home = v->home_cpu;
+    if (home >= 0 && (unsigned)home != this_cpu()->index && cpus[home] && cpus[home]->running == v)
+        smp_send_kick((unsigned)home);
+}
+
+void vlapic_set_irq(struct vcpu *v, uint8_t vector, bool level)
+{
+    struct vlapic *l = v->lapic;
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    /* Vectors 0-15 are illegal for fixed delivery: the receiver logs an error (12.5.3). */
+    if (vector < 16)
+        l->esr |= 1u << 6;
+    else
+        accept_locked(l, vector, level);
+    spin_unlock_irqrestore(&l->lock, flags);
+    notify(v);
+}
+
+int vlapic_pending_vector(struct vlapic *l)
+{
+    if (!l->irr_pending || !(l->svr & SVR_ENABLED))
+        return -1;
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    int v = highest_bit(l->irr);
+    if (v >= 0 && ((unsigned)v & 0xf0) <= (ppr(l) & 0xf0))
+        v = -1;
+    spin_unlock_irqrestore(&l->lock, flags);
+    return v;
+}
+
+bool vlapic_irr_nonempty(struct vlapic *l)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    bool any = highest_bit(l->irr) >= 0;
+    spin_unlock_irqrestore(&l->lock, flags);
+    return any;
+}
+
+void vlapic_acknowledge(struct vlapic *l, int vector)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    clear_bit(l->irr, (unsigned)vector);
+    set_bit(l->isr, (unsigned)vector);
+    refresh_pending(l);
+    spin_unlock_irqrestore(&l->lock, flags);
+}
+
+static void eoi(struct vlapic *l)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    int vector = highest_bit(l->isr);
+    bool level = false;
+    if (vector >= 0) {
+        clear_bit(l->isr, (unsigned)vector);
+        level = test_bit(l->tmr, (unsigned)vector);
+    }
+    spin_unlock_irqrestore(&l->lock, flags);
+    /* A level-triggered interrupt came from the I/O APIC: its remote IRR clears (12.8.5). */
+    if (level)
+        vioapic_eoi(l->vcpu->vm, (uint8_t)vector);
+}
+
+static void init_vcpu(struct vcpu *t)
+{
+    /* INIT (SDM Vol. 3A 9.4.2): the vCPU waits for a STARTUP IPI; its APIC returns to the
+     * power-on state (ID and base kept). The CPU that runs it next resets its registers
+     * (vmx/run.c): only there is its VMCS current. */
+    if (t->state == VCPU_STOPPED)
+        return;
+    vlapic_reset(t->lapic);
+    t->halted_for_good = false;
+    t->init_pending = true;
+    t->state = VCPU_WAIT_FOR_SIPI;
+    sched_kick(t);
+}
+
+static void start_vcpu(struct vcpu *t, uint8_t vector)
+{
+    /* STARTUP: real mode at vector << 12 (SDM Vol. 3A 9.4.4), only after INIT. The target's
+     * VMCS is loaded only by the CPU that runs it, so the entry state is set there. */
+    if (t->state != VCPU_WAIT_FOR_SIPI)
+        return;
+    t->sipi_vector = vector;
+    t->state = VCPU_RUNNABLE;
+    sched_kick(t);
+}
+
+static void deliver_to(struct vcpu *t, unsigned mode, uint8_t vector, bool level)
+{
+    switch (mode) {
+    case MODE_FIXED: case MODE_LOWEST:
+        vlapic_set_irq(t, vector, level);
+        break;
+    case MODE_NMI:
+        inject_nmi(t);
+        notify(t);
+        break;
+    case MODE_INIT:
+        init_vcpu(t);
+        break;
+    case MODE_STARTUP:
+        start_vcpu(t, vector);
+        break;
+    case MODE_EXTINT: /* the PIC's vector comes through LINT0 (vm/irq.c) */
+    case MODE_SMI:
+    default:
+        break;
+    }
+}
+
+/* Whether the APIC of t matches a logical destination (SDM Vol. 3A 12.6.2.2, 12.12.10.2). */
+static bool logical_match(const struct vlapic *t, uint32_t dest)
+{
+    if (x2apic(t)) {
+        if (dest == 0xffffffffu)
+            return true;
+        return (dest >> 16) == (t->ldr >> 16) && (dest & t->ldr & 0xffff);
+    }
+    uint32_t ldr = t->ldr >> 24;
+    dest &= 0xff;
+    if (dest == 0xff)
+        return true;
+    if ((t->dfr >> 28) == 0xf) /* flat model: a bit per APIC */
+        return dest & ldr;
+    return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf); /* cluster model */
+}
+
+void vlapic_deliver(struct vm *vm, struct vcpu *from, uint32_t dest, bool logical, unsigned mode, uint8_t vector,
+                    bool level, unsigned shorthand)
+{
+    bool lowest_done = false;
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *t = vm->vcpus[i];
+        bool match;
+        switch (shorthand) {
+        case 1: match = t == from; break;             /* self */
+        case 2: match = true; break;                  /* all including self */
+        case 3: match = t != from; break;             /* all excluding self */
+        default:
+            if (logical)
+                match = logical_match(t->lapic, dest);
+            else
+                match = dest == (x2apic(t->lapic) ? 0xffffffffu : 0xffu) || dest == apic_id(t->lapic);
+        }
+        if (!match)
+            continue;
+        if (mode == MODE_LOWEST) {
+            /* Lowest priority: any one of them may take it; the first is as good as any
+             * (SDM Vol. 3A 12.6.2.4 leaves the arbitration to the model). */
+            if (lowest_done)
+                continue;
+            lowest_done = true;
+        }
+        deliver_to(t, mode, vector, level);
+    }
+}
+
+static void send_ipi(struct vlapic *l, uint64_t icr)
+{
+    unsigned mode = (icr >> 8) & 7, shorthand = (icr >> 18) & 3;
+    bool logical = icr & (1u << 11), level_assert = icr & (1u << 14), level_trigger = icr & (1u << 15);
+    uint32_t dest = x2apic(l) ? (uint32_t)(icr >> 32) : (uint32_t)(icr >> 56);
+    /* INIT with level de-assert (trigger level, assert clear) is the old "INIT level de-assert":
+     * no effect on the targets (SDM Vol. 3A 12.6.1). */
+    if (mode == MODE_INIT && level_trigger && !level_assert)
+        return;
+    vlapic_deliver(l->vcpu->vm, l->vcpu, dest, logical, mode, (uint8_t)icr, false, shorthand);
+}
+
+bool vlapic_accepts_pic(struct vlapic *l)
+{
+    uint32_t lint0 = l->lvt[LVT_LINT0];
+    /* A software-disabled APIC passes LINT0 through as if in virtual-wire mode only when
+     * firmware left it so; mhv's reset state sets LINT0 to ExtINT on vCPU 0 (vlapic_reset). */
+    return !(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == MODE_EXTINT;
+}
+
+/* --- Register access ----------------------------------------------------------------------- */
+
+static uint32_t read_register(struct vlapic *l, uint32_t offset)
+{
+    if (offset >= REG_ISR && offset < REG_ISR + 0x80)
+        return l->isr[(offset - REG_ISR) / 16];
+    if (offset >= REG_TMR && offset < REG_TMR + 0x80)
+        return l->tmr[(offset - REG_TMR) / 16];
+    if (offset >= REG_IRR && offset < REG_IRR + 0x80)
+        return l->irr[(offset - REG_IRR) / 16];
+    if (offset == REG_LVT_CMCI)
+        return l->lvt[LVT_CMCI];
+    if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)
+        return l->lvt[LVT_TIMER + (offset - REG_LVT_TIMER) / 16];
+    switch (offset) {
+    case REG_ID: return x2apic(l) ? apic_id(l) : apic_id(l) << 24;
+    case REG_VERSION: return VERSION;
+    case REG_TPR: return l->tpr;
+    case REG_APR: return 0;
+    case REG_PPR: return ppr(l);
+    case REG_LDR: return l->ldr;
+    case REG_DFR: return x2apic(l) ? 0 : l->dfr;
+    case REG_SVR: return l->svr;
+    case REG_ESR: return l->esr;
+    case REG_ICR_LOW: return l->icr_low;
+    case REG_ICR_HIGH: return x2apic(l) ? 0 : l->icr_high;
+    case REG_TIMER_INITIAL: return l->timer_initial;
+    case REG_TIMER_CURRENT: return timer_current(l);
+    case REG_TIMER_DIVIDE: return l->timer_divide;
+    default: return 0;
+    }
+}
+
+/* Writes one register; EOI, ICR and the timer act outside the lock. */
+static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    switch (offset) {
+    case REG_ID:
+        break; /* read-only here: guests that move their APIC ID are not supported */
+    case REG_TPR:
+        l->tpr = value & 0xff;
+        break;
+    case REG_LDR:
+        if (!x2apic(l))
+            l->ldr = value & 0xff000000u;
+        break;
+    case REG_DFR:
+        if (!x2apic(l))
+            l->dfr = value | 0x0fffffffu;
+        break;
+    case REG_SVR:
+        l->svr = value & 0x1ff;
+        if (!(value & SVR_ENABLED)) /* software disable masks every LVT (12.4.7.2) */
+            for (unsigned i = 0; i < 7; i++)
+                l->lvt[i] |= LVT_MASKED;
+        break;
+    case REG_ESR:
+        l->esr = 0; /* a write clears it (12.5.3) */
+        break;
+    case REG_ICR_HIGH:
+        if (!x2apic(l))
+            l->icr_high = value & 0xff000000u;
+        break;
+    case REG_TIMER_DIVIDE:
+        l->timer_divide = value & 0xb;
+        break;
+    default:
+        if (offset == REG_LVT_CMCI || (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)) {
+            unsigned i = offset == REG_LVT_CMCI ? LVT_CMCI : LVT_TIMER + (offset - REG_LVT_TIMER) / 16;
+            unsigned old_mode = timer_mode(l);
+            l->lvt[i] = value & lvt_writable[i];
+            if (!(l->svr & SVR_ENABLED))
+                l->lvt[i] |= LVT_MASKED;
+            if (i == LVT_TIMER && timer_mode(l) != old_mode) {
+                /* Switching modes disarms the timer (12.5.4.1). */
+                l->timer_initial = 0;
+                l->tsc_deadline = 0;
+                vtimer_cancel(&l->timer);
+            }
+        }
+        break;
+    }
+    spin_unlock_irqrestore(&l->lock, flags);
+
+    switch (offset) {
+    case REG_EOI:
+        eoi(l);
+        break;
+    case REG_ICR_LOW:
+        l->icr_low = value & ~(1u << 12); /* delivery status: always idle, delivery is immediate */
+        send_ipi(l, ((uint64_t)l->icr_high << 32) | l->icr_low);
+        break;
+    case REG_TIMER_INITIAL:
+        if (timer_mode(l) != TIMER_TSC_DEADLINE) {
+            flags = spin_lock_irqsave(&l->lock);
+            l->timer_initial = value;
+            timer_start_count(l);
+            spin_unlock_irqrestore(&l->lock, flags);
+        }
+        break;
+    default:
+        break;
+    }
+}
+
+uint64_t vlapic_mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size)
+{
+    (void)ctx;
+    struct vlapic *l = v->lapic;
+    if (x2apic(l))
+        return ~0ull; /* the page is not the APIC in x2APIC mode */
+    uint32_t value = read_register(l, (uint32_t)offset & 0xff0);
+    value >>= 8 * (offset & 3);
+    return size >= 4 ? value : value & ((1u << (8 * size)) - 1);
+}
+
+void vlapic_mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value)
+{
+    (void)ctx;
+    struct vlapic *l = v->lapic;
+    /* Registers are 32 bits at 16-byte alignment; other accesses are undefined (12.4.1). */
+    if (x2apic(l) || (offset & 0xf) || size != 4)
+        return;
+    write_register(l, (uint32_t)offset, (uint32_t)value);
+}
+
+bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
+{
+    struct vlapic *l = v->lapic;
+    if (msr == MSR_APIC_BASE) {
+        *value = l->apic_base;
+        return true;
+    }
+    if (msr == MSR_TSC_DEADLINE) {
+        *value = timer_mode(l) == TIMER_TSC_DEADLINE ? l->tsc_deadline : 0;
+        return true;
+    }
+    if (msr < 0x800 || msr > 0x8ff || !x2apic(l))
+        return false;
+    uint32_t offset = (msr - 0x800) << 4;
+    /* Write-only or absent in x2APIC mode (SDM Vol. 3A table 12-6). */
+    if (offset == REG_EOI || offset == REG_SELF_IPI || offset == REG_DFR || offset == REG_ICR_HIGH ||
+        offset == REG_APR || offset == REG_RRD)
+        return false;
+    *value = read_register(l, offset);
+    if (offset == REG_ICR_LOW)
+        *value |= (uint64_t)l->icr_high << 32;
+    return true;
+}
+
+bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    struct vlapic *l = v->lapic;
+    if (msr == MSR_APIC_BASE) {
+        /* The base stays at 0xfee00000 (moving it is not supported); enable and x2APIC mode
+         * follow the allowed transitions: xAPIC -> x2APIC, and disabling (12.12.5). */
+        uint64_t keep = BASE_BSP;
+        if ((value & ~(keep | BASE_X2APIC | BASE_ENABLED)) != 0xfee00000ull)
+            return false;
+        bool en = value & BASE_ENABLED, x2 = value & BASE_X2APIC;
+        if (x2 && !en)
+            return false;
+        if (x2apic(l) && en && !x2)
+            return false; /* x2APIC -> xAPIC must go through disabled */
+        bool entering_x2 = x2 && !x2apic(l);
+        l->apic_base = (l->apic_base & keep) | (value & ~keep);
+        if (entering_x2) /* the logical ID is derived from the APIC ID (12.12.10.2) */
+            l->ldr = ((apic_id(l) >> 4) << 16) | (1u << (apic_id(l) & 0xf));
+        return true;
+    }
+    if (msr == MSR_TSC_DEADLINE) {
+        uint64_t flags = spin_lock_irqsave(&l->lock);
+        if (timer_mode(l) == TIMER_TSC_DEADLINE)
+            set_tsc_deadline(l, value);
+        spin_unlock_irqrestore(&l->lock, flags);
+        return true;
+    }
+    if (msr < 0x800 || msr > 0x8ff || !x2apic(l))
+        return false;
+    uint32_t offset = (msr - 0x800) << 4;
+    switch (offset) {
+    case REG_ICR_LOW:
+        l->icr_high = (uint32_t)(value >> 32);
+        write_register(l, REG_ICR_LOW, (uint32_t)value);
+        return true;
+    case REG_SELF_IPI:
+        vlapic_set_irq(v, (uint8_t)value, false);
+        return true;
+    case REG_EOI:
+        if (value)
+            return false; /* a non-zero EOI write raises #GP in x2APIC mode */
+        write_register(l, offset, 0);
+        return true;
+    case REG_ID: case REG_VERSION: case REG_PPR: case REG_LDR: case REG_TIMER_CURRENT: case REG_DFR:
+    case REG_ICR_HIGH: case REG_APR: case REG_RRD:
+        return false; /* read-only or absent */
+    default:
+        if ((offset >= REG_ISR && offset < REG_IRR + 0x80))
+            return false;
+        write_register(l, offset, (uint32_t)value);
+        return true;
+    }
+}
+
+/* --- Creation and reset -------------------------------------------------------------------- */
+
+void vlapic_reset(struct vlapic *l)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    struct vcpu *v = l->vcpu;
+    vtimer_cancel(&l->timer);
+    l->apic_base = 0xfee00000ull | BASE_ENABLED | (v->id == 0 ? BASE_BSP : 0);
+    l->tpr = l->esr = l->icr_low = l->icr_high = 0;
+    l->ldr = 0;
+    l->dfr = 0xffffffffu;
+    memset(l->irr, 0, sizeof(l->irr));
+    memset(l->isr, 0, sizeof(l->isr));
+    memset(l->tmr, 0, sizeof(l->tmr));
+    l->timer_initial = l->timer_divide = 0;
+    l->tsc_deadline = 0;
+    l->irr_pending = false;
+    for (unsigned i = 0; i < 7; i++)
+        l->lvt[i] = LVT_MASKED;
+    /* mhv is the firmware too: like a PC BIOS it leaves the boot vCPU's APIC enabled in
+     * virtual-wire mode (LINT0 ExtINT from the PIC, LINT1 NMI; MP spec 3.6.2.2), so guests
+     * that never touch the APIC still get interrupts. The others start architecturally reset. */
+    if (v->id == 0) {
+        l->svr = SVR_ENABLED | 0xff;
+        l->lvt[LVT_LINT0] = MODE_EXTINT << 8;
+        l->lvt[LVT_LINT1] = MODE_NMI << 8;
+    } else {
+        l->svr = 0xff;
+    }
+    spin_unlock_irqrestore(&l->lock, flags);
+}
+
+struct vlapic *vlapic_create(struct vcpu *v)
+{
+    struct vlapic *l = kzalloc(sizeof(*l));
+    if (!l)
+        return NULL;
+    l->vcpu = v;
+    vtimer_init(&l->timer, v, timer_fired, l);
+    vlapic_reset(l);
+    return l;
+}
