@@ -12,12 +12,14 @@
 #include "arch/x86/xcall.h"
 #include "kernel/log.h"
 #include "lib/format.h"
+#include "vm/console.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
 #include "vmx/run.h"
 #include "vmx/vcpu.h"
 
 #define STRESS_SLICE_US 200 /* FLAG_MIGRATE guests: hop CPUs often */
+#define CONSOLE_POLL_US 5000 /* CPU 0 reads the serial line at least this often */
 
 static const struct sched_policy *policy = &sched_fair;
 
@@ -138,6 +140,11 @@ static void idle(struct percpu *p, uint64_t next_timer)
 {
     if (steal(p))
         return;
+    if (p->index == 0) { /* the serial line is polled: wake for it too */
+        uint64_t poll = rdtsc() + tsc_us_to_ticks(CONSOLE_POLL_US);
+        if (!next_timer || (int64_t)(poll - next_timer) < 0)
+            next_timer = poll;
+    }
     if (next_timer) {
         uint64_t now = rdtsc();
         uint64_t ticks = (int64_t)(next_timer - now) > 0 ? next_timer - now : 1;
@@ -177,6 +184,8 @@ void sched_loop(void)
     if (p->vmx_state != VMX_CPU_ON)
         return;
     while (vm_running_count()) {
+        if (p->index == 0)
+            console_input_poll(); /* serial input to the VM with the console focus */
         uint64_t now = rdtsc();
         uint64_t flags = spin_lock_irqsave(&p->runq_lock);
         uint64_t next_timer = fire_timers(p, now);

@@ -86,14 +86,16 @@ static struct vm *next_focus(const struct vm *after)
     return NULL;
 }
 
-static void set_focus(struct vm *vm)
+/* Says where input goes now: always when `asked` (start, the focus keys), else when a VM
+ * stopping or coming back changed it. */
+static void set_focus(struct vm *vm, bool asked)
 {
-    bool was_nowhere = !focus;
+    bool changed = vm != focus;
     focus = vm;
     focus_dropping = false;
     if (vm)
         status_line("console: input goes to vm %s (Ctrl-A three times moves on)", vm->name);
-    else if (!was_nowhere)
+    else if (asked || changed)
         status_line("console: input goes nowhere: no running VM has a serial port");
 }
 
@@ -129,7 +131,7 @@ static void take(uint8_t byte)
     held_at = now;
     if (++held == FOCUS_PRESSES) {
         held = 0;
-        set_focus(next_focus(focus));
+        set_focus(next_focus(focus), true);
     }
 }
 
@@ -144,7 +146,7 @@ static void start(void)
     for (unsigned i = 0; i < vm_count && !first; i++)
         if (vms[i]->console_focus_wanted && takes_input(vms[i]))
             first = vms[i];
-    set_focus(first ? first : next_focus(NULL));
+    set_focus(first ? first : next_focus(NULL), true);
     started = true;
 }
 
@@ -155,7 +157,7 @@ void console_input_poll(void)
     if (!started)
         start();
     else if (focus ? !takes_input(focus) : next_focus(NULL) != NULL)
-        set_focus(next_focus(focus)); /* the focused VM stopped, or a VM came back */
+        set_focus(next_focus(focus), false); /* the focused VM stopped, or a VM came back */
     for (unsigned n = 0; n < POLL_BYTES_MAX; n++) {
         int c = uart16550_getc(&serial_line);
         if (c < 0)

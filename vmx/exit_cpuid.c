@@ -58,6 +58,23 @@ static uint32_t xsave_size_for(uint64_t xcr0)
     return end;
 }
 
+/* Bytes of the compacted-format XSAVE area (XSAVEC) for the components enabled in xcr0 (SDM
+ * Vol. 1 13.4.3): after the legacy area and header, each enabled component i >= 2 follows the
+ * previous one, its offset rounded up to 64 where CPUID 0xd.i ECX[1] says it is aligned. */
+static uint32_t xsave_compacted_size_for(uint64_t xcr0)
+{
+    uint32_t end = 576;
+    for (unsigned i = 2; i < 64; i++) {
+        if (!(xcr0 >> i & 1))
+            continue;
+        struct cpuid_regs c = cpuid(0xd, i);
+        if (c.ecx & 2)
+            end = (end + 63) & ~63u;
+        end += c.eax;
+    }
+    return end;
+}
+
 static uint32_t host_max_basic_leaf(void)
 {
     static uint32_t max;
@@ -131,8 +148,16 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
     case 0xd:
         if (sub == 0)
             r->ebx = xsave_size_for(v->xcr0); /* the CPU answered for mhv's XCR0, not the guest's */
-        if (sub == 1)
-            r->eax &= ~(1u << 3); /* XSAVES: not enabled */
+        if (sub == 1) {
+            /* XSAVES: not enabled, so the guest's IA32_XSS is 0. EBX is the size of the
+             * compacted area for XCR0 | IA32_XSS (SDM Vol. 2A CPUID leaf 0DH, sub-leaf 1), which
+             * Linux (6.1, XSAVEC without XSAVES) sizes its XSAVEC buffers by and checks against
+             * its own sum of the sub-leaves: it must be computed for the guest's XCR0, not
+             * passed through (Bochs answers with the standard-format size, so Linux warned
+             * "XSAVE consistency problem" and fell back to FXSAVE without AVX). */
+            r->eax &= ~(1u << 3);
+            r->ebx = xsave_compacted_size_for(v->xcr0);
+        }
         break;
     case 0x80000001:
         r->edx &= ~(1u << 27); /* RDTSCP: not enabled */
