@@ -102,13 +102,17 @@ $(BUILD)/mhv.iso: $(BUILD)/mhv.elf tools/mkiso
 	$(Q)tools/mkiso $@ $< ""
 
 # ---- running -------------------------------------------------------------------------------
-# Without modules mhv boots its built-in demo (vm/demo.cfg): five test guests as VMs on 2 CPUs.
-RUN_ARGS ?= --smp 2
+# Without a configuration mhv boots its built-in demo (vm/demo.cfg): five test guests as VMs on
+# 2 CPUs, and Linux with a shell on the console when tools/linux-images could fetch Debian's
+# kernel and BusyBox (modules vmlinuz and initrd; vm/demo-linux.cfg).
+RUN_ARGS ?= --smp 2 --mem 512
+LINUX_MODULES = $(if $(wildcard build/linux/vmlinuz),--module build/linux/vmlinuz=vmlinuz --module build/linux/initrd.img=initrd)
 # Packages first, then the build: a fresh machine needs nasm and GRUB before anything compiles.
 run:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory all
-	tools/mhv-run --emu bochs --interactive $(RUN_ARGS)
+	@tools/linux-images --quiet || echo "make run: no Linux images (see above); the demo runs without Linux"
+	tools/mhv-run --emu bochs --interactive $(RUN_ARGS) $(LINUX_MODULES)
 run-qemu:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory all

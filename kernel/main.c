@@ -22,6 +22,7 @@
 #include "kernel/panic.h"
 #include "kernel/selftest.h"
 #include "lib/string.h"
+#include "vmx/exit.h"
 #include "vmx/preflight.h"
 #include "sched/sched.h"
 #include "vmx/vcpu.h"
@@ -83,6 +84,7 @@ static void report_vms_and_finish(void)
         }
         log_info("vm %s: status %d, %u vCPU%s, %lu exits, %lu slices, %lu migrations", vm->name, vm->status,
                  vm->vcpu_count, vm->vcpu_count > 1 ? "s" : "", exits, slices, migrations);
+        exit_log_reasons(vm);
         failed += vm->status != 0;
     }
     sched_print_summary();

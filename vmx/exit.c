@@ -7,6 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "kernel/log.h"
+#include "lib/format.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu.h"
@@ -351,4 +352,27 @@ enum exit_action exit_stop_vm(struct vcpu *v, const char *why)
     vm_stop(v->vm, STOP_CRASH, 254, "%s (exit %u, %s, at RIP 0x%lx)", why, v->exit.reason & 0xffff,
             exit_reason_name(v->exit.reason & 0xffff), v->exit.rip);
     return EXIT_RESCHED;
+}
+
+void exit_log_reasons(const struct vm *vm)
+{
+    uint64_t counts[EXIT_REASON_COUNT] = { 0 };
+    for (unsigned i = 0; i < vm->vcpu_count; i++)
+        for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+            counts[r] += vm->vcpus[i]->exits_by_reason[r];
+    /* Most frequent first, as "reason count" pairs on one line. */
+    char line[640];
+    int n = 0;
+    for (;;) {
+        unsigned best = EXIT_REASON_COUNT;
+        for (unsigned r = 0; r < EXIT_REASON_COUNT; r++)
+            if (counts[r] && (best == EXIT_REASON_COUNT || counts[r] > counts[best]))
+                best = r;
+        if (best == EXIT_REASON_COUNT || n >= (int)sizeof(line) - 64)
+            break;
+        n += ksnprintf(line + n, sizeof(line) - (size_t)n, "%s%s %lu", n ? ", " : "", exit_reason_name(best),
+                       counts[best]);
+        counts[best] = 0;
+    }
+    log_info("vm %s: exits: %s", vm->name, n ? line : "none");
 }

@@ -57,6 +57,9 @@ typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
 /* Reads the exit information into v->exit and runs the handler for its reason. */
 enum exit_action exit_dispatch(struct vcpu *v);
 const char *exit_reason_name(uint32_t basic_reason);
+struct vm;
+/* One log line: the VM's exits by reason, most frequent first ("vm x: exits: HLT 10, ..."). */
+void exit_log_reasons(const struct vm *vm);
 
 /* Stops v's VM after an exit mhv cannot serve, with a dump of the exit and the guest state. */
 enum exit_action exit_stop_vm(struct vcpu *v, const char *why);
