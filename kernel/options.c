@@ -107,6 +107,20 @@ static int parse_config(const char *v, char *why, size_t n)
     return -1;
 }
 
+static int parse_apicv(const char *v, char *why, size_t n)
+{
+    static const char *const names[] = { [APICV_ON] = "on", [APICV_REGS] = "regs", [APICV_TPR] = "tpr",
+                                         [APICV_OFF] = "off" };
+    for (unsigned i = 0; v && i < sizeof(names) / sizeof(names[0]); i++) {
+        if (!strcmp(v, names[i])) {
+            boot_options.apicv = (enum apicv_option)i;
+            return 0;
+        }
+    }
+    ksnprintf(why, n, "expected on, regs, tpr or off");
+    return -1;
+}
+
 static const struct cmdline_option option_table[] = {
     { "loglevel", parse_loglevel },
     { "serial", parse_serial },
@@ -116,6 +130,7 @@ static const struct cmdline_option option_table[] = {
     { "vms_done", parse_vms_done },
     { "slice", parse_slice },
     { "config", parse_config },
+    { "apicv", parse_apicv },
 };
 
 int options_parse(const char *cmdline)

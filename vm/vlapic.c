@@ -1,4 +1,5 @@
-/* The local APIC of each vCPU (include/vm/vlapic.h; SDM Vol. 3A chapter 12). */
+/* The local APIC of each vCPU (include/vm/vlapic.h; SDM Vol. 3A chapter 12, and Vol. 3C
+ * chapter 31 "APIC Virtualization and Virtual Interrupts" for what the CPU does with the page). */
 #include "vm/vlapic.h"
 
 #include "arch/x86/cpu.h"
@@ -7,13 +8,15 @@
 #include "arch/x86/xcall.h"
 #include "kernel/heap.h"
 #include "kernel/log.h"
+#include "kernel/page_alloc.h"
 #include "lib/string.h"
 #include "sched/sched.h"
 #include "vm/ioapic.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu.h"
-#include "vmx/vmcs.h"
+
+struct vlapic_assist vlapic_assist;
 
 /* Register offsets in the xAPIC page (SDM Vol. 3A table 12-1); x2APIC MSR = 0x800 + offset / 16. */
 enum {
@@ -32,6 +35,7 @@ enum { LVT_CMCI, LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERR
 #define BASE_X2APIC (1ull << 10)
 #define BASE_ENABLED (1ull << 11)
 #define VERSION 0x50014u /* version 0x14 (integrated APIC), 6 LVT entries besides CMCI (max LVT 5) */
+#define ESR_RECEIVE_ILLEGAL_VECTOR (1u << 6)
 
 #define MODE_FIXED 0
 #define MODE_LOWEST 1
@@ -55,6 +59,14 @@ static const uint32_t lvt_writable[7] = {
     [LVT_LINT0] = 0x1a7ff, [LVT_LINT1] = 0x1a7ff, [LVT_ERROR] = 0x100ff,
 };
 
+/* The register at `offset` of the virtual-APIC page (SDM Vol. 3C 31.1.1). */
+#define REG(l, offset) ((l)->regs[(offset) / 4])
+
+static uint32_t lvt_offset(unsigned i)
+{
+    return i == LVT_CMCI ? REG_LVT_CMCI : REG_LVT_TIMER + 16 * (i - LVT_TIMER);
+}
+
 static bool x2apic(const struct vlapic *l)
 {
     return l->apic_base & BASE_X2APIC;
@@ -65,70 +77,98 @@ static uint32_t apic_id(const struct vlapic *l)
     return l->vcpu->id;
 }
 
-static bool test_bit(const uint32_t *bits, unsigned n)
+/* The 256-bit registers (ISR, TMR, IRR): bit n is bit n % 32 of the word at base + n / 32 * 16. */
+static uint32_t *vec_word(struct vlapic *l, uint32_t base, unsigned n)
 {
-    return bits[n / 32] >> (n % 32) & 1;
+    return &l->regs[(base + (n / 32) * 16) / 4];
 }
 
-static void set_bit(uint32_t *bits, unsigned n)
+static bool test_vec(struct vlapic *l, uint32_t base, unsigned n)
 {
-    bits[n / 32] |= 1u << (n % 32);
+    return *vec_word(l, base, n) >> (n % 32) & 1;
 }
 
-static void clear_bit(uint32_t *bits, unsigned n)
+static void clear_vec(struct vlapic *l, uint32_t base, unsigned n)
 {
-    bits[n / 32] &= ~(1u << (n % 32));
+    *vec_word(l, base, n) &= ~(1u << (n % 32));
 }
 
-static int highest_bit(const uint32_t *bits)
+static void set_vec(struct vlapic *l, uint32_t base, unsigned n)
 {
-    for (int i = 7; i >= 0; i--)
-        if (bits[i])
-            return i * 32 + 31 - __builtin_clz(bits[i]);
+    *vec_word(l, base, n) |= 1u << (n % 32);
+}
+
+static int highest_vec(struct vlapic *l, uint32_t base)
+{
+    for (int i = 7; i >= 0; i--) {
+        uint32_t w = l->regs[(base + 16 * (unsigned)i) / 4];
+        if (w)
+            return i * 32 + 31 - __builtin_clz(w);
+    }
     return -1;
 }
 
 /* Processor priority (SDM Vol. 3A 12.8.3.1): the task priority, or the class of the highest
  * vector in service if that is higher. */
-static uint32_t ppr(const struct vlapic *l)
+static uint32_t ppr(struct vlapic *l)
 {
-    int isrv = highest_bit(l->isr);
-    uint32_t isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
-    return (l->tpr & 0xf0) >= isr_class ? l->tpr & 0xff : isr_class;
+    int isrv = highest_vec(l, REG_ISR);
+    uint32_t tpr = REG(l, REG_TPR) & 0xff, isr_class = isrv < 0 ? 0 : (uint32_t)isrv & 0xf0;
+    return (tpr & 0xf0) >= isr_class ? tpr : isr_class;
 }
 
-static void refresh_pending(struct vlapic *l)
+/* Vectors other CPUs posted go into IRR (and TMR); lock held, on the CPU that runs the vCPU
+ * (with virtual-interrupt delivery the CPU itself changes IRR while the guest runs, so nobody
+ * else may write it). Level-triggered vectors join the EOI-exit bitmap, so that their EOIs,
+ * even virtualized ones, reach the I/O APIC. */
+static void merge_posted(struct vlapic *l)
 {
-    l->irr_pending = highest_bit(l->irr) >= 0;
+    for (unsigned i = 0; i < 8; i++) {
+        uint32_t p = l->posted[i];
+        if (!p)
+            continue;
+        uint32_t level = l->posted_level[i] & p;
+        l->posted[i] = 0;
+        l->posted_level[i] &= ~p;
+        REG(l, REG_IRR + 16 * i) |= p;
+        REG(l, REG_TMR + 16 * i) = (REG(l, REG_TMR + 16 * i) & ~p) | level;
+        uint64_t bits = (uint64_t)level << (32 * (i % 2));
+        if (bits & ~l->eoi_exit[i / 2]) {
+            l->eoi_exit[i / 2] |= bits;
+            l->eoi_exit_changed = true;
+        }
+    }
 }
 
 /* --- Timer (SDM Vol. 3A 12.5.4) ------------------------------------------------------------ */
 
 static unsigned timer_mode(const struct vlapic *l)
 {
-    return (l->lvt[LVT_TIMER] >> 17) & 3;
+    return l->timer_mode;
 }
 
 /* The divide configuration register: bits 0, 1 and 3 encode 2, 4, ..., 128, or 1. */
-static uint64_t timer_divisor(const struct vlapic *l)
+static uint64_t timer_divisor(struct vlapic *l)
 {
-    unsigned code = (l->timer_divide & 3) | ((l->timer_divide >> 1) & 4);
+    uint32_t divide = REG(l, REG_TIMER_DIVIDE);
+    unsigned code = (divide & 3) | ((divide >> 1) & 4);
     return code == 7 ? 1 : 2ull << code;
 }
 
-static uint64_t timer_period_ticks(const struct vlapic *l)
+static uint64_t timer_period_ticks(struct vlapic *l)
 {
-    return (uint64_t)l->timer_initial * timer_divisor(l);
+    return (uint64_t)REG(l, REG_TIMER_INITIAL) * timer_divisor(l);
 }
 
-static uint32_t timer_current(const struct vlapic *l)
+static uint32_t timer_current(struct vlapic *l)
 {
-    if (!l->timer_initial || timer_mode(l) == TIMER_TSC_DEADLINE)
+    uint32_t initial = REG(l, REG_TIMER_INITIAL);
+    if (!initial || timer_mode(l) == TIMER_TSC_DEADLINE)
         return 0;
     uint64_t elapsed = (rdtsc() - l->timer_start) / timer_divisor(l);
     if (timer_mode(l) == TIMER_PERIODIC)
-        return l->timer_initial - (uint32_t)(elapsed % l->timer_initial);
-    return elapsed >= l->timer_initial ? 0 : l->timer_initial - (uint32_t)elapsed;
+        return initial - (uint32_t)(elapsed % initial);
+    return elapsed >= initial ? 0 : initial - (uint32_t)elapsed;
 }
 
 static void accept_locked(struct vlapic *l, uint8_t vector, bool level);
@@ -140,9 +180,10 @@ static void timer_fired(struct vtimer *t)
 {
     struct vlapic *l = t->ctx;
     uint64_t flags = spin_lock_irqsave(&l->lock);
-    bool deliver = !(l->lvt[LVT_TIMER] & LVT_MASKED);
-    uint8_t vector = l->lvt[LVT_TIMER] & 0xff;
-    if (timer_mode(l) == TIMER_PERIODIC && l->timer_initial) {
+    uint32_t lvt = REG(l, REG_LVT_TIMER);
+    bool deliver = !(lvt & LVT_MASKED);
+    uint8_t vector = lvt & 0xff;
+    if (timer_mode(l) == TIMER_PERIODIC && REG(l, REG_TIMER_INITIAL)) {
         uint64_t period = timer_period_ticks(l), now = rdtsc();
         l->timer_start += ((now - l->timer_start) / period) * period;
         vtimer_arm(&l->timer, l->timer_start + period);
@@ -159,7 +200,7 @@ static void timer_fired(struct vtimer *t)
 static void timer_start_count(struct vlapic *l)
 {
     l->timer_start = rdtsc();
-    if (l->timer_initial && timer_mode(l) != TIMER_TSC_DEADLINE)
+    if (REG(l, REG_TIMER_INITIAL) && timer_mode(l) != TIMER_TSC_DEADLINE)
         vtimer_arm(&l->timer, l->timer_start + timer_period_ticks(l));
     else
         vtimer_cancel(&l->timer);
@@ -180,18 +221,21 @@ static void set_tsc_deadline(struct vlapic *l, uint64_t guest_tsc)
 
 static void accept_locked(struct vlapic *l, uint8_t vector, bool level)
 {
-    set_bit(l->irr, vector);
+    uint32_t bit = 1u << (vector % 32);
+    l->posted[vector / 32] |= bit;
     if (level)
-        set_bit(l->tmr, vector);
+        l->posted_level[vector / 32] |= bit;
     else
-        clear_bit(l->tmr, vector);
+        l->posted_level[vector / 32] &= ~bit;
     l->irr_pending = true;
 }
 
-/* The vCPU must look at its APIC: woken when halted, made to exit when running elsewhere. */
+/* The vCPU must look at its APIC: woken when halted, made to exit when running elsewhere (the
+ * next entry merges what was posted: without posted-interrupt processing, only an exit makes
+ * the CPU see new IRR bits). */
 static void notify(struct vcpu *v)
 {
-    /* Pairs with the fence in handle_hlt: either it sees the IRR bit, or this sees BLOCKED. */
+    /* Pairs with the fence in handle_hlt: either it sees the posted bit, or this sees BLOCKED. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
     if (v->state == VCPU_BLOCKED) {
         sched_wake(v);
@@ -208,7 +252,7 @@ void vlapic_set_irq(struct vcpu *v, uint8_t vector, bool level)
     uint64_t flags = spin_lock_irqsave(&l->lock);
     /* Vectors 0-15 are illegal for fixed delivery: the receiver logs an error (12.5.3). */
     if (vector < 16)
-        l->esr |= 1u << 6;
+        l->esr_pending |= ESR_RECEIVE_ILLEGAL_VECTOR;
     else
         accept_locked(l, vector, level);
     spin_unlock_irqrestore(&l->lock, flags);
@@ -217,56 +261,113 @@ void vlapic_set_irq(struct vcpu *v, uint8_t vector, bool level)
 
 int vlapic_pending_vector(struct vlapic *l)
 {
-    if (!l->irr_pending || !(l->svr & SVR_ENABLED))
-        return -1;
     uint64_t flags = spin_lock_irqsave(&l->lock);
-    int v = highest_bit(l->irr);
-    if (v >= 0 && ((unsigned)v & 0xf0) <= (ppr(l) & 0xf0))
-        v = -1;
+    merge_posted(l);
+    int v = -1;
+    if (REG(l, REG_SVR) & SVR_ENABLED) {
+        v = highest_vec(l, REG_IRR);
+        if (v >= 0 && ((unsigned)v & 0xf0) <= (ppr(l) & 0xf0))
+            v = -1;
+    }
     spin_unlock_irqrestore(&l->lock, flags);
     return v;
 }
 
-bool vlapic_irr_nonempty(struct vlapic *l)
+void vlapic_refresh_pending(struct vlapic *l)
 {
     uint64_t flags = spin_lock_irqsave(&l->lock);
-    bool any = highest_bit(l->irr) >= 0;
+    bool any = false;
+    for (unsigned i = 0; i < 8; i++)
+        any |= l->posted[i] != 0;
+    if (!vlapic_assist.vid)
+        any |= highest_vec(l, REG_IRR) >= 0;
+    l->irr_pending = any;
     spin_unlock_irqrestore(&l->lock, flags);
-    return any;
 }
 
 void vlapic_acknowledge(struct vlapic *l, int vector)
 {
     uint64_t flags = spin_lock_irqsave(&l->lock);
-    clear_bit(l->irr, (unsigned)vector);
-    set_bit(l->isr, (unsigned)vector);
-    refresh_pending(l);
+    clear_vec(l, REG_IRR, (unsigned)vector);
+    set_vec(l, REG_ISR, (unsigned)vector);
     spin_unlock_irqrestore(&l->lock, flags);
 }
 
+void vlapic_entry_state(struct vlapic *l, struct vlapic_entry_state *s)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    merge_posted(l);
+    int irr = highest_vec(l, REG_IRR);
+    if (vlapic_assist.vid) {
+        /* RVI and SVI (SDM Vol. 3C 26.4.2): the CPU delivers from RVI and performs EOIs on
+         * SVI; after entry it virtualizes the PPR and evaluates what is pending (31.2.1). A
+         * software-disabled APIC delivers nothing (its IRR waits). */
+        int isr = highest_vec(l, REG_ISR);
+        uint16_t rvi = irr >= 0 && (REG(l, REG_SVR) & SVR_ENABLED) ? (uint16_t)irr : 0;
+        s->interrupt_status = (uint16_t)(rvi | (isr >= 0 ? isr : 0) << 8);
+        s->eoi_exit_changed = l->eoi_exit_changed;
+        memcpy(s->eoi_exit, l->eoi_exit, sizeof(s->eoi_exit));
+        l->eoi_exit_changed = false;
+        s->tpr_threshold = 0;
+    } else {
+        /* Without virtual-interrupt delivery a MOV to CR8 (or a virtualized TPR write) exits
+         * only when it takes VTPR[7:4] below the threshold (31.1.2): the class of the highest
+         * request while the TPR holds it back. Never above VTPR[7:4], as entry requires
+         * (28.2.1.1, 28.7.7). */
+        uint32_t tpr_class = (REG(l, REG_TPR) >> 4) & 0xf, irr_class = irr < 0 ? 0 : (uint32_t)irr >> 4;
+        s->tpr_threshold = irr >= 0 && irr_class <= tpr_class ? irr_class : 0;
+        s->interrupt_status = 0;
+        s->eoi_exit_changed = false;
+    }
+    spin_unlock_irqrestore(&l->lock, flags);
+}
+
+/* An EOI the vLAPIC performs itself (MMIO or x2APIC MSR write, APIC-write exit): the highest
+ * vector in service is done. */
 static void eoi(struct vlapic *l)
 {
     uint64_t flags = spin_lock_irqsave(&l->lock);
-    int vector = highest_bit(l->isr);
+    int vector = highest_vec(l, REG_ISR);
     bool level = false;
     if (vector >= 0) {
-        clear_bit(l->isr, (unsigned)vector);
-        level = test_bit(l->tmr, (unsigned)vector);
+        clear_vec(l, REG_ISR, (unsigned)vector);
+        level = test_vec(l, REG_TMR, (unsigned)vector);
     }
+    REG(l, REG_EOI) = 0;
+    if (vlapic_assist.vid)
+        l->irr_pending = true; /* SVI changes: the entry path writes it */
     spin_unlock_irqrestore(&l->lock, flags);
     /* A level-triggered interrupt came from the I/O APIC: its remote IRR clears (12.8.5). */
     if (level)
         vioapic_eoi(l->vcpu->vm, (uint8_t)vector);
 }
 
+void vlapic_eoi_exit(struct vcpu *v, uint8_t vector)
+{
+    /* EOI virtualization already cleared the ISR bit and updated SVI and the PPR (SDM Vol. 3C
+     * 31.1.4); what remains is the I/O APIC's part. */
+    struct vlapic *l = v->lapic;
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    bool level = test_vec(l, REG_TMR, vector);
+    spin_unlock_irqrestore(&l->lock, flags);
+    if (level)
+        vioapic_eoi(v->vm, vector);
+}
+
+void vlapic_tpr_below_threshold(struct vcpu *v)
+{
+    v->lapic->irr_pending = true; /* the held-back vector may go in now */
+}
+
 static void init_vcpu(struct vcpu *t)
 {
     /* INIT (SDM Vol. 3A 9.4.2): the vCPU waits for a STARTUP IPI; its APIC returns to the
-     * power-on state (ID and base kept). The CPU that runs it next resets its registers
-     * (vmx/run.c): only there is its VMCS current. */
+     * power-on state (ID and base kept). The CPU that runs it next resets its registers and
+     * its APIC (vmx/run.c, vcpu_reset): only there is its VMCS current, and only that CPU
+     * writes the virtual-APIC page. Its timer stops now. */
     if (t->state == VCPU_STOPPED)
         return;
-    vlapic_reset(t->lapic);
+    vtimer_cancel(&t->lapic->timer);
     t->halted_for_good = false;
     t->init_pending = true;
     t->state = VCPU_WAIT_FOR_SIPI;
@@ -308,18 +409,19 @@ static void deliver_to(struct vcpu *t, unsigned mode, uint8_t vector, bool level
 }
 
 /* Whether the APIC of t matches a logical destination (SDM Vol. 3A 12.6.2.2, 12.12.10.2). */
-static bool logical_match(const struct vlapic *t, uint32_t dest)
+static bool logical_match(struct vlapic *t, uint32_t dest)
 {
+    uint32_t ldr = REG(t, REG_LDR);
     if (x2apic(t)) {
         if (dest == 0xffffffffu)
             return true;
-        return (dest >> 16) == (t->ldr >> 16) && (dest & t->ldr & 0xffff);
+        return (dest >> 16) == (ldr >> 16) && (dest & ldr & 0xffff);
     }
-    uint32_t ldr = t->ldr >> 24;
+    ldr >>= 24;
     dest &= 0xff;
     if (dest == 0xff)
         return true;
-    if ((t->dfr >> 28) == 0xf) /* flat model: a bit per APIC */
+    if ((REG(t, REG_DFR) >> 28) == 0xf) /* flat model: a bit per APIC */
         return dest & ldr;
     return (dest >> 4) == (ldr >> 4) && (dest & ldr & 0xf); /* cluster model */
 }
@@ -368,7 +470,7 @@ static void send_ipi(struct vlapic *l, uint64_t icr)
 
 bool vlapic_accepts_pic(struct vlapic *l)
 {
-    uint32_t lint0 = l->lvt[LVT_LINT0];
+    uint32_t lint0 = REG(l, lvt_offset(LVT_LINT0));
     /* A software-disabled APIC passes LINT0 through as if in virtual-wire mode only when
      * firmware left it so; mhv's reset state sets LINT0 to ExtINT on vCPU 0 (vlapic_reset). */
     return !(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == MODE_EXTINT;
@@ -378,106 +480,108 @@ bool vlapic_accepts_pic(struct vlapic *l)
 
 static uint32_t read_register(struct vlapic *l, uint32_t offset)
 {
-    if (offset >= REG_ISR && offset < REG_ISR + 0x80)
-        return l->isr[(offset - REG_ISR) / 16];
-    if (offset >= REG_TMR && offset < REG_TMR + 0x80)
-        return l->tmr[(offset - REG_TMR) / 16];
-    if (offset >= REG_IRR && offset < REG_IRR + 0x80)
-        return l->irr[(offset - REG_IRR) / 16];
-    if (offset == REG_LVT_CMCI)
-        return l->lvt[LVT_CMCI];
-    if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)
-        return l->lvt[LVT_TIMER + (offset - REG_LVT_TIMER) / 16];
-    switch (offset) {
-    case REG_ID: return x2apic(l) ? apic_id(l) : apic_id(l) << 24;
-    case REG_VERSION: return VERSION;
-    case REG_TPR: return l->tpr;
-    case REG_APR: return 0;
-    case REG_PPR: return ppr(l);
-    case REG_LDR: return l->ldr;
-    case REG_DFR: return x2apic(l) ? 0 : l->dfr;
-    case REG_SVR: return l->svr;
-    case REG_ESR: return l->esr;
-    case REG_ICR_LOW: return l->icr_low;
-    case REG_ICR_HIGH: return x2apic(l) ? 0 : l->icr_high;
-    case REG_TIMER_INITIAL: return l->timer_initial;
-    case REG_TIMER_CURRENT: return timer_current(l);
-    case REG_TIMER_DIVIDE: return l->timer_divide;
-    default: return 0;
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    uint32_t value;
+    merge_posted(l); /* IRR and TMR as they stand */
+    if ((offset >= REG_ISR && offset < REG_IRR + 0x80) || offset == REG_LVT_CMCI ||
+        (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)) {
+        value = REG(l, offset);
+    } else {
+        switch (offset) {
+        case REG_ID: value = x2apic(l) ? apic_id(l) : apic_id(l) << 24; break;
+        case REG_VERSION: value = VERSION; break;
+        case REG_PPR: value = ppr(l); break;
+        case REG_DFR: value = x2apic(l) ? 0 : REG(l, REG_DFR); break;
+        case REG_ICR_HIGH: value = x2apic(l) ? 0 : REG(l, REG_ICR_HIGH); break;
+        case REG_TIMER_CURRENT: value = timer_current(l); break;
+        case REG_TPR: case REG_LDR: case REG_SVR: case REG_ESR: case REG_ICR_LOW: case REG_TIMER_INITIAL:
+        case REG_TIMER_DIVIDE:
+            value = REG(l, offset);
+            break;
+        default: value = 0; break; /* APR, RRD, EOI, reserved */
+        }
     }
+    spin_unlock_irqrestore(&l->lock, flags);
+    return value;
 }
 
-/* Writes one register; EOI, ICR and the timer act outside the lock. */
+/* Writes one register: `value` is what the guest wrote. With APIC-register virtualization the
+ * CPU has already put it in the page (SDM Vol. 3C 31.4.3.2), so nothing here may depend on
+ * the register's previous contents there (the timer mode is kept aside for that); what the
+ * register keeps is written back. EOI, ICR and the timer act outside the lock. */
 static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
 {
     uint64_t flags = spin_lock_irqsave(&l->lock);
     switch (offset) {
     case REG_ID:
-        break; /* read-only here: guests that move their APIC ID are not supported */
+        REG(l, REG_ID) = apic_id(l) << 24; /* read-only here: guests that move their APIC ID are not supported */
+        break;
     case REG_TPR:
-        l->tpr = value & 0xff;
+        REG(l, REG_TPR) = value & 0xff;
+        l->irr_pending = true; /* a vector held back may be deliverable now */
         break;
     case REG_LDR:
         if (!x2apic(l))
-            l->ldr = value & 0xff000000u;
+            REG(l, REG_LDR) = value & 0xff000000u;
         break;
     case REG_DFR:
         if (!x2apic(l))
-            l->dfr = value | 0x0fffffffu;
+            REG(l, REG_DFR) = value | 0x0fffffffu;
         break;
     case REG_SVR:
-        l->svr = value & 0x1ff;
+        REG(l, REG_SVR) = value & 0x1ff;
         if (!(value & SVR_ENABLED)) /* software disable masks every LVT (12.4.7.2) */
             for (unsigned i = 0; i < 7; i++)
-                l->lvt[i] |= LVT_MASKED;
+                REG(l, lvt_offset(i)) |= LVT_MASKED;
+        l->irr_pending = true; /* enabling makes IRR deliverable again */
         break;
     case REG_ESR:
-        l->esr = 0; /* a write clears it (12.5.3) */
+        /* A write latches the errors seen since the previous write and clears them (12.5.3). */
+        REG(l, REG_ESR) = l->esr_pending;
+        l->esr_pending = 0;
         break;
     case REG_ICR_HIGH:
         if (!x2apic(l))
-            l->icr_high = value & 0xff000000u;
+            REG(l, REG_ICR_HIGH) = value & 0xff000000u;
+        break;
+    case REG_ICR_LOW:
+        REG(l, REG_ICR_LOW) = value & ~(1u << 12); /* delivery status: always idle, delivery is immediate */
+        break;
+    case REG_TIMER_INITIAL:
+        /* Ignored in TSC-deadline mode, where the register stays 0 (12.5.4.1). */
+        if (timer_mode(l) == TIMER_TSC_DEADLINE) {
+            REG(l, REG_TIMER_INITIAL) = 0;
+        } else {
+            REG(l, REG_TIMER_INITIAL) = value;
+            timer_start_count(l);
+        }
         break;
     case REG_TIMER_DIVIDE:
-        l->timer_divide = value & 0xb;
+        REG(l, REG_TIMER_DIVIDE) = value & 0xb;
         break;
     default:
         if (offset == REG_LVT_CMCI || (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)) {
             unsigned i = offset == REG_LVT_CMCI ? LVT_CMCI : LVT_TIMER + (offset - REG_LVT_TIMER) / 16;
-            unsigned old_mode = timer_mode(l);
-            l->lvt[i] = value & lvt_writable[i];
-            if (!(l->svr & SVR_ENABLED))
-                l->lvt[i] |= LVT_MASKED;
-            if (i == LVT_TIMER && timer_mode(l) != old_mode) {
+            uint32_t lvt = value & lvt_writable[i];
+            if (!(REG(l, REG_SVR) & SVR_ENABLED))
+                lvt |= LVT_MASKED;
+            REG(l, offset) = lvt;
+            if (i == LVT_TIMER && ((lvt >> 17) & 3) != l->timer_mode) {
                 /* Switching modes disarms the timer (12.5.4.1). */
-                l->timer_initial = 0;
+                l->timer_mode = (lvt >> 17) & 3;
+                REG(l, REG_TIMER_INITIAL) = 0;
                 l->tsc_deadline = 0;
                 vtimer_cancel(&l->timer);
             }
         }
-        break;
+        break; /* read-only and reserved registers keep their contents */
     }
     spin_unlock_irqrestore(&l->lock, flags);
 
-    switch (offset) {
-    case REG_EOI:
+    if (offset == REG_EOI)
         eoi(l);
-        break;
-    case REG_ICR_LOW:
-        l->icr_low = value & ~(1u << 12); /* delivery status: always idle, delivery is immediate */
-        send_ipi(l, ((uint64_t)l->icr_high << 32) | l->icr_low);
-        break;
-    case REG_TIMER_INITIAL:
-        if (timer_mode(l) != TIMER_TSC_DEADLINE) {
-            flags = spin_lock_irqsave(&l->lock);
-            l->timer_initial = value;
-            timer_start_count(l);
-            spin_unlock_irqrestore(&l->lock, flags);
-        }
-        break;
-    default:
-        break;
-    }
+    else if (offset == REG_ICR_LOW)
+        send_ipi(l, ((uint64_t)REG(l, REG_ICR_HIGH) << 32) | REG(l, REG_ICR_LOW));
 }
 
 uint64_t vlapic_mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size)
@@ -501,6 +605,25 @@ void vlapic_mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size
     write_register(l, (uint32_t)offset, (uint32_t)value);
 }
 
+void vlapic_apic_write(struct vcpu *v, uint32_t offset)
+{
+    /* The exit qualification is the offset written (SDM Vol. 3C 31.4.3.3); a narrower write
+     * inside a register counts as a write of the whole register as the page now holds it. */
+    struct vlapic *l = v->lapic;
+    offset &= 0xff0;
+    write_register(l, offset, REG(l, offset));
+}
+
+uint64_t vlapic_get_cr8(struct vlapic *l)
+{
+    return (REG(l, REG_TPR) >> 4) & 0xf;
+}
+
+void vlapic_set_cr8(struct vlapic *l, uint64_t value)
+{
+    write_register(l, REG_TPR, (uint32_t)(value & 0xf) << 4);
+}
+
 bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
     struct vlapic *l = v->lapic;
@@ -521,7 +644,7 @@ bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
         return false;
     *value = read_register(l, offset);
     if (offset == REG_ICR_LOW)
-        *value |= (uint64_t)l->icr_high << 32;
+        *value |= (uint64_t)REG(l, REG_ICR_HIGH) << 32;
     return true;
 }
 
@@ -540,9 +663,11 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
         if (x2apic(l) && en && !x2)
             return false; /* x2APIC -> xAPIC must go through disabled */
         bool entering_x2 = x2 && !x2apic(l);
+        uint64_t flags = spin_lock_irqsave(&l->lock);
         l->apic_base = (l->apic_base & keep) | (value & ~keep);
         if (entering_x2) /* the logical ID is derived from the APIC ID (12.12.10.2) */
-            l->ldr = ((apic_id(l) >> 4) << 16) | (1u << (apic_id(l) & 0xf));
+            REG(l, REG_LDR) = ((apic_id(l) >> 4) << 16) | (1u << (apic_id(l) & 0xf));
+        spin_unlock_irqrestore(&l->lock, flags);
         return true;
     }
     if (msr == MSR_TSC_DEADLINE) {
@@ -557,7 +682,7 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
     uint32_t offset = (msr - 0x800) << 4;
     switch (offset) {
     case REG_ICR_LOW:
-        l->icr_high = (uint32_t)(value >> 32);
+        REG(l, REG_ICR_HIGH) = (uint32_t)(value >> 32);
         write_register(l, REG_ICR_LOW, (uint32_t)value);
         return true;
     case REG_SELF_IPI:
@@ -587,36 +712,44 @@ void vlapic_reset(struct vlapic *l)
     struct vcpu *v = l->vcpu;
     vtimer_cancel(&l->timer);
     l->apic_base = 0xfee00000ull | BASE_ENABLED | (v->id == 0 ? BASE_BSP : 0);
-    l->tpr = l->esr = l->icr_low = l->icr_high = 0;
-    l->ldr = 0;
-    l->dfr = 0xffffffffu;
-    memset(l->irr, 0, sizeof(l->irr));
-    memset(l->isr, 0, sizeof(l->isr));
-    memset(l->tmr, 0, sizeof(l->tmr));
-    l->timer_initial = l->timer_divide = 0;
+    memset(l->regs, 0, PAGE_SIZE);
+    memset(l->posted, 0, sizeof(l->posted));
+    memset(l->posted_level, 0, sizeof(l->posted_level));
+    memset(l->eoi_exit, 0, sizeof(l->eoi_exit));
+    l->eoi_exit_changed = true;
+    l->esr_pending = 0;
+    l->timer_mode = TIMER_ONESHOT;
     l->tsc_deadline = 0;
-    l->irr_pending = false;
+    /* What the CPU serves from the page without exits (APIC-register virtualization) must be
+     * there: ID and version too. */
+    REG(l, REG_ID) = apic_id(l) << 24;
+    REG(l, REG_VERSION) = VERSION;
+    REG(l, REG_DFR) = 0xffffffffu;
     for (unsigned i = 0; i < 7; i++)
-        l->lvt[i] = LVT_MASKED;
+        REG(l, lvt_offset(i)) = LVT_MASKED;
     /* mhv is the firmware too: like a PC BIOS it leaves the boot vCPU's APIC enabled in
      * virtual-wire mode (LINT0 ExtINT from the PIC, LINT1 NMI; MP spec 3.6.2.2), so guests
      * that never touch the APIC still get interrupts. The others start architecturally reset. */
     if (v->id == 0) {
-        l->svr = SVR_ENABLED | 0xff;
-        l->lvt[LVT_LINT0] = MODE_EXTINT << 8;
-        l->lvt[LVT_LINT1] = MODE_NMI << 8;
+        REG(l, REG_SVR) = SVR_ENABLED | 0xff;
+        REG(l, lvt_offset(LVT_LINT0)) = MODE_EXTINT << 8;
+        REG(l, lvt_offset(LVT_LINT1)) = MODE_NMI << 8;
     } else {
-        l->svr = 0xff;
+        REG(l, REG_SVR) = 0xff;
     }
+    l->irr_pending = true; /* the next entry writes the VMCS's view: RVI/SVI, EOI-exit bitmap, threshold */
     spin_unlock_irqrestore(&l->lock, flags);
 }
 
 struct vlapic *vlapic_create(struct vcpu *v)
 {
     struct vlapic *l = kzalloc(sizeof(*l));
-    if (!l)
+    uint64_t page = pages_alloc(1);
+    if (!l || !page)
         return NULL;
     l->vcpu = v;
+    l->page = page;
+    l->regs = phys_to_virt(page);
     vtimer_init(&l->timer, v, timer_fired, l);
     vlapic_reset(l);
     return l;

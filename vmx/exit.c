@@ -8,7 +8,10 @@
 #include "arch/x86/percpu.h"
 #include "kernel/log.h"
 #include "lib/format.h"
+#include "vm/vlapic.h"
 #include "vm/vm.h"
+#include "vmx/decode.h"
+#include "vmx/guest_walk.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
@@ -114,6 +117,67 @@ static enum exit_action handle_hlt(struct vcpu *v)
         return EXIT_RESUME;
     }
     return EXIT_RESCHED;
+}
+
+/* --- The CPU's APIC virtualisation (SDM Vol. 3C chapter 31; vm/vlapic.c has the state) --- */
+
+/* TPR below threshold (31.1.2, trap-like): the guest lowered CR8 under the class of a vector
+ * its TPR held back; the entry path delivers it now. */
+static enum exit_action handle_tpr_below_threshold(struct vcpu *v)
+{
+    vlapic_tpr_below_threshold(v);
+    return EXIT_RESUME;
+}
+
+/* APIC access (31.4, fault-like; qualification: SDM Vol. 3C 29.2.1): an xAPIC access the CPU
+ * does not virtualize from the virtual-APIC page: reads of the PPR, the timer's current count
+ * and reserved offsets, writes to read-only registers and the CMCI LVT, accesses that are not
+ * 32 bits wide and aligned. The instruction has not run: it is decoded and performed on the
+ * vLAPIC like an MMIO access (as vmx/exit_ept.c does for other devices), then retired. */
+static enum exit_action handle_apic_access(struct vcpu *v)
+{
+    uint64_t q = v->exit.qualification, offset = q & 0xfff;
+    unsigned type = (q >> 12) & 0xf; /* 0: linear read, 1: linear write, others: fetches, event delivery */
+    if (type > 1)
+        return exit_stop_vm(v, "APIC-access page used other than by an instruction's data access");
+    uint8_t bytes[15];
+    unsigned mode = guest_cpu_mode(v);
+    uint64_t linear = vmcs_readnat(v, VMCS_GUEST_CS_BASE) + v->exit.rip;
+    if (mode != 64)
+        linear &= 0xffffffffull;
+    unsigned avail = guest_read_linear(v, linear, bytes, sizeof(bytes));
+    struct mmio_insn insn;
+    if (decode_mmio_insn(bytes, avail, mode, &insn) < 0 || (insn.op == MMIO_STORE) != (type == 1))
+        return exit_stop_vm(v, "APIC access by an instruction mhv does not emulate");
+    v->regs.gpr[GPR_RSP] = vmcs_readnat(v, VMCS_GUEST_RSP);
+    if (insn.op == MMIO_LOAD) {
+        mmio_insn_complete_load(&insn, vlapic_mmio_read(v, NULL, offset, insn.size), v->regs.gpr, mode);
+        if (insn.reg == GPR_RSP)
+            vmcs_writenat(v, VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
+    } else {
+        vlapic_mmio_write(v, NULL, offset, insn.size, mmio_insn_store_value(&insn, v->regs.gpr));
+    }
+    if (v->vm->state != VM_RUNNING)
+        return EXIT_RESCHED;
+    v->exit.instruction_length = insn.length; /* not given for APIC accesses: the decoder's */
+    skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+/* EOI-induced exit (31.1.4, trap-like): the guest's EOI of a vector in the EOI-exit bitmap
+ * (level-triggered) was virtualized; the I/O APIC still has to hear of it. */
+static enum exit_action handle_virtualized_eoi(struct vcpu *v)
+{
+    vlapic_eoi_exit(v, (uint8_t)v->exit.qualification);
+    return EXIT_RESUME;
+}
+
+/* APIC write (31.4.3.3, trap-like): the value is in the virtual-APIC page at the offset the
+ * qualification gives; the vLAPIC completes the write (ICR, LVT, timer, SVR, ESR, ...). */
+static enum exit_action handle_apic_write(struct vcpu *v)
+{
+    vlapic_apic_write(v, (uint32_t)(v->exit.qualification & 0xfff));
+    return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_RESCHED;
 }
 
 static enum exit_action handle_pause(struct vcpu *v)
@@ -258,9 +322,9 @@ static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
     [EXIT_PAUSE] = { "PAUSE", handle_pause },
     [EXIT_MACHINE_CHECK] = { "VM-entry failure: machine-check event", handle_entry_failure },
     [42] = { "reserved (42)", unexpected },
-    [EXIT_TPR_BELOW_THRESHOLD] = { "TPR below threshold", unexpected },
-    [EXIT_APIC_ACCESS] = { "APIC access", unexpected },
-    [EXIT_VIRTUALIZED_EOI] = { "virtualized EOI", unexpected },
+    [EXIT_TPR_BELOW_THRESHOLD] = { "TPR below threshold", handle_tpr_below_threshold },
+    [EXIT_APIC_ACCESS] = { "APIC access", handle_apic_access },
+    [EXIT_VIRTUALIZED_EOI] = { "virtualized EOI", handle_virtualized_eoi },
     [EXIT_GDTR_IDTR] = { "access to GDTR or IDTR", unexpected },
     [EXIT_LDTR_TR] = { "access to LDTR or TR", unexpected },
     [EXIT_EPT_VIOLATION] = { "EPT violation", handle_ept_violation },
@@ -271,7 +335,7 @@ static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
     [EXIT_INVVPID] = { "INVVPID", raise_ud },
     [EXIT_WBINVD] = { "WBINVD", skip_only },
     [EXIT_XSETBV] = { "XSETBV", handle_xsetbv },
-    [EXIT_APIC_WRITE] = { "APIC write", unexpected },
+    [EXIT_APIC_WRITE] = { "APIC write", handle_apic_write },
     [EXIT_RDRAND] = { "RDRAND", handle_random },
     [EXIT_INVPCID] = { "INVPCID", unexpected },
     [EXIT_VMFUNC] = { "VMFUNC", raise_ud },

@@ -1,8 +1,11 @@
 /* Control-register access exits (SDM Vol. 3C 29.2.1 table 29-3): writes to the CR0/CR4 bits
  * mhv owns, and CR8. The guest sees its own values through the read shadows; the VMCS holds
  * what is in force (VMX fixed bits added). EFER.LMA and the "IA-32e mode guest" entry control
- * follow CR0.PG (SDM Vol. 3A 10.8.5). */
+ * follow CR0.PG (SDM Vol. 3A 10.8.5). CR8 is the local APIC's TPR[7:4]: it exits only without
+ * a TPR shadow (with one, the CPU reads and writes the virtual-APIC page itself, SDM Vol. 3C
+ * 31.3), and both ways it is the vLAPIC's one TPR (vm/vlapic.c). */
 #include "arch/x86/cpu.h"
+#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
@@ -111,11 +114,11 @@ enum exit_action handle_cr_access(struct vcpu *v)
         else if (cr == 4)
             ok = guest_write_cr4(v, value);
         else if (cr == 8 && !(value >> 4))
-            v->cr8 = value;
+            vlapic_set_cr8(v->lapic, value);
         else
             ok = false;
     } else if (type == 1 && cr == 8) { /* MOV from CR8 */
-        gpr_set(v, reg, v->cr8);
+        gpr_set(v, reg, vlapic_get_cr8(v->lapic));
     } else if (type == 3) { /* LMSW: CR0 bits 3:0; it can set PE but never clear it */
         uint64_t src = (q >> 16) & 0xf;
         ok = guest_write_cr0(v, (v->cr0 & ~0xeull) | src | (v->cr0 & CR0_PE));

@@ -72,32 +72,79 @@ void inject_nmi(struct vcpu *v)
     v->halted_for_good = false; /* an NMI ends even a HLT with interrupts off */
 }
 
-/* The vector the vCPU would take now: its local APIC's, else (vCPU 0 in virtual-wire mode)
- * the 8259's; -1 when none. With `take`, the interrupt is acknowledged (IRR -> ISR). */
+/* The local APIC's vector the vCPU would take now, or -1. With virtual-interrupt delivery
+ * the CPU delivers those itself from RVI (SDM Vol. 3C 31.2), so mhv never injects them. With
+ * `take`, the interrupt is acknowledged (IRR -> ISR). */
+static int apic_vector(struct vcpu *v, bool take)
+{
+    if (vlapic_assist.vid)
+        return -1;
+    int vector = vlapic_pending_vector(v->lapic);
+    if (vector >= 0 && take)
+        vlapic_acknowledge(v->lapic, vector);
+    return vector;
+}
+
+/* The 8259's vector, for vCPU 0 in virtual-wire mode (LINT0 ExtINT), or -1. */
+static int pic_vector(struct vcpu *v, bool take)
+{
+    struct vm *vm = v->vm;
+    int vector;
+    if (v->id != 0 || !vm->pic || !vlapic_accepts_pic(v->lapic) || (vector = vpic_pending_vector(vm)) < 0)
+        return -1;
+    if (take)
+        vpic_acknowledge(vm, vector);
+    return vector;
+}
+
+/* The vector mhv would inject now: its local APIC's, else the 8259's; -1 when none. */
 static int interrupt_vector(struct vcpu *v, bool take)
 {
-    struct vlapic *l = v->lapic;
-    int vector = vlapic_pending_vector(l);
-    if (vector >= 0) {
-        if (take)
-            vlapic_acknowledge(l, vector);
-        return vector;
+    int vector = apic_vector(v, take);
+    return vector >= 0 ? vector : pic_vector(v, take);
+}
+
+/* Nothing to inject: the hint stays only while the APIC still needs the entry path (vectors
+ * posted, or held back by priority without virtual-interrupt delivery). vm/irq.c sets it
+ * without the APIC's lock when the PIC's output changes: the PIC is asked once more after it
+ * was cleared, so a change racing with this is not lost. */
+static void refresh_hint(struct vcpu *v)
+{
+    vlapic_refresh_pending(v->lapic);
+    if (!v->lapic->irr_pending && v->id == 0 && v->vm->pic) {
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+        if (pic_vector(v, false) >= 0)
+            v->lapic->irr_pending = true;
     }
-    struct vm *vm = v->vm;
-    if (v->id == 0 && vm->pic && vlapic_accepts_pic(l) && (vector = vpic_pending_vector(vm)) >= 0) {
-        if (take)
-            vpic_acknowledge(vm, vector);
-        return vector;
-    }
-    /* Nothing deliverable: the hint stays only while IRR holds something (blocked by priority). */
-    if (take)
-        l->irr_pending = vlapic_irr_nonempty(l);
-    return -1;
 }
 
 bool inject_interrupt_deliverable(struct vcpu *v)
 {
-    return (v->pending_events & EVENT_NMI) || interrupt_vector(v, false) >= 0;
+    /* The APIC's state whatever delivers it: a vector the CPU would deliver through RVI ends
+     * a HLT as surely as one mhv would inject. */
+    return (v->pending_events & EVENT_NMI) || vlapic_pending_vector(v->lapic) >= 0 || pic_vector(v, false) >= 0;
+}
+
+/* The VMCS's view of the local APIC before an entry (include/vm/vlapic.h): with
+ * virtual-interrupt delivery RVI/SVI (26.4.2) and the EOI-exit bitmap (26.6.8), with a TPR
+ * shadow alone the TPR threshold. Fully emulated, nothing of it is in the VMCS. */
+static void sync_apic(struct vcpu *v)
+{
+    if (!vlapic_assist.tpr_shadow)
+        return;
+    struct vlapic_entry_state s;
+    vlapic_entry_state(v->lapic, &s);
+    if (!vlapic_assist.vid) {
+        vmcs_write32(v, VMCS_TPR_THRESHOLD, s.tpr_threshold);
+        return;
+    }
+    vmcs_write16(v, VMCS_GUEST_INTERRUPT_STATUS, s.interrupt_status);
+    if (s.eoi_exit_changed) {
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP0, s.eoi_exit[0]);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP1, s.eoi_exit[1]);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP2, s.eoi_exit[2]);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP3, s.eoi_exit[3]);
+    }
 }
 
 static void arm_window(struct vcpu *v, uint32_t bit)
@@ -127,14 +174,14 @@ static uint32_t asynchronous_event(struct vcpu *v)
         arm_window(v, PROC_NMI_WINDOW);
     }
     if (v->lapic->irr_pending) {
-        bool interrupts_on = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9);
-        if (interrupts_on && !(blocking & BLOCKING_STI_MOVSS)) {
-            int vector = interrupt_vector(v, true);
-            if (vector >= 0)
-                return INFO_VALID | INFO_TYPE_EXTERNAL | (uint32_t)vector;
-        } else if (interrupt_vector(v, false) >= 0) {
+        bool open = (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9)) && !(blocking & BLOCKING_STI_MOVSS);
+        int vector = interrupt_vector(v, open);
+        if (vector >= 0 && open)
+            return INFO_VALID | INFO_TYPE_EXTERNAL | (uint32_t)vector;
+        if (vector >= 0)
             arm_window(v, PROC_INTERRUPT_WINDOW);
-        }
+        else
+            refresh_hint(v);
     }
     return 0;
 }
@@ -142,6 +189,8 @@ static uint32_t asynchronous_event(struct vcpu *v)
 void inject_events(struct vcpu *v)
 {
     uint32_t info = 0, error = 0;
+    if (v->lapic->irr_pending)
+        sync_apic(v);
     if (v->pending_events & EVENT_EXCEPTION) {
         info = v->pending_info;
         error = v->pending_error;

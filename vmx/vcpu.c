@@ -10,12 +10,16 @@
 #include "arch/x86/xcall.h"
 #include "kernel/heap.h"
 #include "kernel/log.h"
+#include "kernel/options.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
+#include "lib/format.h"
 #include "lib/string.h"
+#include "vm/platform.h"
 #include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
+#include "vmx/ept.h"
 #include "vmx/preflight.h"
 #include "vmx/vmcs.h"
 #include "vmx/vm_error.h"
@@ -36,6 +40,7 @@ _Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == VCPU_HOST_RSP_OFFSET
 #define PROC_RDPMC_EXITING (1u << 11)
 #define PROC_MONITOR_EXITING (1u << 29)
 #define PROC2_WBINVD_EXITING (1u << 6)
+#define APIC_ASSIST_PROC2 (PROC2_VIRTUALIZE_APIC | PROC2_APIC_REGISTER_VIRT)
 #define EXIT_SAVE_DEBUG (1u << 2)
 #define EXIT_SAVE_PAT (1u << 18)
 #define EXIT_LOAD_PAT (1u << 19)
@@ -208,7 +213,62 @@ static void set_segment(struct vcpu *v, unsigned i, uint16_t sel, uint64_t base,
     vmcs_write_checked(v, VMCS_GUEST_ES_ACCESS + 2 * i, access);
 }
 
-static void setup_controls(struct vcpu *v)
+/* The APIC-access page (SDM Vol. 3C 31.4): EPT maps every VM's 0xfee00000 to it, and with
+ * "virtualize APIC accesses" the CPU turns accesses to it into accesses to the vCPU's own
+ * virtual-APIC page (or exits). Its contents are never used, so all VMs share one. */
+static uint64_t apic_access_page;
+
+/* Which APIC virtualisation features the vLAPICs use (include/vm/vlapic.h): what apicv= asks
+ * for and the CPU offers, each falling back to emulation on its own. Decided, and said, once. */
+static void choose_apic_assist(void)
+{
+    static bool chosen;
+    if (chosen)
+        return;
+    chosen = true;
+    enum apicv_option want = boot_options.apicv;
+    struct vlapic_assist a = { 0 };
+    bool offered_tpr = allowed(CTL_PROC, PROC_TPR_SHADOW);
+    bool offered_regs = offered_tpr && allowed(CTL_PROC2, APIC_ASSIST_PROC2);
+    /* Virtual-interrupt delivery needs external-interrupt exiting (28.2.1.1), which mhv uses anyway. */
+    bool offered_vid = offered_tpr && allowed(CTL_PROC2, PROC2_VIRTUAL_INTR_DELIVERY) &&
+                       allowed(CTL_PIN, PIN_EXTERNAL_INTERRUPT_EXITING);
+    a.tpr_shadow = offered_tpr && want != APICV_OFF;
+    a.apic_regs = offered_regs && (want == APICV_ON || want == APICV_REGS);
+    if (a.apic_regs && !apic_access_page) {
+        apic_access_page = pages_alloc(1);
+        if (apic_access_page)
+            memset(phys_to_virt(apic_access_page), 0, PAGE_SIZE);
+        a.apic_regs = apic_access_page != 0;
+    }
+    a.vid = offered_vid && want == APICV_ON;
+    vlapic_assist = a;
+
+    static const char *const option_names[] = { "on", "regs", "tpr", "off" };
+    char used[96] = "", emulated[96] = "";
+    struct { bool on, offered; const char *used, *emulated; } parts[] = {
+        { a.tpr_shadow, offered_tpr, "TPR shadow", "TPR" },
+        { a.apic_regs, offered_regs, "APIC-register virtualisation", "register accesses" },
+        { a.vid, offered_vid, "virtual-interrupt delivery", "interrupt delivery" },
+    };
+    bool limited_by_option = false;
+    for (unsigned i = 0; i < 3; i++) {
+        char *dst = parts[i].on ? used : emulated;
+        size_t len = strlen(dst);
+        ksnprintf(dst + len, 96 - len, "%s%s", len ? ", " : "", parts[i].on ? parts[i].used : parts[i].emulated);
+        limited_by_option |= !parts[i].on && parts[i].offered;
+    }
+    if (!a.tpr_shadow)
+        log_info("vlapic: fully emulated (%s)", limited_by_option ? "apicv=off" : "the CPU has no TPR shadow");
+    else if (!emulated[0])
+        log_info("vlapic: %s", used);
+    else if (limited_by_option)
+        log_info("vlapic: %s; emulated: %s (apicv=%s)", used, emulated, option_names[want]);
+    else
+        log_info("vlapic: %s; emulated: %s (not offered by the CPU)", used, emulated);
+}
+
+static int setup_controls(struct vcpu *v)
 {
     struct vm *vm = v->vm;
     uint32_t pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER;
@@ -221,6 +281,16 @@ static void setup_controls(struct vcpu *v)
     uint32_t exit = EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
                     EXIT_SAVE_DEBUG | EXIT_SAVE_PREEMPTION_TIMER;
     uint32_t entry = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
+
+    /* The CPU's APIC virtualisation (SDM Vol. 3C chapter 31; controls 26.6.2, 26.6.8). With a
+     * TPR shadow, MOV to/from CR8 use the virtual-APIC page (31.3) instead of exiting. */
+    choose_apic_assist();
+    if (vlapic_assist.tpr_shadow)
+        proc = (proc & ~(PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING)) | PROC_TPR_SHADOW;
+    if (vlapic_assist.apic_regs)
+        proc2 |= APIC_ASSIST_PROC2;
+    if (vlapic_assist.vid)
+        proc2 |= PROC2_VIRTUAL_INTR_DELIVERY;
 
     /* CR3 accesses need no exits with EPT: clear them where the TRUE MSRs allow it. */
     vmcs_write32(v, VMCS_PIN_CONTROLS, control(CTL_PIN, pin));
@@ -250,10 +320,32 @@ static void setup_controls(struct vcpu *v)
         vmcs_write32(v, VMCS_PLE_GAP, 128);
         vmcs_write32(v, VMCS_PLE_WINDOW, 4096);
     }
+    /* The vLAPIC's registers are its virtual-APIC page whatever the mode (vm/vlapic.c); the
+     * entry path keeps the TPR threshold, RVI/SVI and the EOI-exit bitmap (vmx/inject.c). */
+    if (vlapic_assist.tpr_shadow) {
+        vmcs_write64(v, VMCS_VIRTUAL_APIC_ADDRESS, v->lapic->page);
+        vmcs_write32(v, VMCS_TPR_THRESHOLD, 0);
+    }
+    /* 0xfee00000 becomes the APIC-access page in this VM's EPT (31.4): its xAPIC accesses are
+     * virtualized or exit as APIC accesses instead of EPT violations (vm/devices.c's MMIO
+     * handler then serves only the emulated modes). Mapping it again for each vCPU is harmless. */
+    if (vlapic_assist.apic_regs) {
+        vmcs_write64(v, VMCS_APIC_ACCESS_ADDRESS, apic_access_page);
+        if (ept_map(vm, PLATFORM_LAPIC_BASE, apic_access_page, PAGE_SIZE) < 0)
+            return -1;
+    }
+    if (vlapic_assist.vid) {
+        vmcs_write16(v, VMCS_GUEST_INTERRUPT_STATUS, 0);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP0, 0);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP1, 0);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP2, 0);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP3, 0);
+    }
     /* The guest owns CR0.TS/MP/EM/WP/AM; mhv owns the rest (PE and PG for EFER.LMA, NE, CD, NW
      * and reserved bits), CR4 entirely: writes to owned bits exit (SDM Vol. 3C 26.6.6). */
     vmcs_writenat(v, VMCS_CR0_GUEST_HOST_MASK, ~(uint64_t)(CR0_TS | CR0_MP | CR0_EM | CR0_WP | CR0_AM));
     vmcs_writenat(v, VMCS_CR4_GUEST_HOST_MASK, ~0ull);
+    return 0;
 }
 
 static void setup_host_state(struct vcpu *v)
@@ -339,16 +431,15 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     v->se.slice_us = SCHED_DEFAULT_SLICE_US;
     v->se.affinity = ~0ull;
 
-    if (vmx_vmclear(vmcs) < 0)
+    v->lapic = vlapic_create(v); /* before the controls: the VMCS points to its page */
+    if (!v->lapic || vmx_vmclear(vmcs) < 0)
         return NULL;
     vcpu_load(v);
-    setup_controls(v);
+    if (setup_controls(v) < 0)
+        return NULL;
     setup_host_state(v);
     vcpu_reset(v);
     v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
-    v->lapic = vlapic_create(v);
-    if (!v->lapic)
-        return NULL;
     vm->vcpus[vm->vcpu_count++] = v;
     return v;
 }
@@ -357,7 +448,6 @@ void vcpu_reset(struct vcpu *v)
 {
     struct percpu *p = this_cpu();
     memset(&v->regs, 0, sizeof(v->regs));
-    v->cr8 = 0;
     v->xcr0 = 1;
     v->kernel_gs_base = v->star = v->lstar = v->cstar = v->sfmask = 0;
     v->mtrr_def_type = 0xc06;

@@ -7,6 +7,15 @@
 
 #include "kernel/log.h"
 
+/* apicv=: how much of the CPU's APIC virtualisation the vLAPICs use (vmx/vcpu.c), each level
+ * also limited to what the CPU offers. */
+enum apicv_option {
+    APICV_ON,   /* everything offered: TPR shadow, APIC-register virtualisation, virtual-interrupt delivery */
+    APICV_REGS, /* TPR shadow and APIC-register virtualisation; interrupts injected by mhv */
+    APICV_TPR,  /* the TPR shadow alone */
+    APICV_OFF,  /* fully emulated */
+};
+
 struct mhv_options {
     enum log_level loglevel; /* loglevel=error|warn|info|debug (or 0..3) */
     uint16_t serial_port;    /* serial=com1..com4 or an I/O port number */
@@ -16,6 +25,7 @@ struct mhv_options {
     bool vms_done_poweroff;  /* vms_done=poweroff|stay: what to do once every VM has stopped */
     unsigned slice_us;       /* slice=N: default time slice in microseconds (0: 10000) */
     char config[64];         /* config=MODULE: the VM configuration (default: a module named *.cfg) */
+    enum apicv_option apicv; /* apicv=on|regs|tpr|off (default on) */
 };
 
 extern struct mhv_options boot_options;

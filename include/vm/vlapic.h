@@ -1,12 +1,21 @@
 /*
- * The local APIC of each vCPU, fully emulated (SDM Vol. 3A chapter 12 "Advanced Programmable
- * Interrupt Controller"): xAPIC registers in the MMIO page at 0xfee00000 and x2APIC registers
- * as MSRs 0x800-0x8ff, IRR/ISR/TMR and the priorities, EOI (forwarded to the I/O APIC for
+ * The local APIC of each vCPU (SDM Vol. 3A chapter 12 "Advanced Programmable Interrupt
+ * Controller"): xAPIC registers in the MMIO page at 0xfee00000 and x2APIC registers as MSRs
+ * 0x800-0x8ff, IRR/ISR/TMR and the priorities, EOI (forwarded to the I/O APIC for
  * level-triggered vectors), the LVT, the timer in one-shot, periodic and TSC-deadline modes on
  * a device timer, and IPIs between the VM's vCPUs including INIT and STARTUP.
  *
  * The timer counts at the TSC rate (divided by the divide configuration register): CPUID leaf
  * 0x15 tells the guest so (vmx/exit_cpuid.c), and Linux then needs no calibration.
+ *
+ * The registers live in a virtual-APIC page laid out like the xAPIC page (the register at
+ * offset X is the 32-bit word at page + X; SDM Vol. 3C 31.1.1), whether or not the CPU's APIC
+ * virtualisation is used (vlapic_assist), so the emulated and the assisted paths share one
+ * copy of the state. With a TPR shadow the CPU keeps the TPR there (CR8); with APIC-register
+ * virtualisation it serves most xAPIC reads from the page and puts writes there before an
+ * APIC-write exit (vlapic_apic_write completes them); with virtual-interrupt delivery it moves
+ * vectors from IRR to ISR itself and performs EOIs. Only the CPU that runs the vCPU writes the
+ * page: other CPUs post vectors (vlapic_set_irq), which that CPU merges into IRR between exits.
  */
 #ifndef MHV_VM_VLAPIC_H
 #define MHV_VM_VLAPIC_H
@@ -20,35 +29,66 @@
 struct vcpu;
 struct vm;
 
+/* Which APIC virtualisation features every vCPU's VMCS uses, decided once at boot by
+ * vmx/vcpu.c from the VMX capabilities and the apicv= option. All false: fully emulated. */
+struct vlapic_assist {
+    bool tpr_shadow; /* "use TPR shadow": CR8 reads and writes go to the page's TPR, no exit */
+    bool apic_regs;  /* "virtualize APIC accesses" + "APIC-register virtualization" */
+    bool vid;        /* "virtual-interrupt delivery": RVI/SVI, virtualized EOIs */
+};
+extern struct vlapic_assist vlapic_assist;
+
 struct vlapic {
     struct vcpu *vcpu;
     struct spinlock lock;
+    uint32_t *regs;                 /* the virtual-APIC page: the register at offset X is regs[X / 4] */
+    uint64_t page;                  /* its physical address (the VMCS virtual-APIC address) */
     uint64_t apic_base;             /* IA32_APIC_BASE: address, enable (bit 11), x2APIC (bit 10), BSP (bit 8) */
-    uint32_t tpr, ldr, dfr, svr, esr, icr_low, icr_high;
-    uint32_t lvt[7];                /* CMCI, timer, thermal, performance, LINT0, LINT1, error */
-    uint32_t irr[8], isr[8], tmr[8];
-    uint32_t timer_initial, timer_divide;
+    uint32_t posted[8];             /* vectors accepted but not yet in IRR (other CPUs may post) */
+    uint32_t posted_level[8];       /* ... and which of them are level-triggered */
+    uint32_t esr_pending;           /* errors since the last ESR write (12.5.3) */
+    unsigned timer_mode;            /* of the last LVT timer value accepted (the page may hold a raw write) */
+    uint32_t timer_initial;
     uint64_t timer_start;           /* TSC when the current count started (or the period began) */
     uint64_t tsc_deadline;          /* guest TSC value armed in TSC-deadline mode; 0: none */
     struct vtimer timer;
-    volatile bool irr_pending;      /* some IRR bit is set: the entry path looks closer */
+    uint64_t eoi_exit[4];           /* EOI-exit bitmap: level-triggered vectors seen since reset */
+    bool eoi_exit_changed;          /* ... not yet written to the VMCS */
+    volatile bool irr_pending;      /* the entry path must look: a vector posted, IRR nonempty (without
+                                     * virtual-interrupt delivery), ISR changed, the PIC's output */
 };
 
-/* Creates vCPU v's local APIC in its reset state (enabled, xAPIC mode, BSP for vCPU 0). */
+/* Creates vCPU v's local APIC and its virtual-APIC page in the reset state. */
 struct vlapic *vlapic_create(struct vcpu *v);
-/* Back to the power-on state (INIT keeps the APIC ID and base; restart uses this too). */
+/* Back to the power-on state (INIT keeps the APIC ID and base; restart uses this too). Only
+ * the CPU that runs the vCPU (or none) may call it. */
 void vlapic_reset(struct vlapic *l);
 
 /* Asks the local APIC of v to take `vector` (fixed delivery), edge or level triggered:
- * IRR set, the vCPU woken or made to leave the guest on its CPU. Any CPU may call it. */
+ * posted for IRR, the vCPU woken or made to leave the guest on its CPU. Any CPU may call it. */
 void vlapic_set_irq(struct vcpu *v, uint8_t vector, bool level);
 
 /* The vector the APIC would deliver now (highest IRR above the processor priority), or -1. */
 int vlapic_pending_vector(struct vlapic *l);
-/* Whether any IRR bit is set (deliverable or not). */
-bool vlapic_irr_nonempty(struct vlapic *l);
-/* The CPU takes `vector`: IRR -> ISR (interrupt acknowledge). */
+/* The CPU takes `vector`: IRR -> ISR (interrupt acknowledge; not used with virtual-interrupt
+ * delivery, where the CPU does it). */
 void vlapic_acknowledge(struct vlapic *l, int vector);
+/* Sets irr_pending to whether the entry path still has work here: posted vectors, and without
+ * virtual-interrupt delivery any IRR bit (blocked by priority for now). */
+void vlapic_refresh_pending(struct vlapic *l);
+
+/* What the VMCS needs before an entry (vmx/inject.c writes it). Merges posted vectors into IRR.
+ * With virtual-interrupt delivery: the guest interrupt status, RVI (highest IRR, 0 while the
+ * APIC is software-disabled) | SVI (highest ISR) << 8, and the EOI-exit bitmap when it changed.
+ * With a TPR shadow alone: the TPR threshold, the priority class of the highest IRR vector
+ * when the TPR holds it back (so lowering CR8 below it exits), else 0 (SDM Vol. 3C 31.1.2). */
+struct vlapic_entry_state {
+    uint16_t interrupt_status;
+    bool eoi_exit_changed;
+    uint64_t eoi_exit[4];
+    uint32_t tpr_threshold;
+};
+void vlapic_entry_state(struct vlapic *l, struct vlapic_entry_state *s);
 
 /* Delivers an interrupt message to the vCPUs of vm it addresses: physical (APIC ID, 0xff or
  * 0xffffffff broadcast) or logical destination (flat or cluster in xAPIC, cluster in x2APIC),
@@ -63,6 +103,18 @@ uint64_t vlapic_mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned s
 void vlapic_mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value);
 bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value);
 bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value);
+
+/* CR8 is TPR[7:4] (SDM Vol. 3A 12.8.6.3), for CR8 exits when there is no TPR shadow. */
+uint64_t vlapic_get_cr8(struct vlapic *l);
+void vlapic_set_cr8(struct vlapic *l, uint64_t value);
+
+/* Exits of the CPU's APIC virtualisation (SDM Vol. 3C 31.4.3.3, 31.1.4, 31.1.2): the guest
+ * wrote the register at `offset` and its value is already in the page (APIC-write, trap-like);
+ * a virtualized EOI of a vector in the EOI-exit bitmap (ISR already updated by the CPU); the
+ * TPR dropped below the threshold. */
+void vlapic_apic_write(struct vcpu *v, uint32_t offset);
+void vlapic_eoi_exit(struct vcpu *v, uint8_t vector);
+void vlapic_tpr_below_threshold(struct vcpu *v);
 
 /* LINT0 in ExtINT mode, unmasked (the virtual-wire mode firmware leaves): the 8259 PIC's
  * output reaches this vCPU. */

@@ -32,8 +32,10 @@ static inline void inject_gp(struct vcpu *v) { inject_exception(v, VEC_GP, 0); }
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
 
 /* Before each entry: writes the queued event, or re-injects the event whose delivery the last
- * exit interrupted (IDT-vectoring information, SDM Vol. 3C 29.2.4 and 30.2.1). The common case,
- * nothing to deliver, is a check inline on the entry path. */
+ * exit interrupted (IDT-vectoring information, SDM Vol. 3C 29.2.4 and 30.2.1), and brings the
+ * VMCS's view of the local APIC up to date when its hint says so (posted vectors into IRR;
+ * RVI/SVI and the EOI-exit bitmap, or the TPR threshold). The common case, nothing to deliver,
+ * is a check inline on the entry path. */
 void inject_events(struct vcpu *v);
 #define inject_before_entry(v)                                                              \
     do {                                                                                    \
@@ -44,11 +46,12 @@ void inject_events(struct vcpu *v);
 
 enum { EVENT_EXCEPTION = 1, EVENT_NMI = 4 };
 
-/* An external interrupt (vector 16-255, edge) for v: it goes to v's local APIC (vm/vlapic.c),
- * which delivers it at the first entry where the guest accepts it (RFLAGS.IF = 1, no
- * STI/MOV-SS blocking, above the processor priority); until then the interrupt-window exit
- * is armed (SDM Vol. 3C 26.7.5, 28.7.1). An NMI likewise, with the NMI window. Any CPU may
- * call these. */
+/* An external interrupt (vector 16-255, edge) for v: it goes to v's local APIC (vm/vlapic.c).
+ * mhv injects it at the first entry where the guest accepts it (RFLAGS.IF = 1, no STI/MOV-SS
+ * blocking, above the processor priority), with the interrupt-window exit armed until then
+ * (SDM Vol. 3C 26.7.5, 28.7.1); with virtual-interrupt delivery the entry only updates RVI and
+ * the CPU delivers it itself (31.2). An NMI goes in like the former, with the NMI window. Any
+ * CPU may call these. */
 void inject_interrupt(struct vcpu *v, uint8_t vector);
 void inject_nmi(struct vcpu *v);
 /* Whether an NMI or an interrupt could be delivered now (HLT ends at once). */

@@ -6,8 +6,8 @@
 # mhv.test= on the kernel command line says (tests/configs/linux.cfg).
 #  1. one vCPU: the marker, nproc 1, uname -r of the package, a plausible date, and the VM
 #     powering off with status 0;
-#  (two vCPUs in one Linux VM are not tested yet: CPU 1 comes up, then double-faults on its
-#  first return to user mode; see the issue notes)
+#  2. two vCPUs (the second started by Linux through the virtual local APIC): nproc 2, both
+#     vCPUs ran; Linux reboots once and comes back (on_reboot = "restart"), then powers off;
 #  3. Linux next to a test guest on two CPUs: both run, both stop with status 0;
 #  4. the shell: text typed into mhv's serial line reaches BusyBox's shell (`echo
 #     typed-$((6*7))` prints typed-42), and `poweroff -f` typed there powers the VM off.
@@ -41,7 +41,8 @@ echo "  images: $kernel_package $kernel_version (uname -r $kernel_release), busy
 cfgs="$LOG_DIR/$TEST_NAME.cfg"
 mkdir -p "$cfgs"
 cfg="$ROOT/tests/configs/linux.cfg"
-sed 's/^memory = .*/&\nvcpus = 2/' "$cfg" > "$cfgs/smp.cfg"
+sed -e 's/^memory = .*/&\nvcpus = 2/' -e 's/^on_reboot = .*/on_reboot = "restart"/' \
+  -e 's/mhv\.test=poweroff/mhv.test=reboot-once/' "$cfg" > "$cfgs/smp.cfg"
 { cat "$cfg"; printf '\n[vm]\nname = "hello"\nkernel = "hello64.bin"\n'; } > "$cfgs/mixed.cfg"
 sed 's/mhv\.test=poweroff/mhv.test=shell/' "$cfg" > "$cfgs/shell.cfg"
 images=(--module "$L/vmlinuz=vmlinuz" --module "$L/initrd.img=initrd.img")
@@ -77,6 +78,22 @@ if ! grep -q '^\[linux\] MHV-LINUX-INIT: up$' "$LOG"; then
   echo "  Linux did not reach its init with one vCPU; the other cases are not run"
   finish
 fi
+
+# 2. Two vCPUs (the second started by Linux through the virtual local APIC), both used; the
+# init reboots once (on_reboot = "restart": the VM is rebuilt from its configuration, both
+# vCPUs included) and powers off on the second boot.
+case_ smp --emu bochs --smp 2 --mem 512 --cmdline 'vms_done=poweroff' --timeout 600 --elf "$B/mhv.elf" \
+  --module "$cfgs/smp.cfg=vms.cfg" "${images[@]}"
+expect_rc 0
+linux_checks 2
+expect_line '^\[linux\] .*smp: Brought up 1 node, 2 CPUs$'
+expect_count 2 '^\[linux\] MHV-LINUX-INIT: up$'
+expect_count 1 '^\[linux\] MHV-LINUX-REBOOT: '
+expect_line '^mhv: vm linux: stopped: reset through .*\(status 0\)$'
+expect_line '^mhv: vm linux: restarting \(1 of at most 3 in a row\)$'
+expect_order '^mhv: vm linux: restarting ' '^\[linux\] MHV-LINUX-REBOOTED: '
+expect_line '^mhv: vm linux: stopped: ACPI S5 \(power off\) by vCPU [01] \(status 0\)$'
+expect_line '^\[cpu0\] sched: vm linux vcpu 1: weight 1, run [1-9][0-9]* ms'
 
 # 3. Linux next to another VM on two CPUs.
 case_ mixed --emu bochs --smp 2 --mem 512 --cmdline 'vms_done=poweroff' --timeout 420 --elf "$B/mhv.elf" \

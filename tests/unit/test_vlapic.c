@@ -1,0 +1,340 @@
+// sources: vm/vlapic.c
+/* The local APIC's state in its virtual-APIC page, as both paths use it: the emulated one
+ * (MMIO and MSR accesses decoded by mhv) and the CPU's APIC virtualisation (the CPU writes the
+ * page, then an APIC-write exit; RVI/SVI, EOI-exit bitmap and TPR threshold for the VMCS). */
+#include "stubs.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "arch/x86/percpu.h"
+#include "vm/vlapic.h"
+#include "vm/vm.h"
+#include "vmx/vcpu.h"
+
+/* --- What vm/vlapic.c needs of the rest of mhv ----------------------------------------------- */
+
+struct percpu *cpus[MAX_CPUS];
+static unsigned wakes, kicks, ioapic_eois, nmis;
+static uint8_t last_ioapic_eoi;
+
+void *kzalloc(size_t size)
+{
+    return calloc(1, size);
+}
+
+uint64_t pages_alloc(uint64_t count)
+{
+    void *p = aligned_alloc(4096, count * 4096);
+    return (uint64_t)(uintptr_t)p;
+}
+
+void vtimer_init(struct vtimer *t, struct vcpu *v, void (*fire)(struct vtimer *t), void *ctx)
+{
+    *t = (struct vtimer){ 0, fire, v, ctx };
+}
+
+void vtimer_arm(struct vtimer *t, uint64_t deadline)
+{
+    t->deadline = deadline ? deadline : 1;
+}
+
+void vtimer_cancel(struct vtimer *t)
+{
+    t->deadline = 0;
+}
+
+void sched_wake(struct vcpu *v)
+{
+    (void)v;
+    wakes++;
+}
+
+void sched_kick(struct vcpu *v)
+{
+    (void)v;
+    kicks++;
+}
+
+void smp_send_kick(unsigned cpu)
+{
+    (void)cpu;
+    fail_msg("no vCPU runs on another CPU here");
+}
+
+void vioapic_eoi(struct vm *vm, uint8_t vector)
+{
+    (void)vm;
+    ioapic_eois++;
+    last_ioapic_eoi = vector;
+}
+
+void inject_nmi(struct vcpu *v)
+{
+    (void)v;
+    nmis++;
+}
+
+/* --- A VM with two vCPUs, neither running anywhere ------------------------------------------- */
+
+static struct vm vm;
+static struct vcpu vcpu[2];
+static struct vlapic *l0, *l1;
+
+static int setup(void **state)
+{
+    (void)state;
+    memset(&vm, 0, sizeof(vm));
+    memset(vcpu, 0, sizeof(vcpu));
+    wakes = kicks = ioapic_eois = nmis = 0;
+    vlapic_assist = (struct vlapic_assist){ 0 };
+    for (unsigned i = 0; i < 2; i++) {
+        vcpu[i].vm = &vm;
+        vcpu[i].id = i;
+        vcpu[i].home_cpu = -1;
+        vcpu[i].state = VCPU_RUNNABLE;
+        vcpu[i].lapic = vlapic_create(&vcpu[i]);
+        vm.vcpus[vm.vcpu_count++] = &vcpu[i];
+    }
+    l0 = vcpu[0].lapic;
+    l1 = vcpu[1].lapic;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    (void)state;
+    for (unsigned i = 0; i < 2; i++) {
+        free(vcpu[i].lapic->regs);
+        free(vcpu[i].lapic);
+    }
+    return 0;
+}
+
+#define PAGE(l, offset) ((l)->regs[(offset) / 4])
+
+static uint32_t mmio_read(struct vcpu *v, uint32_t offset)
+{
+    return (uint32_t)vlapic_mmio_read(v, NULL, offset, 4);
+}
+
+static void mmio_write(struct vcpu *v, uint32_t offset, uint32_t value)
+{
+    vlapic_mmio_write(v, NULL, offset, 4, value);
+}
+
+/* What the CPU does with APIC-register virtualization: the value lands in the page, then the
+ * APIC-write exit. */
+static void cpu_write(struct vcpu *v, uint32_t offset, uint32_t value)
+{
+    v->lapic->regs[offset / 4] = value;
+    vlapic_apic_write(v, offset);
+}
+
+static bool irr_bit(struct vlapic *l, unsigned n)
+{
+    return PAGE(l, 0x200 + n / 32 * 16) >> (n % 32) & 1;
+}
+
+/* --- Tests ------------------------------------------------------------------------------------ */
+
+static void test_reset_state_is_in_the_page(void **state)
+{
+    (void)state;
+    /* What the CPU serves without exits must be in place from the start. */
+    assert_int_equal(PAGE(l0, 0x20), 0);
+    assert_int_equal(PAGE(l1, 0x20), 1u << 24);
+    assert_int_equal(PAGE(l1, 0x30), 0x50014);
+    assert_int_equal(PAGE(l0, 0xe0), 0xffffffffu);
+    assert_int_equal(PAGE(l0, 0xf0), 0x1ff);     /* the boot vCPU: enabled, virtual wire */
+    assert_int_equal(PAGE(l0, 0x350), 0x700);    /* LINT0 ExtINT */
+    assert_int_equal(PAGE(l0, 0x360), 0x400);    /* LINT1 NMI */
+    assert_int_equal(PAGE(l1, 0xf0), 0xff);      /* the others: software-disabled */
+    assert_int_equal(PAGE(l1, 0x350), 1u << 16); /* every LVT masked */
+    assert_true(vlapic_accepts_pic(l0));
+    assert_false(vlapic_accepts_pic(l1));
+    assert_int_equal(mmio_read(&vcpu[1], 0x20), 1u << 24);
+}
+
+static void test_posted_vectors_reach_irr_on_the_owner(void **state)
+{
+    (void)state;
+    vlapic_set_irq(&vcpu[0], 0x41, false);
+    /* Posted, not yet in the page (the CPU may be delivering from it). */
+    assert_false(irr_bit(l0, 0x41));
+    assert_true(l0->irr_pending);
+    assert_int_equal(vlapic_pending_vector(l0), 0x41);
+    assert_true(irr_bit(l0, 0x41));
+    assert_int_equal(mmio_read(&vcpu[0], 0x220), 1u << 1);
+    vlapic_acknowledge(l0, 0x41);
+    assert_int_equal(mmio_read(&vcpu[0], 0x120), 1u << 1); /* ISR */
+    assert_int_equal(mmio_read(&vcpu[0], 0xa0), 0x40);     /* PPR: the class in service */
+    vlapic_refresh_pending(l0);
+    assert_false(l0->irr_pending);
+    /* An illegal vector is an error the receiver logs, seen after the next ESR write. */
+    vlapic_set_irq(&vcpu[0], 7, false);
+    assert_int_equal(mmio_read(&vcpu[0], 0x280), 0);
+    mmio_write(&vcpu[0], 0x280, 0);
+    assert_int_equal(mmio_read(&vcpu[0], 0x280), 1u << 6);
+    mmio_write(&vcpu[0], 0x280, 0);
+    assert_int_equal(mmio_read(&vcpu[0], 0x280), 0);
+}
+
+static void test_priorities_and_cr8(void **state)
+{
+    (void)state;
+    vlapic_set_cr8(l0, 5);
+    assert_int_equal(PAGE(l0, 0x80), 0x50);
+    assert_int_equal(vlapic_get_cr8(l0), 5);
+    vlapic_set_irq(&vcpu[0], 0x52, false);
+    assert_int_equal(vlapic_pending_vector(l0), -1); /* class 5 is not above TPR 5 */
+    mmio_write(&vcpu[0], 0x80, 0x40);
+    assert_int_equal(vlapic_get_cr8(l0), 4);
+    assert_int_equal(vlapic_pending_vector(l0), 0x52);
+    /* A software-disabled APIC delivers nothing. */
+    mmio_write(&vcpu[0], 0xf0, 0xff);
+    assert_int_equal(vlapic_pending_vector(l0), -1);
+    assert_int_equal(PAGE(l0, 0x350) & (1u << 16), 1u << 16); /* and masks its LVT */
+}
+
+static void test_tpr_threshold_without_vid(void **state)
+{
+    (void)state;
+    struct vlapic_entry_state s;
+    vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true };
+    vlapic_set_cr8(l0, 6);
+    vlapic_set_irq(&vcpu[0], 0x61, false);
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.tpr_threshold, 6); /* held back by the TPR: exit once CR8 drops below 6 */
+    vlapic_set_irq(&vcpu[0], 0x71, false);
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.tpr_threshold, 0); /* deliverable: no threshold */
+    vlapic_set_cr8(l0, 0);
+    vlapic_acknowledge(l0, 0x71);
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.tpr_threshold, 0); /* never above VTPR[7:4] */
+    vlapic_refresh_pending(l0);
+    assert_true(l0->irr_pending); /* 0x61 still waits: the entry path keeps looking */
+}
+
+static void test_virtual_interrupt_delivery_state(void **state)
+{
+    (void)state;
+    struct vlapic_entry_state s;
+    vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true, .vid = true };
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.interrupt_status, 0);
+    assert_true(s.eoi_exit_changed); /* written once after reset */
+    vlapic_set_irq(&vcpu[0], 0x35, false);
+    vlapic_set_irq(&vcpu[0], 0x92, true); /* level-triggered, from the I/O APIC */
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.interrupt_status, 0x92);
+    assert_true(s.eoi_exit_changed);
+    assert_int_equal(s.eoi_exit[2], 1ull << (0x92 - 128));
+    assert_int_equal(s.eoi_exit[0] | s.eoi_exit[1] | s.eoi_exit[3], 0);
+    /* With nothing new posted the hint goes (the CPU delivers from RVI now). */
+    vlapic_refresh_pending(l0);
+    assert_false(l0->irr_pending);
+    /* The CPU delivers 0x92 (IRR -> ISR, as it does in the page), the guest EOIs it
+     * virtually: the EOI-induced exit tells the I/O APIC. */
+    PAGE(l0, 0x240) &= ~(1u << (0x92 % 32));
+    PAGE(l0, 0x140) |= 1u << (0x92 % 32);
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.interrupt_status, 0x9235);
+    assert_false(s.eoi_exit_changed);
+    PAGE(l0, 0x140) = 0;
+    vlapic_eoi_exit(&vcpu[0], 0x92);
+    assert_int_equal(ioapic_eois, 1);
+    assert_int_equal(last_ioapic_eoi, 0x92);
+    vlapic_eoi_exit(&vcpu[0], 0x35); /* an edge vector: nothing more */
+    assert_int_equal(ioapic_eois, 1);
+    /* An EOI mhv performs (x2APIC MSR, say) changes SVI: the entry path must write it. */
+    vlapic_acknowledge(l0, 0x35);
+    vlapic_refresh_pending(l0);
+    assert_false(l0->irr_pending);
+    mmio_write(&vcpu[0], 0xb0, 0);
+    assert_true(l0->irr_pending);
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.interrupt_status, 0);
+    /* Software-disabled: RVI stays 0 whatever IRR holds. */
+    vlapic_set_irq(&vcpu[0], 0x50, false);
+    mmio_write(&vcpu[0], 0xf0, 0xff);
+    vlapic_entry_state(l0, &s);
+    assert_int_equal(s.interrupt_status, 0);
+}
+
+static void test_apic_write_exits_sanitize_the_page(void **state)
+{
+    (void)state;
+    vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true };
+    cpu_write(&vcpu[0], 0x20, 0x12345678);       /* ID: read-only here */
+    assert_int_equal(PAGE(l0, 0x20), 0);
+    cpu_write(&vcpu[0], 0xd0, 0x030000ff);       /* LDR: bits 31:24 */
+    assert_int_equal(PAGE(l0, 0xd0), 0x03000000);
+    cpu_write(&vcpu[0], 0xe0, 0x0);              /* DFR: cluster model, bits 27:0 read as ones */
+    assert_int_equal(PAGE(l0, 0xe0), 0x0fffffff);
+    cpu_write(&vcpu[0], 0x330, 0xffffffff);      /* thermal LVT: what it keeps */
+    assert_int_equal(PAGE(l0, 0x330), 0x107ff);
+    cpu_write(&vcpu[0], 0x280, 0x1234);          /* ESR: latches the (no) errors */
+    assert_int_equal(PAGE(l0, 0x280), 0);
+    /* The timer: periodic, started by the initial count; a mode change disarms it even though
+     * the page already holds the new LVT value when the exit comes. */
+    cpu_write(&vcpu[0], 0x3e0, 0xb);
+    cpu_write(&vcpu[0], 0x320, (1u << 17) | 0xef);
+    cpu_write(&vcpu[0], 0x380, 1000);
+    assert_int_equal(PAGE(l0, 0x380), 1000);
+    assert_true(l0->timer.deadline != 0);
+    cpu_write(&vcpu[0], 0x320, (2u << 17) | 0xef); /* TSC-deadline mode */
+    assert_int_equal(PAGE(l0, 0x380), 0);
+    assert_int_equal(l0->timer.deadline, 0);
+    cpu_write(&vcpu[0], 0x380, 1000);            /* ignored in TSC-deadline mode */
+    assert_int_equal(PAGE(l0, 0x380), 0);
+    /* ICR: a fixed IPI to vCPU 1 (physical destination 1), the EOI of a vector in service. */
+    cpu_write(&vcpu[0], 0x310, 1u << 24);
+    cpu_write(&vcpu[0], 0x300, 0x1044);          /* delivery status bit set by the guest: cleared */
+    assert_int_equal(PAGE(l0, 0x300), 0x44);
+    assert_int_equal(vlapic_pending_vector(l1), -1); /* vCPU 1 is software-disabled */
+    mmio_write(&vcpu[1], 0xf0, 0x1ff);
+    assert_int_equal(vlapic_pending_vector(l1), 0x44);
+    vlapic_set_irq(&vcpu[0], 0x60, true);
+    assert_int_equal(vlapic_pending_vector(l0), 0x60);
+    vlapic_acknowledge(l0, 0x60);
+    cpu_write(&vcpu[0], 0xb0, 0);
+    assert_int_equal(ioapic_eois, 1);
+    assert_int_equal(mmio_read(&vcpu[0], 0x160), 0);
+}
+
+static void test_x2apic_msrs(void **state)
+{
+    (void)state;
+    uint64_t value;
+    assert_true(vlapic_msr_write(&vcpu[1], 0x1b, 0xfee00000ull | (1u << 11) | (1u << 10)));
+    assert_true(vlapic_msr_read(&vcpu[1], 0x802, &value));
+    assert_int_equal(value, 1);                    /* the full APIC ID */
+    assert_true(vlapic_msr_read(&vcpu[1], 0x80d, &value));
+    assert_int_equal(value, (0u << 16) | (1u << 1)); /* LDR derived from the ID */
+    assert_false(vlapic_msr_write(&vcpu[1], 0x80b, 1)); /* non-zero EOI: #GP */
+    assert_true(vlapic_msr_write(&vcpu[1], 0x808, 0x30));
+    assert_int_equal(PAGE(l1, 0x80), 0x30);       /* the one TPR, CR8 included */
+    assert_int_equal(vlapic_get_cr8(l1), 3);
+    assert_true(vlapic_msr_write(&vcpu[1], 0x80f, 0x1ff));
+    assert_true(vlapic_msr_write(&vcpu[1], 0x83f, 0x55)); /* self IPI */
+    assert_int_equal(vlapic_pending_vector(l1), 0x55);
+    /* The ICR reaches vCPU 0 by its x2APIC ID. */
+    assert_true(vlapic_msr_write(&vcpu[1], 0x830, (0ull << 32) | 0x66));
+    assert_int_equal(vlapic_pending_vector(l0), 0x66);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_reset_state_is_in_the_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_posted_vectors_reach_irr_on_the_owner, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_priorities_and_cr8, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_tpr_threshold_without_vid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_virtual_interrupt_delivery_state, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apic_write_exits_sanitize_the_page, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_x2apic_msrs, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
