@@ -178,15 +178,19 @@ static void account(struct vcpu *v, struct percpu *p, uint64_t ticks, enum run_e
         v->se.ran_on |= 1ull << p->index;
 }
 
+static uint64_t last_console_poll; /* TSC; CPU 0 only */
+
 void sched_loop(void)
 {
     struct percpu *p = this_cpu();
     if (p->vmx_state != VMX_CPU_ON)
         return;
     while (vm_running_count()) {
-        if (p->index == 0)
-            console_input_poll(); /* serial input to the VM with the console focus */
         uint64_t now = rdtsc();
+        if (p->index == 0 && now - last_console_poll >= tsc_us_to_ticks(CONSOLE_POLL_US / 5)) {
+            last_console_poll = now; /* often enough for typing, rarely enough to cost nothing */
+            console_input_poll();    /* serial input to the VM with the console focus */
+        }
         uint64_t flags = spin_lock_irqsave(&p->runq_lock);
         uint64_t next_timer = fire_timers(p, now);
         struct vcpu *v = policy->pick(p);

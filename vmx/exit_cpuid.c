@@ -83,6 +83,16 @@ static uint32_t host_max_basic_leaf(void)
     return max;
 }
 
+/* Leaf 0 needs filtering only where the host's highest basic leaf is below 0x15 (the TSC
+ * leaf mhv always offers); most CPUs, Bochs's model among them, have it. */
+static uint32_t filtered_basic_leaves(void)
+{
+    static uint32_t mask;
+    if (!mask)
+        mask = FILTERED_BASIC_LEAVES & ~(host_max_basic_leaf() >= TSC_LEAF ? 1u : 0u);
+    return mask;
+}
+
 /* Out of line, registers by value: the leaves that need no filtering (most) pay for neither
  * its register pressure nor a trip through memory. */
 __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs regs)
@@ -191,7 +201,7 @@ enum exit_action handle_cpuid(struct vcpu *v)
          * 0x12, 0x14, 0x15, 0x1f and 0x80000001 are filtered). The unfiltered path reads CPUID into 64-bit
          * registers: in 64-bit mode it zero-extends its outputs, so they go straight into the
          * guest's registers. */
-        if (!(leaf <= 0x1f ? (FILTERED_BASIC_LEAVES >> leaf) & 1 : leaf == 0x80000001)) {
+        if (!(leaf <= 0x1f ? (filtered_basic_leaves() >> leaf) & 1 : leaf == 0x80000001)) {
             uint64_t *g = v->regs.gpr;
             __asm__ volatile("cpuid" : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]), "=d"(g[GPR_RDX])
                              : "a"(leaf), "c"(sub));
