@@ -1,4 +1,4 @@
-// sources: vm/pic.c kernel/log.c lib/format.c
+// sources: vm/pic.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8259A pair through its ports, as a guest programs it, and through the interrupt side
  * (vpic_set_irq, vpic_pending_vector, vpic_acknowledge) as vm/irq.c and the local APIC use it. */
 #include "stubs.h"
@@ -14,21 +14,6 @@
 
 static struct vm vm;
 static unsigned intr_changes;
-
-void *kzalloc(size_t size)
-{
-    return calloc(1, size);
-}
-
-void vm_register_io(struct vm *v, const struct io_handler *h)
-{
-    v->io[v->io_count++] = *h;
-}
-
-void vm_register_reset(struct vm *v, void (*reset)(struct vm *vm, void *ctx), void *ctx)
-{
-    v->resets[v->reset_count++] = (struct device_reset){ reset, ctx };
-}
 
 void vm_pic_intr_changed(struct vm *v)
 {

@@ -1,4 +1,4 @@
-// sources: vm/pit.c kernel/log.c lib/format.c
+// sources: vm/pit.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8254: counter arithmetic per mode, then the chip through its ports with made-up TSC
  * values (10 TSC ticks per PIT clock, so times are exact), then channel 0's interrupts through
  * the VM glue with a fake device timer. */
@@ -21,21 +21,6 @@ static struct vm vm;
 static unsigned irq0_rises, irq0_falls;
 static struct vtimer *armed_timer;
 static uint64_t armed_deadline;
-
-void *kzalloc(size_t size)
-{
-    return calloc(1, size);
-}
-
-void vm_register_io(struct vm *v, const struct io_handler *h)
-{
-    v->io[v->io_count++] = *h;
-}
-
-void vm_register_reset(struct vm *v, void (*reset)(struct vm *vm, void *ctx), void *ctx)
-{
-    v->resets[v->reset_count++] = (struct device_reset){ reset, ctx };
-}
 
 void vm_irq_line(struct vm *v, unsigned irq, bool high)
 {

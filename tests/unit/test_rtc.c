@@ -1,4 +1,4 @@
-// sources: vm/rtc.c drivers/cmos_rtc.c kernel/log.c lib/format.c
+// sources: vm/rtc.c drivers/cmos_rtc.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The CMOS clock: calendar and register encodings, then the MC146818 chip with made-up TSC
  * values (1 MHz, so 244 us of UIP is 244 ticks): time registers in each format, UIP, SET,
  * register C's flags and the interrupt schedule, the divider, the alarm, the RAM. (The VM glue
@@ -19,21 +19,6 @@
 /* --- What vm/rtc.c needs of the rest of mhv (unused here: the glue is not driven) ---------- */
 
 uint64_t tsc_hz;
-
-void *kzalloc(size_t size)
-{
-    return calloc(1, size);
-}
-
-void vm_register_io(struct vm *v, const struct io_handler *h)
-{
-    v->io[v->io_count++] = *h;
-}
-
-void vm_register_reset(struct vm *v, void (*reset)(struct vm *vm, void *ctx), void *ctx)
-{
-    v->resets[v->reset_count++] = (struct device_reset){ reset, ctx };
-}
 
 void vm_irq_line(struct vm *v, unsigned irq, bool high)
 {
