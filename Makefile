@@ -151,6 +151,7 @@ bench:
 	@$(MAKE) --no-print-directory DEBUG=0 all
 	@tools/bench build/release
 	@tools/bench-linux build/release; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
+	@tools/bench-linux build/release --append quiet; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
 # Debian's stock cloud kernel and a BusyBox initramfs for the Linux VM (build/linux/vmlinuz,
 # build/linux/initrd.img); fetched once with apt-get download, then cached.

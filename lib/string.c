@@ -1,19 +1,28 @@
 /* Freestanding string helpers. Byte loops: small and obviously right; nothing here is hot. */
 #include "lib/string.h"
 
+#include <stdint.h>
+
 /* memset and memcpy use the string instructions: guest memory, page tables and VMCS regions
- * are cleared and copied in bulk (fast-string operation, SDM Vol. 1 7.3.9.3). */
+ * are cleared and copied in bulk (fast-string operation, SDM Vol. 1 7.3.9.3). Eight bytes per
+ * iteration, then the rest: an emulator (Bochs) pays per iteration, and a VM's hundreds of
+ * MiB are cleared at every start. */
 void *memset(void *dst, int c, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
+    size_t qwords = n / 8, rest = n % 8;
+    uint64_t pattern = 0x0101010101010101ull * (uint8_t)c;
+    __asm__ volatile("rep stosq" : "+D"(d), "+c"(qwords) : "a"(pattern) : "memory");
+    __asm__ volatile("rep stosb" : "+D"(d), "+c"(rest) : "a"(pattern) : "memory");
     return dst;
 }
 
 void *memcpy(void *dst, const void *src, size_t n)
 {
     void *d = dst;
-    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(n) : : "memory");
+    size_t qwords = n / 8, rest = n % 8;
+    __asm__ volatile("rep movsq" : "+D"(d), "+S"(src), "+c"(qwords) : : "memory");
+    __asm__ volatile("rep movsb" : "+D"(d), "+S"(src), "+c"(rest) : : "memory");
     return dst;
 }
 
