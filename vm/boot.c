@@ -55,6 +55,7 @@ static void apply_config(const struct vm_config *c, struct guest_spec *g)
         g->sched.weight = c->weight;
     if (c->slice_us)
         g->sched.slice_us = c->slice_us;
+    g->serial_ports = c->serial_ports;
     if (c->affinity != ~0ull)
         for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
             g->sched.affinity[i] = c->affinity;

@@ -255,6 +255,11 @@ static void set_key(struct parser *p, const char *key, const char *value)
             vm->on_reboot = (enum vm_action)choice;
     } else if (!strcmp(key, "console")) {
         rc = parse_bool(value, &vm->console, &why);
+    } else if (!strcmp(key, "serial_ports")) {
+        rc = parse_number(value, &n, false, &why);
+        if (rc == 0 && (n < 1 || n > 4))
+            rc = -1, why = "serial_ports must be 1 to 4 (COM1-COM4)";
+        vm->serial_ports = (unsigned)n;
     } else {
         problem(p, "unknown key '%s'", key);
         return;
@@ -274,6 +279,7 @@ static void start_vm(struct parser *p, struct vm_config *vm)
     vm->weight = 1;
     vm->affinity = ~0ull;
     vm->on_reboot = ACTION_RESTART; /* a guest that reboots expects to come back */
+    vm->serial_ports = 1;
     p->vm = vm;
 }
 

@@ -4,13 +4,19 @@
 #include "vm/ioapic.h"
 #include "vm/vm.h"
 
-void vm_add_platform(struct vm *vm)
+/* The PC's serial ports: COM1 and COM3 share IRQ 4, COM2 and COM4 IRQ 3. */
+static const struct { uint16_t base; uint8_t irq; } com_ports[4] = {
+    { 0x3f8, 4 }, { 0x2f8, 3 }, { 0x3e8, 4 }, { 0x2e8, 3 },
+};
+
+void vm_add_platform(struct vm *vm, unsigned serial_ports)
 {
     vioapic_attach(vm);
     vpic_attach(vm);
     vpit_attach(vm);
     vrtc_attach(vm);
-    vuart_attach(vm, 0x3f8, PLATFORM_COM1_IRQ);
+    for (unsigned i = 0; i < serial_ports && i < 4; i++)
+        vuart_attach(vm, com_ports[i].base, com_ports[i].irq);
     vpm_attach(vm);
     vpci_attach(vm);
     fw_cfg_attach(vm);

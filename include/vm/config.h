@@ -38,6 +38,7 @@ struct vm_config {
     bool has_entry, has_load;
     enum vm_action on_poweroff, on_crash, on_reboot;
     bool console;                  /* gets the serial input first */
+    unsigned serial_ports;         /* 16550As: COM1 (the console) up to COM4 */
 };
 
 /* Parses `text` (len bytes, need not be NUL-terminated) from file `file` into out[0..max).

@@ -20,6 +20,7 @@ struct guest_spec {
     unsigned vcpus;
     uint32_t flags;         /* MHV_GUEST_FLAG_* */
     struct mhv_guest_sched sched;
+    unsigned serial_ports;  /* 16550As at COM1..COMn (0: 1) */
 };
 
 /* Checks the header of the image at [data, data + size) and fills *spec from it. Returns 0, or

@@ -24,9 +24,9 @@ struct vcpu;
 #define PLATFORM_SCI_IRQ 9
 #define PLATFORM_RESET_PORT 0xcf9
 #define PLATFORM_FW_CFG_PORT 0x510       /* selector 0x510 (16-bit), data 0x511 */
-#define PLATFORM_COM1_IRQ 4
 
-void vm_add_platform(struct vm *vm);
+/* `serial_ports` 16550As at the PC's COM1-COM4 addresses (COM1 is the VM's console). */
+void vm_add_platform(struct vm *vm, unsigned serial_ports);
 /* Writes what lives in guest memory (the ACPI tables) again: at creation and at restart,
  * after the memory was zeroed and before the kernel is placed. */
 void vm_platform_place(struct vm *vm);

@@ -36,6 +36,7 @@ static void test_complete_example(void **state)
                        "on_crash = \"restart\"\n"
                        "on_poweroff = poweroff\n"
                        "on_reboot = stop\n"
+                       "serial_ports = 2\n"
                        "console = true\n"
                        "\n"
                        "[vm]\n"
@@ -60,6 +61,7 @@ static void test_complete_example(void **state)
     assert_int_equal(vms[0].on_crash, ACTION_RESTART);
     assert_int_equal(vms[0].on_poweroff, ACTION_POWEROFF);
     assert_int_equal(vms[0].on_reboot, ACTION_STOP);
+    assert_int_equal(vms[0].serial_ports, 2);
     assert_true(vms[0].console);
     assert_true(vms[1].valid);
     assert_int_equal(vms[1].type, GUEST_LINUX);
@@ -68,6 +70,7 @@ static void test_complete_example(void **state)
     assert_int_equal(vms[1].affinity, 0x5);
     assert_int_equal(vms[1].on_crash, ACTION_STOP);
     assert_int_equal(vms[1].on_reboot, ACTION_RESTART);
+    assert_int_equal(vms[1].serial_ports, 1);
     assert_string_equal(console_capture, "");
 }
 
