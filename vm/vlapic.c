@@ -117,6 +117,12 @@ static uint32_t ppr(struct vlapic *l)
     return (tpr & 0xf0) >= isr_class ? tpr : isr_class;
 }
 
+/* A vector the APIC would deliver: above the processor priority, the APIC enabled; lock held. */
+static bool deliverable_locked(struct vlapic *l, int irr)
+{
+    return irr >= 0 && (REG(l, REG_SVR) & SVR_ENABLED) && ((unsigned)irr & 0xf0) > (ppr(l) & 0xf0);
+}
+
 /* Vectors other CPUs posted go into IRR (and TMR); lock held, on the CPU that runs the vCPU
  * (with virtual-interrupt delivery the CPU itself changes IRR while the guest runs, so nobody
  * else may write it). Level-triggered vectors join the EOI-exit bitmap, so that their EOIs,
@@ -263,12 +269,9 @@ int vlapic_pending_vector(struct vlapic *l)
 {
     uint64_t flags = spin_lock_irqsave(&l->lock);
     merge_posted(l);
-    int v = -1;
-    if (REG(l, REG_SVR) & SVR_ENABLED) {
-        v = highest_vec(l, REG_IRR);
-        if (v >= 0 && ((unsigned)v & 0xf0) <= (ppr(l) & 0xf0))
-            v = -1;
-    }
+    int v = highest_vec(l, REG_IRR);
+    if (!deliverable_locked(l, v))
+        v = -1;
     spin_unlock_irqrestore(&l->lock, flags);
     return v;
 }
@@ -279,8 +282,8 @@ void vlapic_refresh_pending(struct vlapic *l)
     bool any = false;
     for (unsigned i = 0; i < 8; i++)
         any |= l->posted[i] != 0;
-    if (!vlapic_assist.vid)
-        any |= highest_vec(l, REG_IRR) >= 0;
+    int irr = highest_vec(l, REG_IRR);
+    any |= vlapic_assist.vid ? deliverable_locked(l, irr) : irr >= 0;
     l->irr_pending = any;
     spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -293,11 +296,12 @@ void vlapic_acknowledge(struct vlapic *l, int vector)
     spin_unlock_irqrestore(&l->lock, flags);
 }
 
-void vlapic_entry_state(struct vlapic *l, struct vlapic_entry_state *s)
+void vlapic_entry_state(struct vlapic *l, bool open, struct vlapic_entry_state *s)
 {
     uint64_t flags = spin_lock_irqsave(&l->lock);
     merge_posted(l);
     int irr = highest_vec(l, REG_IRR);
+    *s = (struct vlapic_entry_state){ 0 };
     if (vlapic_assist.vid) {
         /* RVI and SVI (SDM Vol. 3C 26.4.2): the CPU delivers from RVI and performs EOIs on
          * SVI; after entry it virtualizes the PPR and evaluates what is pending (31.2.1). A
@@ -305,10 +309,23 @@ void vlapic_entry_state(struct vlapic *l, struct vlapic_entry_state *s)
         int isr = highest_vec(l, REG_ISR);
         uint16_t rvi = irr >= 0 && (REG(l, REG_SVR) & SVR_ENABLED) ? (uint16_t)irr : 0;
         s->interrupt_status = (uint16_t)(rvi | (isr >= 0 ? isr : 0) << 8);
+        s->deliverable = deliverable_locked(l, irr);
+        /* The vector delivered at this entry leaves another behind: its EOI must exit rather
+         * than recognize that one with interrupts off (the Bochs erratum in vlapic.h). */
+        bool all = false;
+        if (s->deliverable && open) {
+            clear_vec(l, REG_IRR, (unsigned)irr);
+            all = highest_vec(l, REG_IRR) >= 0;
+            set_vec(l, REG_IRR, (unsigned)irr);
+        }
+        if (all != l->eoi_exit_all) {
+            l->eoi_exit_all = all;
+            l->eoi_exit_changed = true;
+        }
         s->eoi_exit_changed = l->eoi_exit_changed;
-        memcpy(s->eoi_exit, l->eoi_exit, sizeof(s->eoi_exit));
+        for (unsigned i = 0; i < 4; i++)
+            s->eoi_exit[i] = all ? ~0ull : l->eoi_exit[i];
         l->eoi_exit_changed = false;
-        s->tpr_threshold = 0;
     } else {
         /* Without virtual-interrupt delivery a MOV to CR8 (or a virtualized TPR write) exits
          * only when it takes VTPR[7:4] below the threshold (31.1.2): the class of the highest
@@ -316,8 +333,6 @@ void vlapic_entry_state(struct vlapic *l, struct vlapic_entry_state *s)
          * (28.2.1.1, 28.7.7). */
         uint32_t tpr_class = (REG(l, REG_TPR) >> 4) & 0xf, irr_class = irr < 0 ? 0 : (uint32_t)irr >> 4;
         s->tpr_threshold = irr >= 0 && irr_class <= tpr_class ? irr_class : 0;
-        s->interrupt_status = 0;
-        s->eoi_exit_changed = false;
     }
     spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -349,6 +364,7 @@ void vlapic_eoi_exit(struct vcpu *v, uint8_t vector)
     struct vlapic *l = v->lapic;
     uint64_t flags = spin_lock_irqsave(&l->lock);
     bool level = test_vec(l, REG_TMR, vector);
+    l->irr_pending = true; /* the next vector's turn: the entry path looks again */
     spin_unlock_irqrestore(&l->lock, flags);
     if (level)
         vioapic_eoi(v->vm, vector);
@@ -610,6 +626,8 @@ void vlapic_apic_write(struct vcpu *v, uint32_t offset)
     /* The exit qualification is the offset written (SDM Vol. 3C 31.4.3.3); a narrower write
      * inside a register counts as a write of the whole register as the page now holds it. */
     struct vlapic *l = v->lapic;
+    if (x2apic(l))
+        return; /* the MMIO page is not the APIC in x2APIC mode: the write has no effect */
     offset &= 0xff0;
     write_register(l, offset, REG(l, offset));
 }
@@ -716,6 +734,7 @@ void vlapic_reset(struct vlapic *l)
     memset(l->posted, 0, sizeof(l->posted));
     memset(l->posted_level, 0, sizeof(l->posted_level));
     memset(l->eoi_exit, 0, sizeof(l->eoi_exit));
+    l->eoi_exit_all = false;
     l->eoi_exit_changed = true;
     l->esr_pending = 0;
     l->timer_mode = TIMER_ONESHOT;

@@ -164,8 +164,9 @@ static enum exit_action handle_apic_access(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-/* EOI-induced exit (31.1.4, trap-like): the guest's EOI of a vector in the EOI-exit bitmap
- * (level-triggered) was virtualized; the I/O APIC still has to hear of it. */
+/* EOI-induced exit (31.1.4, trap-like): the guest's EOI of a vector in the EOI-exit bitmap was
+ * virtualized: a level-triggered one, whose EOI the I/O APIC still has to hear of, or any
+ * while another vector waits (include/vm/vlapic.h); the entry path looks at the next one. */
 static enum exit_action handle_virtualized_eoi(struct vcpu *v)
 {
     vlapic_eoi_exit(v, (uint8_t)v->exit.qualification);

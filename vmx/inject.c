@@ -125,26 +125,13 @@ bool inject_interrupt_deliverable(struct vcpu *v)
     return (v->pending_events & EVENT_NMI) || vlapic_pending_vector(v->lapic) >= 0 || pic_vector(v, false) >= 0;
 }
 
-/* The VMCS's view of the local APIC before an entry (include/vm/vlapic.h): with
- * virtual-interrupt delivery RVI/SVI (26.4.2) and the EOI-exit bitmap (26.6.8), with a TPR
- * shadow alone the TPR threshold. Fully emulated, nothing of it is in the VMCS. */
-static void sync_apic(struct vcpu *v)
+/* Without virtual-interrupt delivery, the TPR threshold that goes with a TPR shadow (the VMCS's
+ * only view of the local APIC then; include/vm/vlapic.h). */
+static void sync_tpr_threshold(struct vcpu *v)
 {
-    if (!vlapic_assist.tpr_shadow)
-        return;
     struct vlapic_entry_state s;
-    vlapic_entry_state(v->lapic, &s);
-    if (!vlapic_assist.vid) {
-        vmcs_write32(v, VMCS_TPR_THRESHOLD, s.tpr_threshold);
-        return;
-    }
-    vmcs_write16(v, VMCS_GUEST_INTERRUPT_STATUS, s.interrupt_status);
-    if (s.eoi_exit_changed) {
-        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP0, s.eoi_exit[0]);
-        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP1, s.eoi_exit[1]);
-        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP2, s.eoi_exit[2]);
-        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP3, s.eoi_exit[3]);
-    }
+    vlapic_entry_state(v->lapic, false, &s);
+    vmcs_write32(v, VMCS_TPR_THRESHOLD, s.tpr_threshold);
 }
 
 static void arm_window(struct vcpu *v, uint32_t bit)
@@ -160,6 +147,28 @@ void inject_window_opened(struct vcpu *v)
 {
     vmcs_write32(v, VMCS_PROC_CONTROLS,
                  vmcs_read32(v, VMCS_PROC_CONTROLS) & ~(PROC_INTERRUPT_WINDOW | PROC_NMI_WINDOW));
+}
+
+/* With virtual-interrupt delivery: RVI/SVI (26.4.2) and the EOI-exit bitmap (26.6.8) for this
+ * entry. A vector the guest cannot take now (interrupts off, STI/MOV-SS blocking, another event
+ * going in) waits behind the interrupt-window exit, which keeps the CPU from recognizing it
+ * (31.2.1) until the guest can take it: see the Bochs erratum in include/vm/vlapic.h. */
+static void sync_virtual_interrupts(struct vcpu *v, uint32_t info)
+{
+    uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
+    bool open = !info && (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9)) && !(blocking & BLOCKING_STI_MOVSS);
+    struct vlapic_entry_state s;
+    vlapic_entry_state(v->lapic, open, &s);
+    vmcs_write16(v, VMCS_GUEST_INTERRUPT_STATUS, s.interrupt_status);
+    if (s.eoi_exit_changed) {
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP0, s.eoi_exit[0]);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP1, s.eoi_exit[1]);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP2, s.eoi_exit[2]);
+        vmcs_write64(v, VMCS_EOI_EXIT_BITMAP3, s.eoi_exit[3]);
+    }
+    if (s.deliverable && !open)
+        arm_window(v, PROC_INTERRUPT_WINDOW);
+    refresh_hint(v);
 }
 
 /* An NMI or external interrupt, when nothing else goes in on this entry. */
@@ -180,7 +189,7 @@ static uint32_t asynchronous_event(struct vcpu *v)
             return INFO_VALID | INFO_TYPE_EXTERNAL | (uint32_t)vector;
         if (vector >= 0)
             arm_window(v, PROC_INTERRUPT_WINDOW);
-        else
+        else if (!vlapic_assist.vid) /* with it, sync_virtual_interrupts refreshes the hint */
             refresh_hint(v);
     }
     return 0;
@@ -189,8 +198,9 @@ static uint32_t asynchronous_event(struct vcpu *v)
 void inject_events(struct vcpu *v)
 {
     uint32_t info = 0, error = 0;
-    if (v->lapic->irr_pending)
-        sync_apic(v);
+    bool apic = v->lapic->irr_pending;
+    if (apic && vlapic_assist.tpr_shadow && !vlapic_assist.vid)
+        sync_tpr_threshold(v);
     if (v->pending_events & EVENT_EXCEPTION) {
         info = v->pending_info;
         error = v->pending_error;
@@ -204,9 +214,13 @@ void inject_events(struct vcpu *v)
         if (type == 4 || type == 5 || type == 6)
             vmcs_write32(v, VMCS_ENTRY_INSTRUCTION_LENGTH, v->exit.instruction_length);
         v->exit.idt_vectoring_info = 0;
-    } else if (!(info = asynchronous_event(v))) {
-        return;
+    } else {
+        info = asynchronous_event(v);
     }
+    if (apic && vlapic_assist.vid)
+        sync_virtual_interrupts(v, info);
+    if (!info)
+        return;
     /* Something goes in now; an interrupt still waiting needs the window to come back. */
     if (v->lapic->irr_pending && interrupt_vector(v, false) >= 0)
         arm_window(v, PROC_INTERRUPT_WINDOW);

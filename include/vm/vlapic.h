@@ -48,14 +48,15 @@ struct vlapic {
     uint32_t posted_level[8];       /* ... and which of them are level-triggered */
     uint32_t esr_pending;           /* errors since the last ESR write (12.5.3) */
     unsigned timer_mode;            /* of the last LVT timer value accepted (the page may hold a raw write) */
-    uint32_t timer_initial;
     uint64_t timer_start;           /* TSC when the current count started (or the period began) */
     uint64_t tsc_deadline;          /* guest TSC value armed in TSC-deadline mode; 0: none */
     struct vtimer timer;
     uint64_t eoi_exit[4];           /* EOI-exit bitmap: level-triggered vectors seen since reset */
+    bool eoi_exit_all;              /* ... or every vector, as last written (see vlapic_entry_state) */
     bool eoi_exit_changed;          /* ... not yet written to the VMCS */
-    volatile bool irr_pending;      /* the entry path must look: a vector posted, IRR nonempty (without
-                                     * virtual-interrupt delivery), ISR changed, the PIC's output */
+    volatile bool irr_pending;      /* the entry path must look: a vector posted; IRR nonempty (without
+                                     * virtual-interrupt delivery) or deliverable (with it); ISR or TPR
+                                     * changed; the PIC's output */
 };
 
 /* Creates vCPU v's local APIC and its virtual-APIC page in the reset state. */
@@ -73,22 +74,37 @@ int vlapic_pending_vector(struct vlapic *l);
 /* The CPU takes `vector`: IRR -> ISR (interrupt acknowledge; not used with virtual-interrupt
  * delivery, where the CPU does it). */
 void vlapic_acknowledge(struct vlapic *l, int vector);
-/* Sets irr_pending to whether the entry path still has work here: posted vectors, and without
- * virtual-interrupt delivery any IRR bit (blocked by priority for now). */
+/* Sets irr_pending to whether the entry path still has work here: posted vectors; without
+ * virtual-interrupt delivery any IRR bit (blocked by priority for now); with it, a vector
+ * above the processor priority (the entry path decides whether the guest can take it). */
 void vlapic_refresh_pending(struct vlapic *l);
 
 /* What the VMCS needs before an entry (vmx/inject.c writes it). Merges posted vectors into IRR.
- * With virtual-interrupt delivery: the guest interrupt status, RVI (highest IRR, 0 while the
- * APIC is software-disabled) | SVI (highest ISR) << 8, and the EOI-exit bitmap when it changed.
  * With a TPR shadow alone: the TPR threshold, the priority class of the highest IRR vector
- * when the TPR holds it back (so lowering CR8 below it exits), else 0 (SDM Vol. 3C 31.1.2). */
+ * when the TPR holds it back (so lowering CR8 below it exits), else 0 (SDM Vol. 3C 31.1.2).
+ * With virtual-interrupt delivery: the guest interrupt status, RVI (highest IRR, 0 while the
+ * APIC is software-disabled) | SVI (highest ISR) << 8; whether a vector is deliverable (above
+ * the processor priority); and the EOI-exit bitmap when it changed. `open`: the guest takes
+ * an interrupt at this entry (RFLAGS.IF, no STI/MOV-SS blocking, no event injected).
+ *
+ * Bochs (2.7 and later) delivers a recognized virtual interrupt even while the guest's
+ * RFLAGS.IF is 0 when a physical interrupt arrives in VMX non-root operation (its
+ * InterruptAcknowledge prefers the virtual interrupt to the external-interrupt exit): Linux
+ * then takes timer interrupts inside IRQs-off sections and hangs. Real CPUs recognize but do
+ * not deliver (SDM Vol. 3C 31.2.2). mhv therefore never lets one be recognized while the guest
+ * cannot take it, where it can help it: the entry path keeps the interrupt-window exit armed
+ * instead (a pending virtual interrupt is not recognized then, 31.2.1), and while a second
+ * vector waits behind the one delivered at entry every EOI exits (so the EOI does not
+ * recognize the next one inside the handler). A self-IPI or TPR write by a guest with
+ * interrupts off can still make one recognized until its next exit or STI. */
 struct vlapic_entry_state {
     uint16_t interrupt_status;
+    bool deliverable;
     bool eoi_exit_changed;
     uint64_t eoi_exit[4];
     uint32_t tpr_threshold;
 };
-void vlapic_entry_state(struct vlapic *l, struct vlapic_entry_state *s);
+void vlapic_entry_state(struct vlapic *l, bool open, struct vlapic_entry_state *s);
 
 /* Delivers an interrupt message to the vCPUs of vm it addresses: physical (APIC ID, 0xff or
  * 0xffffffff broadcast) or logical destination (flat or cluster in xAPIC, cluster in x2APIC),

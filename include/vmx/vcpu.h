@@ -47,7 +47,6 @@ struct vcpu {
 
     /* Guest-visible state mhv keeps outside the VMCS. */
     uint64_t cr0, cr4;     /* as the guest wrote them (the VMCS has the values in force) */
-    uint64_t cr8;
     uint64_t xcr0;
     void *xsave_area;      /* extended state while another vCPU uses this CPU (XSAVE layout) */
     uint32_t xsave_size;   /* its size: every component the CPU supports (CPUID 0xd.0 ECX) */

@@ -204,14 +204,14 @@ static void test_tpr_threshold_without_vid(void **state)
     vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true };
     vlapic_set_cr8(l0, 6);
     vlapic_set_irq(&vcpu[0], 0x61, false);
-    vlapic_entry_state(l0, &s);
+    vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.tpr_threshold, 6); /* held back by the TPR: exit once CR8 drops below 6 */
     vlapic_set_irq(&vcpu[0], 0x71, false);
-    vlapic_entry_state(l0, &s);
+    vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.tpr_threshold, 0); /* deliverable: no threshold */
     vlapic_set_cr8(l0, 0);
     vlapic_acknowledge(l0, 0x71);
-    vlapic_entry_state(l0, &s);
+    vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.tpr_threshold, 0); /* never above VTPR[7:4] */
     vlapic_refresh_pending(l0);
     assert_true(l0->irr_pending); /* 0x61 still waits: the entry path keeps looking */
@@ -222,30 +222,41 @@ static void test_virtual_interrupt_delivery_state(void **state)
     (void)state;
     struct vlapic_entry_state s;
     vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true, .vid = true };
-    vlapic_entry_state(l0, &s);
+    vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.interrupt_status, 0);
     assert_true(s.eoi_exit_changed); /* written once after reset */
     vlapic_set_irq(&vcpu[0], 0x35, false);
     vlapic_set_irq(&vcpu[0], 0x92, true); /* level-triggered, from the I/O APIC */
-    vlapic_entry_state(l0, &s);
+    /* The guest cannot take it now: RVI says so, the entry path arms the window. */
+    vlapic_entry_state(l0, false, &s);
     assert_int_equal(s.interrupt_status, 0x92);
+    assert_true(s.deliverable);
     assert_true(s.eoi_exit_changed);
     assert_int_equal(s.eoi_exit[2], 1ull << (0x92 - 128));
     assert_int_equal(s.eoi_exit[0] | s.eoi_exit[1] | s.eoi_exit[3], 0);
-    /* With nothing new posted the hint goes (the CPU delivers from RVI now). */
+    /* It can: 0x92 goes in and 0x35 waits behind it, so every EOI exits for now. */
+    vlapic_entry_state(l0, true, &s);
+    assert_true(s.eoi_exit_changed);
+    assert_int_equal(s.eoi_exit[0] & s.eoi_exit[1] & s.eoi_exit[2] & s.eoi_exit[3], ~0ull);
+    /* While a deliverable vector waits the entry path keeps looking. */
     vlapic_refresh_pending(l0);
-    assert_false(l0->irr_pending);
+    assert_true(l0->irr_pending);
     /* The CPU delivers 0x92 (IRR -> ISR, as it does in the page), the guest EOIs it
      * virtually: the EOI-induced exit tells the I/O APIC. */
     PAGE(l0, 0x240) &= ~(1u << (0x92 % 32));
     PAGE(l0, 0x140) |= 1u << (0x92 % 32);
-    vlapic_entry_state(l0, &s);
+    vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.interrupt_status, 0x9235);
-    assert_false(s.eoi_exit_changed);
+    assert_false(s.deliverable); /* 0x35 is below the class in service */
+    assert_true(s.eoi_exit_changed); /* back to the level-triggered vectors alone */
+    assert_int_equal(s.eoi_exit[0] | s.eoi_exit[1] | s.eoi_exit[3], 0);
+    vlapic_refresh_pending(l0);
+    assert_false(l0->irr_pending);
     PAGE(l0, 0x140) = 0;
     vlapic_eoi_exit(&vcpu[0], 0x92);
     assert_int_equal(ioapic_eois, 1);
     assert_int_equal(last_ioapic_eoi, 0x92);
+    assert_true(l0->irr_pending); /* 0x35 may go in now */
     vlapic_eoi_exit(&vcpu[0], 0x35); /* an edge vector: nothing more */
     assert_int_equal(ioapic_eois, 1);
     /* An EOI mhv performs (x2APIC MSR, say) changes SVI: the entry path must write it. */
@@ -254,12 +265,12 @@ static void test_virtual_interrupt_delivery_state(void **state)
     assert_false(l0->irr_pending);
     mmio_write(&vcpu[0], 0xb0, 0);
     assert_true(l0->irr_pending);
-    vlapic_entry_state(l0, &s);
+    vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.interrupt_status, 0);
     /* Software-disabled: RVI stays 0 whatever IRR holds. */
     vlapic_set_irq(&vcpu[0], 0x50, false);
     mmio_write(&vcpu[0], 0xf0, 0xff);
-    vlapic_entry_state(l0, &s);
+    vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.interrupt_status, 0);
 }
 
