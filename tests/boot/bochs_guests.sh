@@ -2,7 +2,7 @@
 # Eight test guests as eight VMs in one boot on 2 CPUs: every check each guest makes from the
 # inside passes (CPUID, MSRs, control registers and XSETBV, hypercalls, MMIO, port I/O with
 # string forms, real mode, interrupt and NMI injection), each VM stops with status 0, and mhv
-# powers off with status 0.
+# powers off with status 0; once with the CPU's APIC virtualisation, once fully emulated.
 . "$(dirname "$0")/../lib.sh"
 
 guests=(cpuid msr cr hypercall mmio io32 real16 irq)
@@ -26,4 +26,14 @@ expect_line '^\[real16\] real16: CPUID reports a hypervisor$'
 expect_count 7 '^\[irq\] ok - '
 expect_line '^mhv: all VMs stopped: 8 with status 0, 0 with another status$'
 expect_line '^mhv: stop: status 0$'
+expect_line '^\[cpu0\] vlapic: TPR shadow, APIC-register virtualisation, virtual-interrupt delivery'
+
+# The same guests with the local APICs fully emulated (apicv=off): interrupts injected by mhv
+# with interrupt windows, CR8 and every APIC access exiting.
+run_mhv emulated --emu bochs --smp 2 --cmdline 'vms_done=poweroff apicv=off' --timeout 300 "${modules[@]}"
+expect_rc 0
+expect_line '^\[cpu0\] vlapic: fully emulated \(apicv=off\)$'
+expect_no_line 'not ok'
+expect_count 7 '^\[irq\] ok - '
+expect_line '^mhv: all VMs stopped: 8 with status 0, 0 with another status$'
 finish
