@@ -24,7 +24,7 @@ void vm_pic_intr_changed(struct vm *vm)
 {
     struct vcpu *v = vm->vcpu_count ? vm->vcpus[0] : NULL;
     if (v && v->lapic && vlapic_accepts_pic(v->lapic)) {
-        v->lapic->irr_pending = true; /* makes the entry path look, at the PIC too */
+        v->lapic->entry_work = true; /* makes the entry path look, at the PIC too */
         if (v->state == VCPU_BLOCKED)
             sched_wake(v);
         else

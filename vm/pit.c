@@ -377,28 +377,15 @@ struct vpit {
     struct pit8254 chip;
     struct vm *vm;
     struct vtimer timer;
-    bool timer_ready;
 };
 
 static void fire(struct vtimer *t);
 
-/* Under the lock: points the timer at channel 0's next interrupt. The timer belongs to vCPU 0
- * and is set up on first use, when the vCPUs exist. (Lock order: the PIT's lock, then the
- * timer's; fire() runs with no timer lock held, as include/sched/vtimer.h allows re-arming
- * there.) */
+/* Under the lock: points the timer (vCPU 0's) at channel 0's next interrupt. fire() may
+ * re-arm it, as include/sched/vtimer.h allows. */
 static void rearm(struct vpit *p)
 {
-    uint64_t deadline = pit8254_irq_deadline(&p->chip);
-    if (!p->timer_ready) {
-        if (!deadline || !p->vm->vcpu_count)
-            return;
-        vtimer_init(&p->timer, p->vm->vcpus[0], fire, p);
-        p->timer_ready = true;
-    }
-    if (deadline)
-        vtimer_arm(&p->timer, deadline);
-    else
-        vtimer_cancel(&p->timer);
+    vtimer_set(&p->timer, pit8254_irq_deadline(&p->chip));
 }
 
 /* Channel 0's OUT rose: one edge on IRQ 0. A timer that fired late delivers one interrupt and
@@ -468,6 +455,7 @@ void vpit_attach(struct vm *vm)
         return;
     }
     p->vm = vm;
+    vtimer_init(&p->timer, vm->vcpus[0], fire, p); /* the platform comes after the vCPUs */
     pit8254_reset(&p->chip, tsc_hz, rdtsc());
     vm->pit = p;
     vm_register_io(vm, &(struct io_handler){ 0x40, 4, port_read, port_write, p });

@@ -419,15 +419,13 @@ struct vrtc {
     bool nmi_masked;     /* port 0x70 bit 7: NMIs masked (no NMI source exists here) */
     bool irq;            /* IRQ 8 as last driven */
     struct vtimer timer;
-    bool timer_ready;
 };
 
 static void fire(struct vtimer *t);
 
 /* Under the lock: drives IRQ 8 from IRQF and points the timer at the next interrupt. IRQ 8
  * is driven under the lock, so two CPUs cannot leave it in the wrong order (lock order: the
- * RTC's, then the interrupt routing's and the timer's). The timer belongs to vCPU 0 and is
- * set up on first use, when the vCPUs exist. */
+ * RTC's, then the interrupt routing's and the timer's). The timer belongs to vCPU 0. */
 static void sync(struct vrtc *r, uint64_t tsc)
 {
     bool line = mc146818_irq(&r->chip, tsc);
@@ -435,17 +433,7 @@ static void sync(struct vrtc *r, uint64_t tsc)
         r->irq = line;
         vm_irq_line(r->vm, IRQ_RTC, line);
     }
-    uint64_t next = mc146818_next_event(&r->chip, tsc);
-    if (!r->timer_ready) {
-        if (!next || !r->vm->vcpu_count)
-            return;
-        vtimer_init(&r->timer, r->vm->vcpus[0], fire, r);
-        r->timer_ready = true;
-    }
-    if (next)
-        vtimer_arm(&r->timer, next);
-    else
-        vtimer_cancel(&r->timer);
+    vtimer_set(&r->timer, mc146818_next_event(&r->chip, tsc));
 }
 
 static void fire(struct vtimer *t)
@@ -513,6 +501,7 @@ void vrtc_attach(struct vm *vm)
         return;
     }
     r->vm = vm;
+    vtimer_init(&r->timer, vm->vcpus[0], fire, r); /* the platform comes after the vCPUs */
     /* The machine's wall clock at boot, carried forward by the TSC in whole seconds so the
      * VM's updates keep the phase of that reading. */
     uint64_t boot_seconds, boot_tsc, hz = tsc_hz ? tsc_hz : 1, tsc = rdtsc();

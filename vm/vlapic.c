@@ -233,7 +233,7 @@ static void accept_locked(struct vlapic *l, uint8_t vector, bool level)
         l->posted_level[vector / 32] |= bit;
     else
         l->posted_level[vector / 32] &= ~bit;
-    l->irr_pending = true;
+    l->entry_work = true;
 }
 
 /* The vCPU must look at its APIC: woken when halted, made to exit when running elsewhere (the
@@ -276,7 +276,7 @@ int vlapic_pending_vector(struct vlapic *l)
     return v;
 }
 
-void vlapic_refresh_pending(struct vlapic *l)
+void vlapic_refresh_entry_work(struct vlapic *l)
 {
     uint64_t flags = spin_lock_irqsave(&l->lock);
     bool any = false;
@@ -284,7 +284,7 @@ void vlapic_refresh_pending(struct vlapic *l)
         any |= l->posted[i] != 0;
     int irr = highest_vec(l, REG_IRR);
     any |= vlapic_assist.vid ? deliverable_locked(l, irr) : irr >= 0;
-    l->irr_pending = any;
+    l->entry_work = any;
     spin_unlock_irqrestore(&l->lock, flags);
 }
 
@@ -350,7 +350,7 @@ static void eoi(struct vlapic *l)
     }
     REG(l, REG_EOI) = 0;
     if (vlapic_assist.vid)
-        l->irr_pending = true; /* SVI changes: the entry path writes it */
+        l->entry_work = true; /* SVI changes: the entry path writes it */
     spin_unlock_irqrestore(&l->lock, flags);
     /* A level-triggered interrupt came from the I/O APIC: its remote IRR clears (12.8.5). */
     if (level)
@@ -364,7 +364,7 @@ void vlapic_eoi_exit(struct vcpu *v, uint8_t vector)
     struct vlapic *l = v->lapic;
     uint64_t flags = spin_lock_irqsave(&l->lock);
     bool level = test_vec(l, REG_TMR, vector);
-    l->irr_pending = true; /* the next vector's turn: the entry path looks again */
+    l->entry_work = true; /* the next vector's turn: the entry path looks again */
     spin_unlock_irqrestore(&l->lock, flags);
     if (level)
         vioapic_eoi(v->vm, vector);
@@ -372,7 +372,7 @@ void vlapic_eoi_exit(struct vcpu *v, uint8_t vector)
 
 void vlapic_tpr_below_threshold(struct vcpu *v)
 {
-    v->lapic->irr_pending = true; /* the held-back vector may go in now */
+    v->lapic->entry_work = true; /* the held-back vector may go in now */
 }
 
 static void init_vcpu(struct vcpu *t)
@@ -534,7 +534,7 @@ static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
         break;
     case REG_TPR:
         REG(l, REG_TPR) = value & 0xff;
-        l->irr_pending = true; /* a vector held back may be deliverable now */
+        l->entry_work = true; /* a vector held back may be deliverable now */
         break;
     case REG_LDR:
         if (!x2apic(l))
@@ -549,7 +549,7 @@ static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
         if (!(value & SVR_ENABLED)) /* software disable masks every LVT (12.4.7.2) */
             for (unsigned i = 0; i < 7; i++)
                 REG(l, lvt_offset(i)) |= LVT_MASKED;
-        l->irr_pending = true; /* enabling makes IRR deliverable again */
+        l->entry_work = true; /* enabling makes IRR deliverable again */
         break;
     case REG_ESR:
         /* A write latches the errors seen since the previous write and clears them (12.5.3). */
@@ -756,7 +756,7 @@ void vlapic_reset(struct vlapic *l)
     } else {
         REG(l, REG_SVR) = 0xff;
     }
-    l->irr_pending = true; /* the next entry writes the VMCS's view: RVI/SVI, EOI-exit bitmap, threshold */
+    l->entry_work = true; /* the next entry writes the VMCS's view: RVI/SVI, EOI-exit bitmap, threshold */
     spin_unlock_irqrestore(&l->lock, flags);
 }
 

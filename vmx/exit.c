@@ -9,9 +9,8 @@
 #include "kernel/log.h"
 #include "lib/format.h"
 #include "vm/vlapic.h"
+#include "vm/platform.h"
 #include "vm/vm.h"
-#include "vmx/decode.h"
-#include "vmx/guest_walk.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
@@ -136,32 +135,12 @@ static enum exit_action handle_tpr_below_threshold(struct vcpu *v)
  * vLAPIC like an MMIO access (as vmx/exit_ept.c does for other devices), then retired. */
 static enum exit_action handle_apic_access(struct vcpu *v)
 {
-    uint64_t q = v->exit.qualification, offset = q & 0xfff;
+    uint64_t q = v->exit.qualification;
     unsigned type = (q >> 12) & 0xf; /* 0: linear read, 1: linear write, others: fetches, event delivery */
     if (type > 1)
         return exit_stop_vm(v, "APIC-access page used other than by an instruction's data access");
-    uint8_t bytes[15];
-    unsigned mode = guest_cpu_mode(v);
-    uint64_t linear = vmcs_readnat(v, VMCS_GUEST_CS_BASE) + v->exit.rip;
-    if (mode != 64)
-        linear &= 0xffffffffull;
-    unsigned avail = guest_read_linear(v, linear, bytes, sizeof(bytes));
-    struct mmio_insn insn;
-    if (decode_mmio_insn(bytes, avail, mode, &insn) < 0 || (insn.op == MMIO_STORE) != (type == 1))
-        return exit_stop_vm(v, "APIC access by an instruction mhv does not emulate");
-    v->regs.gpr[GPR_RSP] = vmcs_readnat(v, VMCS_GUEST_RSP);
-    if (insn.op == MMIO_LOAD) {
-        mmio_insn_complete_load(&insn, vlapic_mmio_read(v, NULL, offset, insn.size), v->regs.gpr, mode);
-        if (insn.reg == GPR_RSP)
-            vmcs_writenat(v, VMCS_GUEST_RSP, v->regs.gpr[GPR_RSP]);
-    } else {
-        vlapic_mmio_write(v, NULL, offset, insn.size, mmio_insn_store_value(&insn, v->regs.gpr));
-    }
-    if (v->vm->state != VM_RUNNING)
-        return EXIT_RESCHED;
-    v->exit.instruction_length = insn.length; /* not given for APIC accesses: the decoder's */
-    skip_instruction(v);
-    return EXIT_RESUME;
+    static const struct mmio_handler lapic = { PLATFORM_LAPIC_BASE, 4096, vlapic_mmio_read, vlapic_mmio_write, NULL };
+    return exit_emulate_mmio(v, &lapic, PLATFORM_LAPIC_BASE + (q & 0xfff));
 }
 
 /* EOI-induced exit (31.1.4, trap-like): the guest's EOI of a vector in the EOI-exit bitmap was

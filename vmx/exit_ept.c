@@ -20,7 +20,7 @@ static const struct mmio_handler *find(struct vm *vm, uint64_t gpa)
     return NULL;
 }
 
-static enum exit_action emulate_mmio(struct vcpu *v, const struct mmio_handler *h, uint64_t gpa)
+enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h, uint64_t gpa)
 {
     uint8_t bytes[15];
     uint64_t linear = vmcs_readnat(v, VMCS_GUEST_CS_BASE) + v->exit.rip;
@@ -45,7 +45,7 @@ static enum exit_action emulate_mmio(struct vcpu *v, const struct mmio_handler *
     }
     if (v->vm->state != VM_RUNNING)
         return EXIT_RESCHED;
-    /* The exit gives no instruction length for EPT violations: use the decoder's. */
+    /* The exit gives no instruction length for EPT violations or APIC accesses: the decoder's. */
     v->exit.instruction_length = insn.length;
     skip_instruction(v);
     return EXIT_RESUME;
@@ -57,7 +57,7 @@ enum exit_action handle_ept_violation(struct vcpu *v)
     uint64_t gpa = v->exit.guest_physical, q = v->exit.qualification;
     const struct mmio_handler *h = find(v->vm, gpa);
     if (h && !(q & 4))
-        return emulate_mmio(v, h, gpa);
+        return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",
             v->vm->name, v->id, q & 4 ? "instruction fetch" : q & 2 ? "write" : "read", gpa, v->vm->mem_size >> 10);
     return exit_stop_vm(v, "access outside guest memory");

@@ -110,11 +110,11 @@ static int interrupt_vector(struct vcpu *v, bool take)
  * was cleared, so a change racing with this is not lost. */
 static void refresh_hint(struct vcpu *v)
 {
-    vlapic_refresh_pending(v->lapic);
-    if (!v->lapic->irr_pending && v->id == 0 && v->vm->pic) {
+    vlapic_refresh_entry_work(v->lapic);
+    if (!v->lapic->entry_work && v->id == 0 && v->vm->pic) {
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (pic_vector(v, false) >= 0)
-            v->lapic->irr_pending = true;
+            v->lapic->entry_work = true;
     }
 }
 
@@ -182,7 +182,7 @@ static uint32_t asynchronous_event(struct vcpu *v)
         }
         arm_window(v, PROC_NMI_WINDOW);
     }
-    if (v->lapic->irr_pending) {
+    if (v->lapic->entry_work) {
         bool open = (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9)) && !(blocking & BLOCKING_STI_MOVSS);
         int vector = interrupt_vector(v, open);
         if (vector >= 0 && open)
@@ -198,7 +198,7 @@ static uint32_t asynchronous_event(struct vcpu *v)
 void inject_events(struct vcpu *v)
 {
     uint32_t info = 0, error = 0;
-    bool apic = v->lapic->irr_pending;
+    bool apic = v->lapic->entry_work;
     if (apic && vlapic_assist.tpr_shadow && !vlapic_assist.vid)
         sync_tpr_threshold(v);
     if (v->pending_events & EVENT_EXCEPTION) {
@@ -222,7 +222,7 @@ void inject_events(struct vcpu *v)
     if (!info)
         return;
     /* Something goes in now; an interrupt still waiting needs the window to come back. */
-    if (v->lapic->irr_pending && interrupt_vector(v, false) >= 0)
+    if (v->lapic->entry_work && interrupt_vector(v, false) >= 0)
         arm_window(v, PROC_INTERRUPT_WINDOW);
     if (info & INFO_ERROR_CODE)
         vmcs_write32(v, VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);

@@ -28,6 +28,14 @@ void vtimer_init(struct vtimer *t, struct vcpu *v, void (*fire)(struct vtimer *t
  * earlier arming; the keeping CPU learns of it at once. */
 void vtimer_arm(struct vtimer *t, uint64_t deadline);
 void vtimer_cancel(struct vtimer *t);
+/* vtimer_arm for a deadline, vtimer_cancel for 0 (a device's "next event, if any"). */
+static inline void vtimer_set(struct vtimer *t, uint64_t deadline)
+{
+    if (deadline)
+        vtimer_arm(t, deadline);
+    else
+        vtimer_cancel(t);
+}
 
 /* For sched/core.c: fires v's expired timers; returns its earliest deadline still armed (0: none). */
 uint64_t vtimer_fire_expired(struct vcpu *v, uint64_t now);

@@ -54,7 +54,7 @@ struct vlapic {
     uint64_t eoi_exit[4];           /* EOI-exit bitmap: level-triggered vectors seen since reset */
     bool eoi_exit_all;              /* ... or every vector, as last written (see vlapic_entry_state) */
     bool eoi_exit_changed;          /* ... not yet written to the VMCS */
-    volatile bool irr_pending;      /* the entry path must look: a vector posted; IRR nonempty (without
+    volatile bool entry_work;       /* the entry path must look: a vector posted; IRR nonempty (without
                                      * virtual-interrupt delivery) or deliverable (with it); ISR or TPR
                                      * changed; the PIC's output */
 };
@@ -74,10 +74,10 @@ int vlapic_pending_vector(struct vlapic *l);
 /* The CPU takes `vector`: IRR -> ISR (interrupt acknowledge; not used with virtual-interrupt
  * delivery, where the CPU does it). */
 void vlapic_acknowledge(struct vlapic *l, int vector);
-/* Sets irr_pending to whether the entry path still has work here: posted vectors; without
+/* Sets entry_work to whether the entry path still has work here: posted vectors; without
  * virtual-interrupt delivery any IRR bit (blocked by priority for now); with it, a vector
  * above the processor priority (the entry path decides whether the guest can take it). */
-void vlapic_refresh_pending(struct vlapic *l);
+void vlapic_refresh_entry_work(struct vlapic *l);
 
 /* What the VMCS needs before an entry (vmx/inject.c writes it). Merges posted vectors into IRR.
  * With a TPR shadow alone: the TPR threshold, the priority class of the highest IRR vector

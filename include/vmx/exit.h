@@ -76,6 +76,10 @@ enum exit_action handle_io(struct vcpu *v);
 enum exit_action handle_cr_access(struct vcpu *v);
 enum exit_action handle_vmcall(struct vcpu *v);
 enum exit_action handle_ept_violation(struct vcpu *v);
+struct mmio_handler;
+/* Decodes the instruction at the guest's RIP, performs its access on device h (gpa inside
+ * h's range) and retires it: the EPT-violation and APIC-access exits share it. */
+enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h, uint64_t gpa);
 enum exit_action handle_ept_misconfig(struct vcpu *v);
 enum exit_action handle_invalid_guest_state(struct vcpu *v);
 

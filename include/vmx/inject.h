@@ -39,7 +39,7 @@ static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
 void inject_events(struct vcpu *v);
 #define inject_before_entry(v)                                                              \
     do {                                                                                    \
-        if ((v)->pending_events || (v)->lapic->irr_pending ||                               \
+        if ((v)->pending_events || (v)->lapic->entry_work ||                               \
             ((v)->exit.idt_vectoring_info & (1u << 31)))                                    \
             inject_events(v);                                                               \
     } while (0)

@@ -162,15 +162,15 @@ static void test_posted_vectors_reach_irr_on_the_owner(void **state)
     vlapic_set_irq(&vcpu[0], 0x41, false);
     /* Posted, not yet in the page (the CPU may be delivering from it). */
     assert_false(irr_bit(l0, 0x41));
-    assert_true(l0->irr_pending);
+    assert_true(l0->entry_work);
     assert_int_equal(vlapic_pending_vector(l0), 0x41);
     assert_true(irr_bit(l0, 0x41));
     assert_int_equal(mmio_read(&vcpu[0], 0x220), 1u << 1);
     vlapic_acknowledge(l0, 0x41);
     assert_int_equal(mmio_read(&vcpu[0], 0x120), 1u << 1); /* ISR */
     assert_int_equal(mmio_read(&vcpu[0], 0xa0), 0x40);     /* PPR: the class in service */
-    vlapic_refresh_pending(l0);
-    assert_false(l0->irr_pending);
+    vlapic_refresh_entry_work(l0);
+    assert_false(l0->entry_work);
     /* An illegal vector is an error the receiver logs, seen after the next ESR write. */
     vlapic_set_irq(&vcpu[0], 7, false);
     assert_int_equal(mmio_read(&vcpu[0], 0x280), 0);
@@ -213,8 +213,8 @@ static void test_tpr_threshold_without_vid(void **state)
     vlapic_acknowledge(l0, 0x71);
     vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.tpr_threshold, 0); /* never above VTPR[7:4] */
-    vlapic_refresh_pending(l0);
-    assert_true(l0->irr_pending); /* 0x61 still waits: the entry path keeps looking */
+    vlapic_refresh_entry_work(l0);
+    assert_true(l0->entry_work); /* 0x61 still waits: the entry path keeps looking */
 }
 
 static void test_virtual_interrupt_delivery_state(void **state)
@@ -239,8 +239,8 @@ static void test_virtual_interrupt_delivery_state(void **state)
     assert_true(s.eoi_exit_changed);
     assert_int_equal(s.eoi_exit[0] & s.eoi_exit[1] & s.eoi_exit[2] & s.eoi_exit[3], ~0ull);
     /* While a deliverable vector waits the entry path keeps looking. */
-    vlapic_refresh_pending(l0);
-    assert_true(l0->irr_pending);
+    vlapic_refresh_entry_work(l0);
+    assert_true(l0->entry_work);
     /* The CPU delivers 0x92 (IRR -> ISR, as it does in the page), the guest EOIs it
      * virtually: the EOI-induced exit tells the I/O APIC. */
     PAGE(l0, 0x240) &= ~(1u << (0x92 % 32));
@@ -250,21 +250,21 @@ static void test_virtual_interrupt_delivery_state(void **state)
     assert_false(s.deliverable); /* 0x35 is below the class in service */
     assert_true(s.eoi_exit_changed); /* back to the level-triggered vectors alone */
     assert_int_equal(s.eoi_exit[0] | s.eoi_exit[1] | s.eoi_exit[3], 0);
-    vlapic_refresh_pending(l0);
-    assert_false(l0->irr_pending);
+    vlapic_refresh_entry_work(l0);
+    assert_false(l0->entry_work);
     PAGE(l0, 0x140) = 0;
     vlapic_eoi_exit(&vcpu[0], 0x92);
     assert_int_equal(ioapic_eois, 1);
     assert_int_equal(last_ioapic_eoi, 0x92);
-    assert_true(l0->irr_pending); /* 0x35 may go in now */
+    assert_true(l0->entry_work); /* 0x35 may go in now */
     vlapic_eoi_exit(&vcpu[0], 0x35); /* an edge vector: nothing more */
     assert_int_equal(ioapic_eois, 1);
     /* An EOI mhv performs (x2APIC MSR, say) changes SVI: the entry path must write it. */
     vlapic_acknowledge(l0, 0x35);
-    vlapic_refresh_pending(l0);
-    assert_false(l0->irr_pending);
+    vlapic_refresh_entry_work(l0);
+    assert_false(l0->entry_work);
     mmio_write(&vcpu[0], 0xb0, 0);
-    assert_true(l0->irr_pending);
+    assert_true(l0->entry_work);
     vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.interrupt_status, 0);
     /* Software-disabled: RVI stays 0 whatever IRR holds. */
