@@ -106,17 +106,20 @@ $(BUILD)/mhv.iso: $(BUILD)/mhv.elf tools/mkiso
 # 2 CPUs, and Linux with a shell on the console when tools/linux-images could fetch Debian's
 # kernel and BusyBox (modules vmlinuz and initrd; vm/demo-linux.cfg).
 RUN_ARGS ?= --smp 2 --mem 512
-LINUX_MODULES = $(if $(wildcard build/linux/vmlinuz),--module build/linux/vmlinuz=vmlinuz --module build/linux/initrd.img=initrd)
 # Packages first, then the build: a fresh machine needs nasm and GRUB before anything compiles.
+# The Linux modules are looked for when the recipe runs, after tools/linux-images fetched them
+# (a $(wildcard) would be expanded by make before that, and a first run would boot without).
 run:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory all
-	@tools/linux-images --quiet || echo "make run: no Linux images (see above); the demo runs without Linux"
-	tools/mhv-run --emu bochs --interactive $(RUN_ARGS) $(LINUX_MODULES)
+	@tools/linux-images || echo "make run: no Linux images (see above); the demo runs without Linux"
+	@modules=; if [ -f build/linux/vmlinuz ] && [ -f build/linux/initrd.img ]; then \
+	  modules="--module build/linux/vmlinuz=vmlinuz --module build/linux/initrd.img=initrd"; fi; \
+	  exec tools/mhv-run --emu bochs --interactive $(RUN_ARGS) $$modules
 run-qemu:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory all
-	tools/mhv-run --emu qemu --interactive $(RUN_ARGS)
+	@tools/mhv-run --emu qemu --interactive $(RUN_ARGS)
 
 # ---- tests ---------------------------------------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))

@@ -1,12 +1,14 @@
 # Helpers for boot tests (tests/boot/*.sh). A boot test runs mhv once or more through
 # tools/mhv-run and checks what a user would see: serial lines and the exit status.
-# It exits 0 when every check held, 1 when one failed, 77 when it could not run here.
+# It exits 0 when every check held, 1 when one failed, 77 when it could not run here. Every
+# check prints "  PASS: ..." or "  FAIL: ..."; the script ends with "PASS: <test>" or
+# "FAIL: <test> (...)", so a script run on its own (bash tests/boot/x.sh) says how it went.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEST_NAME=$(basename "$0" .sh)
 LOG_DIR=${MHV_TEST_LOGS:-$ROOT/build/test-logs}
 mkdir -p "$LOG_DIR"
-failures=0
+failures=0 checks=0
 LOG="" RC=""
 
 # run_mhv NAME ARGS...: boots mhv with tools/mhv-run ARGS; sets LOG (the serial log) and RC.
@@ -24,27 +26,34 @@ run_mhv() {
 fail() {
   echo "  FAIL: $*"
   failures=$((failures + 1))
+  checks=$((checks + 1))
+}
+
+pass() {
+  echo "  PASS: $*"
+  checks=$((checks + 1))
 }
 
 expect_rc() {
-  [ "$RC" = "$1" ] || fail "exit status $RC, expected $1 ($(tail -n 2 "$LOG.runner" 2>/dev/null | tr '\n' ' '))"
+  if [ "$RC" = "$1" ]; then pass "exit status $1"
+  else fail "exit status $RC, expected $1 ($(tail -n 2 "$LOG.runner" 2>/dev/null | tr '\n' ' '))"; fi
 }
 
 # expect_line REGEX: some line of the log matches the extended regex.
 expect_line() {
-  grep -Eq -- "$1" "$LOG" || fail "no line matches /$1/"
+  if grep -Eq -- "$1" "$LOG"; then pass "a line matches /$1/"; else fail "no line matches /$1/"; fi
 }
 
 expect_no_line() {
-  grep -Eq -- "$1" "$LOG" && fail "unexpected line matches /$1/: $(grep -Em1 -- "$1" "$LOG")"
-  return 0
+  if grep -Eq -- "$1" "$LOG"; then fail "unexpected line matches /$1/: $(grep -Em1 -- "$1" "$LOG")"
+  else pass "no line matches /$1/"; fi
 }
 
 # expect_count N REGEX: exactly N lines match.
 expect_count() {
   local n
   n=$(grep -Ec -- "$2" "$LOG")
-  [ "$n" = "$1" ] || fail "$n lines match /$2/, expected $1"
+  if [ "$n" = "$1" ]; then pass "$1 lines match /$2/"; else fail "$n lines match /$2/, expected $1"; fi
 }
 
 # expect_order REGEX1 REGEX2: the first line matching REGEX1 comes before the first matching REGEX2.
@@ -52,22 +61,33 @@ expect_order() {
   local a b
   a=$(grep -Enm1 -- "$1" "$LOG" | cut -d: -f1)
   b=$(grep -Enm1 -- "$2" "$LOG" | cut -d: -f1)
-  [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ] || fail "expected /$1/ (line ${a:-none}) before /$2/ (line ${b:-none})"
+  if [ -n "$a" ] && [ -n "$b" ] && [ "$a" -lt "$b" ]; then pass "/$1/ before /$2/"
+  else fail "expected /$1/ (line ${a:-none}) before /$2/ (line ${b:-none})"; fi
 }
 
 # skip_if_runner_skipped: a run that the runner skipped (no nested VMX) skips the test.
 skip_if_runner_skipped() {
   if [ "$RC" = 77 ]; then
-    echo "  SKIP: $(cat "$LOG.runner")"
-    exit 77
+    skip "$(cat "$LOG.runner")"
   fi
+}
+
+# skip WHY: the test cannot run here (no nested VMX, no images): exits 77.
+skip() {
+  echo "  SKIP: $*"
+  echo "SKIP: $TEST_NAME"
+  exit 77
 }
 
 finish() {
   if [ $failures -gt 0 ]; then
-    echo "  serial log ($LOG), last lines:"
-    tail -n 15 "$LOG" | sed 's/^/    | /'
+    if [ -n "$LOG" ]; then
+      echo "  log ($LOG), last lines:"
+      tail -n 15 "$LOG" | sed 's/^/    | /'
+    fi
+    echo "FAIL: $TEST_NAME ($failures of $checks checks failed)"
     exit 1
   fi
+  echo "PASS: $TEST_NAME ($checks checks)"
   exit 0
 }

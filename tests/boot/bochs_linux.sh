@@ -27,13 +27,12 @@ L="$ROOT/build/linux"
 "$ROOT/tools/linux-images" > "$LOG_DIR/$TEST_NAME.images.log" 2>&1
 rc=$?
 if [ $rc -eq 77 ]; then
-  echo "  SKIP: $(tail -n 1 "$LOG_DIR/$TEST_NAME.images.log" | sed 's/^linux-images: //')"
-  exit 77
+  skip "$(tail -n 1 "$LOG_DIR/$TEST_NAME.images.log" | sed 's/^linux-images: //')"
 fi
 if [ $rc -ne 0 ]; then
-  echo "  FAIL: tools/linux-images exited with $rc:"
+  fail "tools/linux-images exited with $rc:"
   sed 's/^/    | /' "$LOG_DIR/$TEST_NAME.images.log"
-  exit 1
+  finish
 fi
 . "$L/versions"
 echo "  images: $kernel_package $kernel_version (uname -r $kernel_release), busybox-static $busybox_version"
