@@ -6,18 +6,23 @@
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEST_NAME=$(basename "$0" .sh)
+# MHV_BUILD=dir: the mhv.elf and guests of another build folder (default build/; a relative
+# path is taken from the top of the tree), e.g. MHV_BUILD=build/release.
+BUILD_DIR=${MHV_BUILD:-$ROOT/build}
+case $BUILD_DIR in /*) ;; *) BUILD_DIR=$ROOT/$BUILD_DIR ;; esac
 LOG_DIR=${MHV_TEST_LOGS:-$ROOT/build/test-logs}
 mkdir -p "$LOG_DIR"
 failures=0 checks=0
 LOG="" RC=""
 
-# run_mhv NAME ARGS...: boots mhv with tools/mhv-run ARGS; sets LOG (the serial log) and RC.
+# run_mhv NAME ARGS...: boots mhv ($BUILD_DIR/mhv.elf unless ARGS name another --elf) with
+# tools/mhv-run ARGS; sets LOG (the serial log) and RC.
 run_mhv() {
   local name=$1
   shift
   LOG="$LOG_DIR/$TEST_NAME.$name.log"
   rm -f "$LOG" "$LOG".*
-  "$ROOT/tools/mhv-run" --quiet --log "$LOG" "$@" 2>"$LOG.runner"
+  "$ROOT/tools/mhv-run" --quiet --log "$LOG" --elf "$BUILD_DIR/mhv.elf" "$@" 2>"$LOG.runner"
   RC=$?
   [ -f "$LOG" ] || : > "$LOG"
   echo "  ran: mhv-run $* -> exit $RC"

@@ -3,7 +3,7 @@
 # together, among them an unmodified multiboot kernel written for QEMU's -kernel; the broken
 # definitions are reported with file and line and do not stop the others.
 . "$(dirname "$0")/../lib.sh"
-G="$ROOT/build/guests"
+G="$BUILD_DIR/guests"
 
 run_mhv mixed --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 \
   --module "$ROOT/tests/configs/mixed.cfg=vms.cfg" --module "$G/hello64.bin" --module "$G/real16.bin" \

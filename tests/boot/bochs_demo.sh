@@ -5,7 +5,7 @@
 # (Without modules the demo runs in bochs_vmx_report and bochs_smp.) Then the demo `make run`
 # boots: with Debian's kernel and BusyBox, a shell the test types into.
 . "$(dirname "$0")/../lib.sh"
-G="$ROOT/build/guests"
+G="$BUILD_DIR/guests"
 
 run_mhv not-linux --emu bochs --smp 1 --cmdline 'vms_done=poweroff' --timeout 120 \
   --module "$G/mbkernel.bin=vmlinuz" --module "$ROOT/vm/demo.cfg=initrd"

@@ -3,7 +3,7 @@
 # an access outside guest memory, a triple fault, a malformed guest header, and failed VM
 # entries (self-tests that break the first VM's control fields or guest state).
 . "$(dirname "$0")/../lib.sh"
-G="$ROOT/build/guests"
+G="$BUILD_DIR/guests"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$G/hello64.bin" "$tmp/badheader.bin"

@@ -7,7 +7,7 @@
 
 guests=(cpuid msr cr hypercall mmio io32 real16 irq)
 modules=()
-for g in "${guests[@]}"; do modules+=(--module "$ROOT/build/guests/$g.bin"); done
+for g in "${guests[@]}"; do modules+=(--module "$BUILD_DIR/guests/$g.bin"); done
 run_mhv all --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 "${modules[@]}"
 expect_rc 0
 for g in "${guests[@]}"; do

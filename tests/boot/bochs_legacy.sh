@@ -2,11 +2,10 @@
 # The legacy PC devices every VM gets, checked from inside a guest (tests/guests/legacy.asm):
 # the 8259 PIC pair's initialisation and registers, the 8254 PIT's latched counts, read-back
 # status and channel 2's OUT on port 0x61, and the CMOS clock's UIP, date, running seconds,
-# register D, RAM, NMI mask bit and BIOS memory size. MHV_BUILD names another build folder
-# (default build/).
+# register D, RAM, NMI mask bit and BIOS memory size.
 . "$(dirname "$0")/../lib.sh"
 
-build=${MHV_BUILD:-$ROOT/build}
+build=$BUILD_DIR
 run_mhv legacy --emu bochs --elf "$build/mhv.elf" --cmdline 'vms_done=poweroff' --timeout 300 \
   --module "$build/guests/legacy.bin"
 expect_rc 0

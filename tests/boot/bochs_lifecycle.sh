@@ -4,7 +4,7 @@
 # 10 s) without disturbing other VMs;
 # on_poweroff = poweroff takes the whole machine down when that VM powers off.
 . "$(dirname "$0")/../lib.sh"
-G="$ROOT/build/guests"
+G="$BUILD_DIR/guests"
 
 run_mhv restart --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 \
   --module "$ROOT/tests/configs/lifecycle.cfg=vms.cfg" --module "$G/hello64.bin" --module "$G/triple.bin" \

@@ -18,9 +18,8 @@
 # same images bare to the marker in about 25 s with one CPU); the timeouts leave room for a
 # busy machine. oops=panic and on_reboot = "stop" (tests/configs/linux.cfg) end a run whose
 # kernel got into trouble at once.
-# MHV_BUILD=dir runs the mhv.elf and guests of another build folder (default build/).
 . "$(dirname "$0")/../lib.sh"
-B=${MHV_BUILD:-$ROOT/build}
+B=$BUILD_DIR
 G="$B/guests"
 L="$ROOT/build/linux"
 

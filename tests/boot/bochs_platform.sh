@@ -6,8 +6,7 @@
 # the restart limit, and the keyboard controller's 0xFE with on_reboot = "stop". One boot, one
 # CPU, three VMs, to keep Bochs time small.
 . "$(dirname "$0")/../lib.sh"
-B=${MHV_BUILD:-$ROOT/build}   # another build directory: MHV_BUILD=build/xyz
-case $B in /*) ;; *) B=$ROOT/$B ;; esac
+B=$BUILD_DIR
 G="$B/guests"
 
 tmp=$(mktemp -d)

@@ -7,9 +7,8 @@
 #     the focus (first the one configured with `console = true`), Ctrl-A once or twice before
 #     another key reaches it too, Ctrl-A three times moves the focus to the other VM, and the
 #     focus moves on by itself when the focused VM stops.
-# MHV_BUILD=dir runs the mhv.elf and guests of another build folder (default build/).
 . "$(dirname "$0")/../lib.sh"
-B=${MHV_BUILD:-$ROOT/build}
+B=$BUILD_DIR
 G="$B/guests"
 
 # expect_sequence REGEX...: lines match the regexes in this order (each after the last).

@@ -4,7 +4,7 @@
 # through vcpu_put, remote VMCLEAR and vcpu_load) finds its registers, SSE state and memory
 # intact, while a CPU-bound VM competes for both CPUs.
 . "$(dirname "$0")/../lib.sh"
-G="$ROOT/build/guests"
+G="$BUILD_DIR/guests"
 
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT

@@ -4,7 +4,7 @@
 # then runs the same, unmodified file under mhv.
 . "$(dirname "$0")/../lib.sh"
 LOG="$LOG_DIR/$TEST_NAME.log"
-timeout -s KILL 30 qemu-system-x86_64 -kernel "$ROOT/build/guests/mbkernel.bin" -append "test=1" -m 64 \
+timeout -s KILL 30 qemu-system-x86_64 -kernel "$BUILD_DIR/guests/mbkernel.bin" -append "test=1" -m 64 \
   -display none -monitor none -serial "file:$LOG" -no-reboot -device isa-debug-exit,iobase=0xf4,iosize=4 </dev/null
 RC=$?
 echo "  ran: qemu -kernel mbkernel.bin -> exit $RC"
