@@ -49,13 +49,30 @@ int uart16550_open(struct uart16550 *u, uint16_t port)
     return u->present ? 0 : -1;
 }
 
+void uart16550_wait_tx_empty(struct uart16550 *u)
+{
+    for (int i = 0; u->present && i < TX_SPIN_LIMIT && !(inb(u->port + LSR) & LSR_THR_EMPTY); i++)
+        cpu_relax();
+}
+
 void uart16550_putc(struct uart16550 *u, char c)
 {
     if (!u->present)
         return;
-    for (int i = 0; i < TX_SPIN_LIMIT && !(inb(u->port + LSR) & LSR_THR_EMPTY); i++)
-        cpu_relax();
+    uart16550_wait_tx_empty(u);
     outb(u->port + THR, (uint8_t)c);
+}
+
+bool uart16550_tx_empty(struct uart16550 *u)
+{
+    /* LSR.THRE: with FIFOs on, the transmit FIFO is empty (PC16550D data sheet, LSR bit 5). */
+    return u->present && (inb(u->port + LSR) & LSR_THR_EMPTY);
+}
+
+void uart16550_tx_byte(struct uart16550 *u, char c)
+{
+    if (u->present)
+        outb(u->port + THR, (uint8_t)c);
 }
 
 void uart16550_flush(struct uart16550 *u)

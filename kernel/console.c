@@ -1,9 +1,24 @@
-/* Console: where log lines and status lines go. Today the serial line only. */
+/* Console: where log lines, status lines and the VMs' console lines go, the serial line (see
+ * include/kernel/console.h for the queue and who drains it). */
 #include "kernel/console.h"
 
+#include "arch/x86/spinlock.h"
 #include "drivers/uart16550.h"
 
+#define QUEUE_SIZE (1u << 16)        /* power of two */
+#define GUEST_SHARE (QUEUE_SIZE / 2) /* VMs' text may fill the queue this far; mhv's lines the rest */
+#define LOCK_SPINS 100000000         /* the emergency path's bound on waiting for a lock */
+
 static struct uart16550 console_uart;
+
+static char queue[QUEUE_SIZE];
+static uint64_t queued_in, queued_out; /* bytes ever queued, ever sent: [out, in) waits */
+static struct spinlock queue_lock = SPINLOCK_INIT;
+static struct spinlock drain_lock = SPINLOCK_INIT;  /* one CPU feeds the UART at a time */
+static bool queue_on;                  /* console_start_queue() was called */
+static volatile bool guests_waiting;   /* a VM found no room: tell it when there is (room_cb) */
+static void (*room_cb)(void);
+bool console_emergency;
 
 int console_init(uint16_t port)
 {
@@ -15,16 +30,134 @@ bool console_ready(void)
     return console_uart.present;
 }
 
-void console_flush(void)
+void console_start_queue(void (*room)(void))
 {
-    uart16550_flush(&console_uart);
+    room_cb = room;
+    queue_on = true;
+}
+
+/* A lock taken with interrupts off; in an emergency (a panic, the machine stopping while
+ * another CPU may hold it, frozen) waiting is bounded and the caller goes on without it. */
+static bool lock_bounded(struct spinlock *l)
+{
+    if (!console_emergency) {
+        spin_lock(l);
+        return true;
+    }
+    for (long i = 0; i < LOCK_SPINS; i++)
+        if (spin_trylock(l))
+            return true;
+    return false;
+}
+
+/* Sends what the UART takes now without waiting: a FIFO's worth (16 bytes) each time it is
+ * empty; with `wait`, everything. Only the drain lock's holder moves `queued_out`. */
+static void feed_uart(bool wait)
+{
+    uint64_t in;
+    while (queued_out != (in = __atomic_load_n(&queued_in, __ATOMIC_ACQUIRE))) {
+        if (!uart16550_tx_empty(&console_uart)) {
+            if (!wait)
+                return;
+            uart16550_wait_tx_empty(&console_uart);
+        }
+        uint64_t out = queued_out;
+        for (unsigned n = 0; n < UART16550_FIFO && out != in; n++, out++)
+            uart16550_tx_byte(&console_uart, queue[out & (QUEUE_SIZE - 1)]);
+        __atomic_store_n(&queued_out, out, __ATOMIC_RELEASE);
+    }
+}
+
+static void drain(bool wait)
+{
+    if (!console_uart.present)
+        return;
+    uint64_t flags = irq_save();
+    bool locked = wait ? lock_bounded(&drain_lock) : spin_trylock(&drain_lock);
+    if (!locked && !wait) {
+        irq_restore(flags);
+        return; /* another CPU is at it */
+    }
+    feed_uart(wait);
+    bool notify = guests_waiting && queued_in - queued_out < GUEST_SHARE / 2;
+    if (notify)
+        guests_waiting = false;
+    if (locked)
+        spin_unlock(&drain_lock);
+    irq_restore(flags);
+    if (notify && room_cb)
+        room_cb();
+}
+
+void console_drain(void)
+{
+    if (queued_out != __atomic_load_n(&queued_in, __ATOMIC_ACQUIRE))
+        drain(false);
+}
+
+bool console_pending(void)
+{
+    return queued_out != __atomic_load_n(&queued_in, __ATOMIC_ACQUIRE);
+}
+
+/* Queues text ("\n" as "\r\n") while at most `limit` bytes would then wait; returns how many
+ * of the n bytes went in. Queue lock held; the bytes are in place before `queued_in` says so. */
+static size_t enqueue(const char *s, size_t n, uint64_t limit)
+{
+    uint64_t in = queued_in, out = __atomic_load_n(&queued_out, __ATOMIC_ACQUIRE);
+    size_t i = 0;
+    for (; i < n; i++) {
+        unsigned need = s[i] == '\n' ? 2 : 1;
+        if (in - out + need > limit)
+            break;
+        if (s[i] == '\n')
+            queue[in++ & (QUEUE_SIZE - 1)] = '\r';
+        queue[in++ & (QUEUE_SIZE - 1)] = s[i];
+    }
+    __atomic_store_n(&queued_in, in, __ATOMIC_RELEASE);
+    return i;
 }
 
 void console_write(const char *s, size_t n)
 {
-    for (size_t i = 0; i < n; i++) {
-        if (s[i] == '\n')
-            uart16550_putc(&console_uart, '\r');
-        uart16550_putc(&console_uart, s[i]);
+    if (!console_uart.present)
+        return;
+    if (!queue_on || console_emergency) {
+        /* Before the scheduler runs, or going down: in order, waiting for the UART. */
+        drain(true);
+        for (size_t i = 0; i < n; i++) {
+            if (s[i] == '\n')
+                uart16550_putc(&console_uart, '\r');
+            uart16550_putc(&console_uart, s[i]);
+        }
+        return;
     }
+    while (n) {
+        uint64_t flags = irq_save();
+        size_t done = 0;
+        if (lock_bounded(&queue_lock)) {
+            done = enqueue(s, n, QUEUE_SIZE);
+            spin_unlock(&queue_lock);
+        }
+        irq_restore(flags);
+        s += done;
+        n -= done;
+        drain(n != 0); /* mhv's own lines are never dropped: a full queue is waited for */
+    }
+}
+
+bool console_guest_room(size_t n)
+{
+    if (!console_uart.present)
+        return true; /* nowhere to go: taken and lost, as on a line with nothing attached */
+    if (queued_in - __atomic_load_n(&queued_out, __ATOMIC_ACQUIRE) + 2 * n <= GUEST_SHARE)
+        return true;
+    guests_waiting = true;
+    return false;
+}
+
+void console_flush(void)
+{
+    drain(true);
+    uart16550_flush(&console_uart);
 }

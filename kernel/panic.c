@@ -2,6 +2,7 @@
 #include "kernel/panic.h"
 
 #include "arch/x86/stacktrace.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "lib/format.h"
 
@@ -25,6 +26,7 @@ void panic(const char *fmt, ...)
 {
     __asm__ volatile("cli");
     log_emergency = true;
+    console_emergency = true;
     va_list ap;
     va_start(ap, fmt);
     status_vline("panic", fmt, ap);

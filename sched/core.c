@@ -10,6 +10,7 @@
 #include "arch/x86/smp.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/xcall.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "lib/format.h"
 #include "vm/console.h"
@@ -20,6 +21,7 @@
 
 #define STRESS_SLICE_US 200 /* FLAG_MIGRATE guests: hop CPUs often */
 #define CONSOLE_POLL_US 5000 /* CPU 0 reads the serial line at least this often */
+#define CONSOLE_DRAIN_US 1000 /* ...and feeds it this often while output waits (16 bytes: 1.4 ms) */
 
 static const struct sched_policy *policy = &sched_fair;
 
@@ -63,10 +65,8 @@ void sched_kick(struct vcpu *v)
 
 void sched_wake(struct vcpu *v)
 {
-    if (v->state != VCPU_BLOCKED)
-        return;
-    v->state = VCPU_RUNNABLE;
-    sched_kick(v);
+    if (vcpu_state_swap(v, VCPU_BLOCKED, VCPU_RUNNABLE))
+        sched_kick(v);
 }
 
 #define TIMER_MAX_US 3600000000ull /* an hour: keeps the TSC arithmetic far from overflow */
@@ -141,7 +141,7 @@ static void idle(struct percpu *p, uint64_t next_timer)
     if (steal(p))
         return;
     if (p->index == 0) { /* the serial line is polled: wake for it too */
-        uint64_t poll = rdtsc() + tsc_us_to_ticks(CONSOLE_POLL_US);
+        uint64_t poll = rdtsc() + tsc_us_to_ticks(console_pending() ? CONSOLE_DRAIN_US : CONSOLE_POLL_US);
         if (!next_timer || (int64_t)(poll - next_timer) < 0)
             next_timer = poll;
     }
@@ -163,6 +163,16 @@ static unsigned next_allowed_cpu(const struct vcpu *v, unsigned from)
             return c;
     }
     return from;
+}
+
+/* Moves v from this CPU's queue to `target`'s and tells that CPU. */
+static void move_to(struct percpu *p, struct vcpu *v, unsigned target)
+{
+    uint64_t f = spin_lock_irqsave(&p->runq_lock);
+    dequeue_locked(p, v);
+    spin_unlock_irqrestore(&p->runq_lock, f);
+    enqueue(v, target);
+    smp_send_reschedule(target);
 }
 
 static void account(struct vcpu *v, struct percpu *p, uint64_t ticks, enum run_end end)
@@ -190,6 +200,7 @@ void sched_loop(void)
         if (p->index == 0 && now - last_console_poll >= tsc_us_to_ticks(CONSOLE_POLL_US / 5)) {
             last_console_poll = now; /* often enough for typing, rarely enough to cost nothing */
             console_input_poll();    /* serial input to the VM with the console focus */
+            console_drain();         /* and output waiting for the line */
         }
         uint64_t flags = spin_lock_irqsave(&p->runq_lock);
         uint64_t next_timer = fire_timers(p, now);
@@ -198,6 +209,7 @@ void sched_loop(void)
         p->need_resched = false;
         spin_unlock_irqrestore(&p->runq_lock, flags);
         if (!v) {
+            vm_restart_waiting(); /* a restart that found a vCPU held by a busy CPU */
             idle(p, next_timer);
             continue;
         }
@@ -207,19 +219,22 @@ void sched_loop(void)
         if (next_timer && next_timer - now < slice)
             slice = (int64_t)(next_timer - now) > 0 ? next_timer - now : 1;
         enum run_end end = vcpu_run(v, slice);
-        account(v, p, rdtsc() - now, end);
         p->running = NULL;
+        if (end == RUN_NOT_LOADED) {
+            /* Its VMCS is still active on the CPU it came from (stolen, or moved), which was
+             * too busy to release it: it goes back there rather than waiting here. */
+            int holder = __atomic_load_n(&v->last_cpu, __ATOMIC_ACQUIRE);
+            if (holder >= 0 && (unsigned)holder != p->index && usable_cpu((unsigned)holder))
+                move_to(p, v, (unsigned)holder);
+            continue;
+        }
+        account(v, p, rdtsc() - now, end);
         if (end == RUN_STOPPED)
             vm_restart_if_ready(v->vm);
         if (v->migrate_stress && end != RUN_STOPPED) {
             unsigned target = next_allowed_cpu(v, p->index);
-            if (target != p->index) {
-                uint64_t f = spin_lock_irqsave(&p->runq_lock);
-                dequeue_locked(p, v);
-                spin_unlock_irqrestore(&p->runq_lock, f);
-                enqueue(v, target);
-                smp_send_reschedule(target);
-            }
+            if (target != p->index)
+                move_to(p, v, target);
         }
     }
 }
@@ -241,6 +256,7 @@ void sched_start(void)
         }
     }
     log_info("sched: policy %s, %u VM%s", policy->name, vm_count, vm_count == 1 ? "" : "s");
+    console_start_queue(vm_console_room); /* from now on no CPU waits for the serial line */
     smp_set_idle_work(sched_loop);
     for (unsigned c = 0; c < cpu_count; c++)
         if (usable_cpu(c) && c != this_cpu()->index)
@@ -264,9 +280,9 @@ void sched_print_summary(void)
         if (!usable_cpu(c))
             continue;
         log_info("sched: cpu%u: %lu vCPU switches, %lu TSC ticks each from the slice-end exit to the next "
-                 "vCPU's entry; %lu migrations in, %lu ticks each in vcpu_load", c, p->switches,
-                 p->switches ? p->switch_ticks / p->switches : 0, p->migrations_in,
-                 p->migrations_in ? p->migrate_ticks / p->migrations_in : 0);
+                 "vCPU's entry; %lu migrations in, %lu ticks each in vcpu_load, %lu not taken (busy CPU)", c,
+                 p->switches, p->switches ? p->switch_ticks / p->switches : 0, p->migrations_in,
+                 p->migrations_in ? p->migrate_ticks / p->migrations_in : 0, p->vmclear_timeouts);
     }
     for (unsigned i = 0; i < vm_count; i++) {
         for (unsigned j = 0; j < vms[i]->vcpu_count; j++) {

@@ -25,6 +25,15 @@ static void flush_locked(struct vm *vm)
     vm->console_len = 0;
 }
 
+void vm_console_room(void)
+{
+    for (unsigned i = 0; i < vm_count; i++) {
+        struct vuart *u = vuart_console(vms[i]);
+        if (u)
+            vuart_console_room(u);
+    }
+}
+
 void vm_console_flush(struct vm *vm)
 {
     uint64_t flags = spin_lock_irqsave(&output_lock);

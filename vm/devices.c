@@ -18,9 +18,9 @@
 /* --- Debug exit: the value written is the VM's exit status. */
 static void debug_exit_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
 {
-    (void)ctx, (void)port, (void)size;
+    (void)ctx, (void)size;
     vm_console_flush(v->vm);
-    vm_stop(v->vm, STOP_POWEROFF, (int)(value & 0xff), "debug-exit port 0x%x written with %u by vCPU %u", MHV_DEBUG_EXIT_PORT, value,
+    vm_stop(v->vm, STOP_POWEROFF, (int)(value & 0xff), "debug-exit port 0x%x written with %u by vCPU %u", port, value,
             v->id);
 }
 

@@ -66,11 +66,19 @@ void vm_restart_if_ready(struct vm *vm)
             return; /* another CPU still runs one of them: it tries again when that one stops */
     if (!__atomic_exchange_n(&vm->restart_pending, false, __ATOMIC_ACQ_REL))
         return; /* another CPU got here first */
-    /* Each vCPU's VMCS is made current here (vcpu_load VMCLEARs it where it was active). */
+    /* Each vCPU's VMCS is made current here (vcpu_load VMCLEARs it where it was active). A
+     * CPU too busy to release one now makes the restart wait for a later try (from any CPU's
+     * scheduler loop: vm_restart_waiting). */
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        if (vcpu_load(vm->vcpus[i]) < 0) {
+            __atomic_store_n(&vm->restart_pending, true, __ATOMIC_RELEASE);
+            return;
+        }
+    }
     bool placed = true;
     for (unsigned i = vm->vcpu_count; i-- > 0;) {
         struct vcpu *v = vm->vcpus[i];
-        vcpu_load(v);
+        vcpu_load(v); /* active nowhere else now: always loads */
         vcpu_reset(v);
         if (i == 0)
             placed = guest_boot_rebuild(vm, v) == 0;
@@ -87,4 +95,11 @@ void vm_restart_if_ready(struct vm *vm)
         vm->vcpus[i]->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
         sched_kick(vm->vcpus[i]);
     }
+}
+
+void vm_restart_waiting(void)
+{
+    for (unsigned i = 0; i < vm_count; i++)
+        if (vms[i]->restart_pending)
+            vm_restart_if_ready(vms[i]);
 }

@@ -5,9 +5,13 @@
  * the 16-byte receive FIFO with its trigger levels, line and modem status with their delta
  * bits, loopback mode, and the four prioritised interrupt sources behind IIR.
  *
- * The serial line itself is virtual, so it has no speed: a byte written to THR is transmitted
- * at once (THR and the shift register are empty again before the next guest access, so LSR
- * always shows THRE and TEMT and the transmit FIFO never holds anything), and bytes arriving
+ * The serial line itself is virtual, so it has no speed of its own: a byte written to THR is
+ * transmitted at once (LSR shows THRE and TEMT again before the next guest access) while mhv's
+ * console has room for it; when the VMs' share of the console's queue is full (the physical
+ * serial line is slower than the VMs; include/kernel/console.h), the byte waits in the
+ * transmitter (THR, or the 16-byte transmit FIFO in FIFO mode), THRE and TEMT stay clear, and a
+ * byte written while the transmitter is full is lost, as on a real UART; once the console has
+ * room again the waiting bytes leave and THRE comes back with its interrupt. Bytes arriving
  * on the input wait in a queue standing in for the cable until the receive FIFO has room, so
  * typed or pasted input is never overrun (QEMU's 16550 does the same). The receive FIFO's
  * character-timeout condition (DS, "FIFO interrupt mode operation": characters below the
@@ -33,6 +37,7 @@
 #include "vm/uart.h"
 
 #include "arch/x86/spinlock.h"
+#include "kernel/console.h"
 #include "kernel/heap.h"
 #include "kernel/log.h"
 #include "vm/console.h"
@@ -96,6 +101,7 @@ enum { REG_DATA, REG_IER, REG_IIR_FCR, REG_LCR, REG_MCR, REG_LSR, REG_MSR, REG_S
 
 #define UART_SLOTS (sizeof(((struct vm *)0)->uart) / sizeof(((struct vm *)0)->uart[0]))
 #define RX_FIFO_SIZE 16
+#define TX_FIFO_SIZE 16
 #define LINE_QUEUE_SIZE 256
 
 /* What the other end of the line shows on the modem inputs outside loopback: a terminal that
@@ -120,6 +126,9 @@ struct vuart {
 
     uint8_t line[LINE_QUEUE_SIZE]; /* bytes on their way in, waiting for room in the FIFO */
     unsigned line_head, line_count;
+
+    uint8_t tx[TX_FIFO_SIZE]; /* bytes written while the console had no room: THR/FIFO full */
+    unsigned tx_head, tx_count;
 };
 
 static bool fifo_mode(const struct vuart *u)
@@ -130,6 +139,11 @@ static bool fifo_mode(const struct vuart *u)
 static unsigned rx_capacity(const struct vuart *u)
 {
     return fifo_mode(u) ? RX_FIFO_SIZE : 1;
+}
+
+static unsigned tx_capacity(const struct vuart *u)
+{
+    return fifo_mode(u) ? TX_FIFO_SIZE : 1;
 }
 
 /* FCR bits 7-6: 1, 4, 8 or 14 bytes raise "received data available" (DS, FIFO Control Register). */
@@ -225,17 +239,47 @@ static void update_irq(struct vuart *u)
     vm_irq_line(u->vm, u->irq, high);
 }
 
-/* THR written: the byte leaves at once (looped back to the receiver in loopback mode, where
- * the serial output is held marking, DS MCR bit 4), so THR is empty again: writing THR
- * clears the THRE interrupt and the emptying raises it anew (DS, interrupt control
- * functions, "reset control"). */
+/* Sends what waits in the transmitter while the console takes it; the transmitter empty
+ * again raises the THRE interrupt (DS, interrupt control functions). Lock held. */
+static void tx_send(struct vuart *u)
+{
+    while (u->tx_count && console_guest_room(1)) {
+        vm_console_putc(u->vm, (char)u->tx[u->tx_head]);
+        u->tx_head = (u->tx_head + 1) % TX_FIFO_SIZE;
+        u->tx_count--;
+    }
+    if (!u->tx_count)
+        u->thr_empty_pending = true;
+}
+
+/* THR written: writing it clears the THRE interrupt; the byte leaves at once (looped back to
+ * the receiver in loopback mode, where the serial output is held marking, DS MCR bit 4; on
+ * the console's line when it has room; nowhere on a UART without a line), or waits in the
+ * transmitter (see the top). */
 static void transmit(struct vuart *u, uint8_t byte)
 {
-    if (u->mcr & MCR_LOOP)
+    u->thr_empty_pending = false;
+    if (u->mcr & MCR_LOOP) {
         rx_push(u, byte);
-    else if (u->base == VUART_CONSOLE_BASE)
-        vm_console_putc(u->vm, (char)byte);
+    } else if (u->base == VUART_CONSOLE_BASE) {
+        if (u->tx_count == tx_capacity(u))
+            return; /* written into a full transmitter: lost */
+        u->tx[(u->tx_head + u->tx_count) % TX_FIFO_SIZE] = byte;
+        u->tx_count++;
+        tx_send(u);
+        return;
+    }
     u->thr_empty_pending = true;
+}
+
+void vuart_console_room(struct vuart *u)
+{
+    uint64_t flags = spin_lock_irqsave(&u->lock);
+    if (u->tx_count) {
+        tx_send(u);
+        update_irq(u);
+    }
+    spin_unlock_irqrestore(&u->lock, flags);
 }
 
 static uint8_t read_register(struct vuart *u, unsigned reg)
@@ -268,7 +312,7 @@ static uint8_t read_register(struct vuart *u, unsigned reg)
         /* The error bits clear on reading (DS, Line Status Register). Bit 7 (an error among
          * the FIFO's characters) stays 0: characters never arrive with parity, framing or
          * break errors. */
-        value = u->line_errors | (u->rx_count ? LSR_DATA_READY : 0) | LSR_THR_EMPTY | LSR_TX_EMPTY;
+        value = u->line_errors | (u->rx_count ? LSR_DATA_READY : 0) | (u->tx_count ? 0 : LSR_THR_EMPTY | LSR_TX_EMPTY);
         u->line_errors = 0;
         return value;
     case REG_MSR:
@@ -284,11 +328,14 @@ static void write_fcr(struct vuart *u, uint8_t value)
 {
     /* FCR0 = 0 turns the FIFOs off, and the other bits are not programmed unless it is 1;
      * switching between FIFO and 16450 mode empties the FIFOs (DS, FIFO Control Register).
-     * The transmit FIFO never holds anything here, so FCR2 (transmit reset) has nothing to
-     * do. */
+     * FCR2 empties the transmit FIFO, as does a switch of mode. */
     bool was_on = fifo_mode(u), on = value & FCR_ENABLE;
     if (was_on != on || (on && (value & FCR_RX_RESET)))
         rx_clear(u);
+    if (was_on != on || (on && (value & FCR_TX_RESET))) {
+        u->tx_head = u->tx_count = 0;
+        u->thr_empty_pending = true;
+    }
     u->fcr = on ? value & (FCR_ENABLE | FCR_DMA_MODE | FCR_TRIGGER) : 0;
     line_to_fifo(u);
 }
@@ -349,7 +396,10 @@ static uint32_t uart_read(struct vcpu *v, void *ctx, uint16_t port, unsigned siz
         value |= (uint32_t)(reg < UART_PORTS ? read_register(u, reg) : 0xff) << (8 * i);
     }
     update_irq(u);
+    bool waiting = u->tx_count;
     spin_unlock_irqrestore(&u->lock, flags);
+    if (waiting)
+        console_drain(); /* a guest polling a full transmitter: help the line along */
     return value;
 }
 
@@ -382,6 +432,7 @@ static void reset_registers(struct vuart *u)
     u->msr = modem_inputs(u);
     rx_clear(u);
     u->line_head = u->line_count = 0;
+    u->tx_head = u->tx_count = 0;
 }
 
 static void uart_reset(struct vm *vm, void *ctx)

@@ -12,6 +12,7 @@
 #include "lib/string.h"
 #include "sched/sched.h"
 #include "vm/ioapic.h"
+#include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu.h"
@@ -34,7 +35,9 @@ enum { LVT_CMCI, LVT_TIMER, LVT_THERMAL, LVT_PERF, LVT_LINT0, LVT_LINT1, LVT_ERR
 #define BASE_BSP (1ull << 8)
 #define BASE_X2APIC (1ull << 10)
 #define BASE_ENABLED (1ull << 11)
-#define VERSION 0x50014u /* version 0x14 (integrated APIC), 6 LVT entries besides CMCI (max LVT 5) */
+#define BASE_ADDRESS (~0xfffull)
+#define VERSION 0x50014u /* version 0x14 (integrated APIC), max LVT 5: six LVT entries, no CMCI */
+#define ESR_SEND_ILLEGAL_VECTOR (1u << 5)
 #define ESR_RECEIVE_ILLEGAL_VECTOR (1u << 6)
 
 #define MODE_FIXED 0
@@ -70,6 +73,32 @@ static uint32_t lvt_offset(unsigned i)
 static bool x2apic(const struct vlapic *l)
 {
     return l->apic_base & BASE_X2APIC;
+}
+
+bool vlapic_hw_enabled(const struct vlapic *l)
+{
+    return l->apic_base & BASE_ENABLED;
+}
+
+bool vlapic_is_bsp(const struct vlapic *l)
+{
+    return l->apic_base & BASE_BSP;
+}
+
+/* The xAPIC register page is there (enabled, not in x2APIC mode), at l's base. */
+static bool xapic_mmio(const struct vlapic *l)
+{
+    return (l->apic_base & (BASE_ENABLED | BASE_X2APIC)) == BASE_ENABLED;
+}
+
+bool vlapic_at_default_xapic(const struct vlapic *l)
+{
+    return xapic_mmio(l) && (l->apic_base & BASE_ADDRESS) == PLATFORM_LAPIC_BASE;
+}
+
+struct vlapic_assist vlapic_assist_for_mode(const struct vlapic *l)
+{
+    return vlapic_at_default_xapic(l) ? vlapic_assist : (struct vlapic_assist){ 0 };
 }
 
 static uint32_t apic_id(const struct vlapic *l)
@@ -166,15 +195,28 @@ static uint64_t timer_period_ticks(struct vlapic *l)
     return (uint64_t)REG(l, REG_TIMER_INITIAL) * timer_divisor(l);
 }
 
+/* Whether the count is running (12.5.4): from a write of a non-zero initial count until a
+ * one-shot count reaches 0 (noticed here even before its device timer fires); a periodic count
+ * runs on. Lock held. */
+static bool timer_counting(struct vlapic *l)
+{
+    if (!l->timer_counting)
+        return false;
+    if (timer_mode(l) == TIMER_ONESHOT && rdtsc() - l->timer_start >= timer_period_ticks(l))
+        l->timer_counting = false; /* its interrupt is the device timer's to deliver */
+    return l->timer_counting;
+}
+
+/* The current count: 0 when not counting, and in TSC-deadline mode. */
 static uint32_t timer_current(struct vlapic *l)
 {
     uint32_t initial = REG(l, REG_TIMER_INITIAL);
-    if (!initial || timer_mode(l) == TIMER_TSC_DEADLINE)
+    if (!initial || timer_mode(l) == TIMER_TSC_DEADLINE || !timer_counting(l))
         return 0;
     uint64_t elapsed = (rdtsc() - l->timer_start) / timer_divisor(l);
     if (timer_mode(l) == TIMER_PERIODIC)
         return initial - (uint32_t)(elapsed % initial);
-    return elapsed >= initial ? 0 : initial - (uint32_t)elapsed;
+    return initial - (uint32_t)elapsed;
 }
 
 static void accept_locked(struct vlapic *l, uint8_t vector, bool level);
@@ -189,10 +231,12 @@ static void timer_fired(struct vtimer *t)
     uint32_t lvt = REG(l, REG_LVT_TIMER);
     bool deliver = !(lvt & LVT_MASKED);
     uint8_t vector = lvt & 0xff;
-    if (timer_mode(l) == TIMER_PERIODIC && REG(l, REG_TIMER_INITIAL)) {
+    if (timer_mode(l) == TIMER_PERIODIC && REG(l, REG_TIMER_INITIAL) && l->timer_counting) {
         uint64_t period = timer_period_ticks(l), now = rdtsc();
         l->timer_start += ((now - l->timer_start) / period) * period;
         vtimer_arm(&l->timer, l->timer_start + period);
+    } else if (timer_mode(l) == TIMER_ONESHOT) {
+        l->timer_counting = false;
     } else if (timer_mode(l) == TIMER_TSC_DEADLINE) {
         l->tsc_deadline = 0; /* the MSR reads 0 once the timer fired (SDM Vol. 3A 12.5.4.1) */
     }
@@ -206,7 +250,8 @@ static void timer_fired(struct vtimer *t)
 static void timer_start_count(struct vlapic *l)
 {
     l->timer_start = rdtsc();
-    if (REG(l, REG_TIMER_INITIAL) && timer_mode(l) != TIMER_TSC_DEADLINE)
+    l->timer_counting = REG(l, REG_TIMER_INITIAL) && timer_mode(l) != TIMER_TSC_DEADLINE;
+    if (l->timer_counting)
         vtimer_arm(&l->timer, l->timer_start + timer_period_ticks(l));
     else
         vtimer_cancel(&l->timer);
@@ -256,8 +301,11 @@ void vlapic_set_irq(struct vcpu *v, uint8_t vector, bool level)
 {
     struct vlapic *l = v->lapic;
     uint64_t flags = spin_lock_irqsave(&l->lock);
-    /* Vectors 0-15 are illegal for fixed delivery: the receiver logs an error (12.5.3). */
-    if (vector < 16)
+    /* Vectors 0-15 are illegal for fixed delivery: the receiver logs an error (12.5.3). A
+     * globally disabled APIC takes no interrupt messages at all (12.4.3). */
+    if (!vlapic_hw_enabled(l))
+        ;
+    else if (vector < 16)
         l->esr_pending |= ESR_RECEIVE_ILLEGAL_VECTOR;
     else
         accept_locked(l, vector, level);
@@ -283,7 +331,7 @@ void vlapic_refresh_entry_work(struct vlapic *l)
     for (unsigned i = 0; i < 8; i++)
         any |= l->posted[i] != 0;
     int irr = highest_vec(l, REG_IRR);
-    any |= vlapic_assist.vid ? deliverable_locked(l, irr) : irr >= 0;
+    any |= l->assist.vid ? deliverable_locked(l, irr) : irr >= 0;
     l->entry_work = any;
     spin_unlock_irqrestore(&l->lock, flags);
 }
@@ -302,7 +350,7 @@ void vlapic_entry_state(struct vlapic *l, bool open, struct vlapic_entry_state *
     merge_posted(l);
     int irr = highest_vec(l, REG_IRR);
     *s = (struct vlapic_entry_state){ 0 };
-    if (vlapic_assist.vid) {
+    if (l->assist.vid) {
         /* RVI and SVI (SDM Vol. 3C 26.4.2): the CPU delivers from RVI and performs EOIs on
          * SVI; after entry it virtualizes the PPR and evaluates what is pending (31.2.1). A
          * software-disabled APIC delivers nothing (its IRR waits). */
@@ -349,7 +397,7 @@ static void eoi(struct vlapic *l)
         level = test_vec(l, REG_TMR, (unsigned)vector);
     }
     REG(l, REG_EOI) = 0;
-    if (vlapic_assist.vid)
+    if (l->assist.vid)
         l->entry_work = true; /* SVI changes: the entry path writes it */
     spin_unlock_irqrestore(&l->lock, flags);
     /* A level-triggered interrupt came from the I/O APIC: its remote IRR clears (12.8.5). */
@@ -377,32 +425,38 @@ void vlapic_tpr_below_threshold(struct vcpu *v)
 
 static void init_vcpu(struct vcpu *t)
 {
-    /* INIT (SDM Vol. 3A 9.4.2): the vCPU waits for a STARTUP IPI; its APIC returns to the
-     * power-on state (ID and base kept). The CPU that runs it next resets its registers and
-     * its APIC (vmx/run.c, vcpu_reset): only there is its VMCS current, and only that CPU
-     * writes the virtual-APIC page. Its timer stops now. */
+    /* INIT (SDM Vol. 3A 9.4.2): the vCPU is reset; the bootstrap one starts at the reset vector,
+     * the others wait for a STARTUP IPI. The CPU that runs it next does the reset (vmx/run.c,
+     * vcpu_init_signal): only there is its VMCS current, and only that CPU writes the
+     * virtual-APIC page. Here: the INIT is made pending, and the vCPU woken from HLT or made to
+     * leave the guest to see it. Its timer stops now. */
     if (t->state == VCPU_STOPPED)
         return;
     vtimer_cancel(&t->lapic->timer);
     t->halted_for_good = false;
-    t->init_pending = true;
-    t->state = VCPU_WAIT_FOR_SIPI;
+    __atomic_add_fetch(&t->init_requests, 1, __ATOMIC_SEQ_CST);
+    vcpu_state_swap(t, VCPU_BLOCKED, VCPU_RUNNABLE); /* one waiting for a SIPI waits on */
     sched_kick(t);
 }
 
 static void start_vcpu(struct vcpu *t, uint8_t vector)
 {
-    /* STARTUP: real mode at vector << 12 (SDM Vol. 3A 9.4.4), only after INIT. The target's
-     * VMCS is loaded only by the CPU that runs it, so the entry state is set there. */
-    if (t->state != VCPU_WAIT_FOR_SIPI)
+    /* STARTUP (SDM Vol. 3A 9.4.4): real mode at vector << 12, for a vCPU waiting for it or
+     * whose INIT is still pending (INIT and STARTUP sent back to back, as Linux does without the
+     * MP specification's 10 ms wait): the SIPI is then kept for after the reset. At any other
+     * time it is ignored. The CPU that runs the vCPU sets up the entry state (vmx/run.c). */
+    if (t->state != VCPU_WAIT_FOR_SIPI && !vcpu_init_pending(t))
         return;
-    t->sipi_vector = vector;
-    t->state = VCPU_RUNNABLE;
+    __atomic_store_n(&t->sipi_vector, vector, __ATOMIC_SEQ_CST);
+    if (!vcpu_state_swap(t, VCPU_WAIT_FOR_SIPI, VCPU_RUNNABLE))
+        vcpu_state_swap(t, VCPU_BLOCKED, VCPU_RUNNABLE);
     sched_kick(t);
 }
 
 static void deliver_to(struct vcpu *t, unsigned mode, uint8_t vector, bool level)
 {
+    if (!vlapic_hw_enabled(t->lapic))
+        return; /* not on the APIC bus while globally disabled (12.4.3) */
     switch (mode) {
     case MODE_FIXED: case MODE_LOWEST:
         vlapic_set_irq(t, vector, level);
@@ -481,11 +535,20 @@ static void send_ipi(struct vlapic *l, uint64_t icr)
      * no effect on the targets (SDM Vol. 3A 12.6.1). */
     if (mode == MODE_INIT && level_trigger && !level_assert)
         return;
+    /* A fixed or lowest-priority IPI with a vector below 16: the sender logs it too (12.5.3);
+     * the receivers log theirs and drop it (vlapic_set_irq). */
+    if ((mode == MODE_FIXED || mode == MODE_LOWEST) && (uint8_t)icr < 16) {
+        uint64_t flags = spin_lock_irqsave(&l->lock);
+        l->esr_pending |= ESR_SEND_ILLEGAL_VECTOR;
+        spin_unlock_irqrestore(&l->lock, flags);
+    }
     vlapic_deliver(l->vcpu->vm, l->vcpu, dest, logical, mode, (uint8_t)icr, false, shorthand);
 }
 
 bool vlapic_accepts_pic(struct vlapic *l)
 {
+    if (!vlapic_hw_enabled(l))
+        return true; /* the APIC is out of the way: LINT0 is the CPU's INTR pin (12.4.3) */
     uint32_t lint0 = REG(l, lvt_offset(LVT_LINT0));
     /* A software-disabled APIC passes LINT0 through as if in virtual-wire mode only when
      * firmware left it so; mhv's reset state sets LINT0 to ExtINT on vCPU 0 (vlapic_reset). */
@@ -499,8 +562,7 @@ static uint32_t read_register(struct vlapic *l, uint32_t offset)
     uint64_t flags = spin_lock_irqsave(&l->lock);
     uint32_t value;
     merge_posted(l); /* IRR and TMR as they stand */
-    if ((offset >= REG_ISR && offset < REG_IRR + 0x80) || offset == REG_LVT_CMCI ||
-        (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)) {
+    if ((offset >= REG_ISR && offset < REG_IRR + 0x80) || (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)) {
         value = REG(l, offset);
     } else {
         switch (offset) {
@@ -514,7 +576,7 @@ static uint32_t read_register(struct vlapic *l, uint32_t offset)
         case REG_TIMER_DIVIDE:
             value = REG(l, offset);
             break;
-        default: value = 0; break; /* APR, RRD, EOI, reserved */
+        default: value = 0; break; /* APR, RRD, EOI, CMCI (max LVT 5: none), reserved */
         }
     }
     spin_unlock_irqrestore(&l->lock, flags);
@@ -572,22 +634,38 @@ static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
             timer_start_count(l);
         }
         break;
-    case REG_TIMER_DIVIDE:
+    case REG_TIMER_DIVIDE: {
+        /* The count goes on from where it is, at the new rate (12.5.4). */
+        uint32_t current = timer_current(l);
         REG(l, REG_TIMER_DIVIDE) = value & 0xb;
+        if (current && timer_mode(l) != TIMER_TSC_DEADLINE) {
+            uint64_t done = (uint64_t)(REG(l, REG_TIMER_INITIAL) - current) * timer_divisor(l);
+            l->timer_start = rdtsc() - done;
+            vtimer_arm(&l->timer, l->timer_start + timer_period_ticks(l));
+        }
         break;
+    }
     default:
-        if (offset == REG_LVT_CMCI || (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR)) {
-            unsigned i = offset == REG_LVT_CMCI ? LVT_CMCI : LVT_TIMER + (offset - REG_LVT_TIMER) / 16;
+        if (offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR) {
+            unsigned i = LVT_TIMER + (offset - REG_LVT_TIMER) / 16;
             uint32_t lvt = value & lvt_writable[i];
             if (!(REG(l, REG_SVR) & SVR_ENABLED))
                 lvt |= LVT_MASKED;
             REG(l, offset) = lvt;
-            if (i == LVT_TIMER && ((lvt >> 17) & 3) != l->timer_mode) {
-                /* Switching modes disarms the timer (12.5.4.1). */
-                l->timer_mode = (lvt >> 17) & 3;
-                REG(l, REG_TIMER_INITIAL) = 0;
-                l->tsc_deadline = 0;
-                vtimer_cancel(&l->timer);
+            unsigned mode = (lvt >> 17) & 3;
+            if (i == LVT_TIMER && mode != l->timer_mode) {
+                timer_counting(l); /* a one-shot count that ran out stays out in any new mode */
+                /* A switch to or from TSC-deadline mode disarms the timer (12.5.4.1); between
+                 * one-shot and periodic the count goes on, and the new mode decides what happens
+                 * when it reaches 0 (timer_fired). Mode 3 is reserved: taken as one-shot. */
+                bool deadline_switch = mode == TIMER_TSC_DEADLINE || l->timer_mode == TIMER_TSC_DEADLINE;
+                l->timer_mode = mode == 3 ? TIMER_ONESHOT : mode;
+                if (deadline_switch) {
+                    REG(l, REG_TIMER_INITIAL) = 0;
+                    l->tsc_deadline = 0;
+                    l->timer_counting = false;
+                    vtimer_cancel(&l->timer);
+                }
             }
         }
         break; /* read-only and reserved registers keep their contents */
@@ -600,12 +678,19 @@ static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
         send_ipi(l, ((uint64_t)REG(l, REG_ICR_HIGH) << 32) | REG(l, REG_ICR_LOW));
 }
 
+/* Whether the page this MMIO access hit is v's APIC: the one at 0xfee00000 (ctx NULL, the
+ * registered handler and APIC-access exits) while the APIC is there, or the page it was moved
+ * to (ctx non-NULL: vlapic_moved_mmio checked it). */
+static bool mmio_is_apic(const struct vlapic *l, const void *ctx)
+{
+    return ctx ? xapic_mmio(l) : vlapic_at_default_xapic(l);
+}
+
 uint64_t vlapic_mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size)
 {
-    (void)ctx;
     struct vlapic *l = v->lapic;
-    if (x2apic(l))
-        return ~0ull; /* the page is not the APIC in x2APIC mode */
+    if (!mmio_is_apic(l, ctx))
+        return ~0ull; /* no APIC here: the bus answers all-ones (12.12.2) */
     uint32_t value = read_register(l, (uint32_t)offset & 0xff0);
     value >>= 8 * (offset & 3);
     return size >= 4 ? value : value & ((1u << (8 * size)) - 1);
@@ -613,21 +698,31 @@ uint64_t vlapic_mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned s
 
 void vlapic_mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value)
 {
-    (void)ctx;
     struct vlapic *l = v->lapic;
     /* Registers are 32 bits at 16-byte alignment; other accesses are undefined (12.4.1). */
-    if (x2apic(l) || (offset & 0xf) || size != 4)
+    if (!mmio_is_apic(l, ctx) || (offset & 0xf) || size != 4)
         return;
     write_register(l, (uint32_t)offset, (uint32_t)value);
+}
+
+const struct mmio_handler *vlapic_moved_mmio(struct vcpu *v, uint64_t gpa, struct mmio_handler *h)
+{
+    struct vlapic *l = v->lapic;
+    uint64_t base = l->apic_base & BASE_ADDRESS;
+    if (!xapic_mmio(l) || base == PLATFORM_LAPIC_BASE || gpa - base >= PAGE_SIZE)
+        return NULL;
+    *h = (struct mmio_handler){ base, PAGE_SIZE, vlapic_mmio_read, vlapic_mmio_write, l };
+    return h;
 }
 
 void vlapic_apic_write(struct vcpu *v, uint32_t offset)
 {
     /* The exit qualification is the offset written (SDM Vol. 3C 31.4.3.3); a narrower write
-     * inside a register counts as a write of the whole register as the page now holds it. */
+     * inside a register counts as a write of the whole register as the page now holds it.
+     * Only an xAPIC at 0xfee00000 has APIC-register virtualisation (vcpu_apic_mode_changed). */
     struct vlapic *l = v->lapic;
-    if (x2apic(l))
-        return; /* the MMIO page is not the APIC in x2APIC mode: the write has no effect */
+    if (!vlapic_at_default_xapic(l))
+        return;
     offset &= 0xff0;
     write_register(l, offset, REG(l, offset));
 }
@@ -640,6 +735,47 @@ uint64_t vlapic_get_cr8(struct vlapic *l)
 void vlapic_set_cr8(struct vlapic *l, uint64_t value)
 {
     write_register(l, REG_TPR, (uint32_t)(value & 0xf) << 4);
+}
+
+/* x2APIC mode (SDM Vol. 3A 12.12.1.2, table 12-6): which registers exist as MSRs and which
+ * way; everything else in 0x800-0x8ff raises #GP, as do reads of write-only and writes of
+ * read-only registers. */
+enum x2apic_access { X2APIC_NONE, X2APIC_RO, X2APIC_WO, X2APIC_RW };
+
+static enum x2apic_access x2apic_access(uint32_t offset)
+{
+    if (offset >= REG_ISR && offset < REG_IRR + 0x80)
+        return X2APIC_RO; /* ISR, TMR, IRR */
+    switch (offset) {
+    case REG_ID: case REG_VERSION: case REG_PPR: case REG_LDR: case REG_TIMER_CURRENT:
+        return X2APIC_RO;
+    case REG_EOI: case REG_SELF_IPI:
+        return X2APIC_WO;
+    case REG_TPR: case REG_SVR: case REG_ESR: case REG_ICR_LOW: case REG_TIMER_INITIAL: case REG_TIMER_DIVIDE:
+        return X2APIC_RW;
+    default:
+        return offset >= REG_LVT_TIMER && offset <= REG_LVT_ERROR ? X2APIC_RW : X2APIC_NONE;
+    }
+}
+
+/* The bits a WRMSR may set in an x2APIC register (12.12.1.3: a non-zero write to a reserved
+ * bit raises #GP). Status bits the APIC sets itself (delivery status, remote IRR) may be
+ * written back as read and are ignored, as the xAPIC ignores them. */
+static uint64_t x2apic_writable(uint32_t offset)
+{
+    enum { STATUS = 1u << 12, REMOTE_IRR = 1u << 14 };
+    switch (offset) {
+    case REG_TPR: case REG_SELF_IPI: return 0xff;
+    case REG_SVR: return 0x3ff;     /* vector, enable, focus check; no EOI-broadcast suppression */
+    case REG_ESR: case REG_EOI: return 0; /* written with 0 only */
+    case REG_ICR_LOW: return ~((1ull << 13) | (3ull << 16) | (0xfffull << 20)); /* bit 12 ignored */
+    case REG_TIMER_INITIAL: return 0xffffffffu;
+    case REG_TIMER_DIVIDE: return 0xb;
+    default: {
+        unsigned i = LVT_TIMER + (offset - REG_LVT_TIMER) / 16;
+        return lvt_writable[i] | STATUS | (i == LVT_LINT0 || i == LVT_LINT1 ? REMOTE_IRR : 0);
+    }
+    }
 }
 
 bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
@@ -656,9 +792,8 @@ bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
     if (msr < 0x800 || msr > 0x8ff || !x2apic(l))
         return false;
     uint32_t offset = (msr - 0x800) << 4;
-    /* Write-only or absent in x2APIC mode (SDM Vol. 3A table 12-6). */
-    if (offset == REG_EOI || offset == REG_SELF_IPI || offset == REG_DFR || offset == REG_ICR_HIGH ||
-        offset == REG_APR || offset == REG_RRD)
+    enum x2apic_access a = x2apic_access(offset);
+    if (a != X2APIC_RO && a != X2APIC_RW)
         return false;
     *value = read_register(l, offset);
     if (offset == REG_ICR_LOW)
@@ -666,28 +801,45 @@ bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value)
     return true;
 }
 
+/* The highest physical-address bit + 1 (CPUID 0x80000008 EAX[7:0]; guests see the host's). */
+static unsigned maxphyaddr(void)
+{
+    static unsigned bits;
+    if (!bits)
+        bits = cpuid(0x80000000, 0).eax >= 0x80000008 ? cpuid(0x80000008, 0).eax & 0xff : 36;
+    return bits;
+}
+
+static void reset_registers(struct vlapic *l);
+
+/* IA32_APIC_BASE (12.4.4, 12.12.5): the base (within MAXPHYADDR), EN and EXTD; BSP is the
+ * CPU's. Allowed: disabled <-> xAPIC, xAPIC -> x2APIC, x2APIC -> disabled; EXTD without EN, a
+ * disabled APIC straight to x2APIC and x2APIC -> xAPIC raise #GP. Disabling loses the APIC's
+ * state: it comes back in its power-up state. */
+static bool write_apic_base(struct vcpu *v, uint64_t value)
+{
+    struct vlapic *l = v->lapic;
+    uint64_t reserved = ~((1ull << maxphyaddr()) - 1) | 0xffull | (1ull << 9);
+    bool en = value & BASE_ENABLED, x2 = value & BASE_X2APIC;
+    bool was_en = l->apic_base & BASE_ENABLED, was_x2 = x2apic(l);
+    if ((value & reserved) || (x2 && !en) || (!was_en && x2) || (was_x2 && en && !x2))
+        return false;
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    l->apic_base = (l->apic_base & BASE_BSP) | (value & ~BASE_BSP);
+    if (was_en && !en)
+        reset_registers(l);
+    if (x2 && !was_x2) /* the ID in x2APIC format, and the logical ID derived from it (12.12.10.2) */
+        REG(l, REG_LDR) = ((apic_id(l) >> 4) << 16) | (1u << (apic_id(l) & 0xf));
+    spin_unlock_irqrestore(&l->lock, flags);
+    vcpu_apic_mode_changed(v);
+    return true;
+}
+
 bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
     struct vlapic *l = v->lapic;
-    if (msr == MSR_APIC_BASE) {
-        /* The base stays at 0xfee00000 (moving it is not supported); enable and x2APIC mode
-         * follow the allowed transitions: xAPIC -> x2APIC, and disabling (12.12.5). */
-        uint64_t keep = BASE_BSP;
-        if ((value & ~(keep | BASE_X2APIC | BASE_ENABLED)) != 0xfee00000ull)
-            return false;
-        bool en = value & BASE_ENABLED, x2 = value & BASE_X2APIC;
-        if (x2 && !en)
-            return false;
-        if (x2apic(l) && en && !x2)
-            return false; /* x2APIC -> xAPIC must go through disabled */
-        bool entering_x2 = x2 && !x2apic(l);
-        uint64_t flags = spin_lock_irqsave(&l->lock);
-        l->apic_base = (l->apic_base & keep) | (value & ~keep);
-        if (entering_x2) /* the logical ID is derived from the APIC ID (12.12.10.2) */
-            REG(l, REG_LDR) = ((apic_id(l) >> 4) << 16) | (1u << (apic_id(l) & 0xf));
-        spin_unlock_irqrestore(&l->lock, flags);
-        return true;
-    }
+    if (msr == MSR_APIC_BASE)
+        return write_apic_base(v, value);
     if (msr == MSR_TSC_DEADLINE) {
         uint64_t flags = spin_lock_irqsave(&l->lock);
         if (timer_mode(l) == TIMER_TSC_DEADLINE)
@@ -698,6 +850,16 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
     if (msr < 0x800 || msr > 0x8ff || !x2apic(l))
         return false;
     uint32_t offset = (msr - 0x800) << 4;
+    enum x2apic_access a = x2apic_access(offset);
+    if (a != X2APIC_WO && a != X2APIC_RW)
+        return false;
+    uint64_t writable = x2apic_writable(offset);
+    if (offset != REG_ICR_LOW)
+        writable &= 0xffffffffu; /* bits 63:32 are reserved but in the ICR */
+    if (value & ~writable)
+        return false;
+    if (offset == REG_LVT_TIMER && ((value >> 17) & 3) == 3)
+        return false; /* timer mode 3 is reserved */
     switch (offset) {
     case REG_ICR_LOW:
         REG(l, REG_ICR_HIGH) = (uint32_t)(value >> 32);
@@ -706,17 +868,7 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
     case REG_SELF_IPI:
         vlapic_set_irq(v, (uint8_t)value, false);
         return true;
-    case REG_EOI:
-        if (value)
-            return false; /* a non-zero EOI write raises #GP in x2APIC mode */
-        write_register(l, offset, 0);
-        return true;
-    case REG_ID: case REG_VERSION: case REG_PPR: case REG_LDR: case REG_TIMER_CURRENT: case REG_DFR:
-    case REG_ICR_HIGH: case REG_APR: case REG_RRD:
-        return false; /* read-only or absent */
     default:
-        if ((offset >= REG_ISR && offset < REG_IRR + 0x80))
-            return false;
         write_register(l, offset, (uint32_t)value);
         return true;
     }
@@ -724,12 +876,11 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 
 /* --- Creation and reset -------------------------------------------------------------------- */
 
-void vlapic_reset(struct vlapic *l)
+/* The registers' power-up values (12.4.7.1): nothing pending or in service, every LVT masked,
+ * the APIC software-disabled (SVR 0xff), the timer stopped. Lock held. */
+static void reset_registers(struct vlapic *l)
 {
-    uint64_t flags = spin_lock_irqsave(&l->lock);
-    struct vcpu *v = l->vcpu;
     vtimer_cancel(&l->timer);
-    l->apic_base = 0xfee00000ull | BASE_ENABLED | (v->id == 0 ? BASE_BSP : 0);
     memset(l->regs, 0, PAGE_SIZE);
     memset(l->posted, 0, sizeof(l->posted));
     memset(l->posted_level, 0, sizeof(l->posted_level));
@@ -738,6 +889,7 @@ void vlapic_reset(struct vlapic *l)
     l->eoi_exit_changed = true;
     l->esr_pending = 0;
     l->timer_mode = TIMER_ONESHOT;
+    l->timer_counting = false;
     l->tsc_deadline = 0;
     /* What the CPU serves from the page without exits (APIC-register virtualization) must be
      * there: ID and version too. */
@@ -746,6 +898,25 @@ void vlapic_reset(struct vlapic *l)
     REG(l, REG_DFR) = 0xffffffffu;
     for (unsigned i = 0; i < 7; i++)
         REG(l, lvt_offset(i)) = LVT_MASKED;
+    REG(l, REG_SVR) = 0xff;
+    if (x2apic(l)) /* INIT keeps x2APIC mode (12.12.5.1): the logical ID comes back with it */
+        REG(l, REG_LDR) = ((apic_id(l) >> 4) << 16) | (1u << (apic_id(l) & 0xf));
+    l->entry_work = true; /* the next entry writes the VMCS's view: RVI/SVI, EOI-exit bitmap, threshold */
+}
+
+void vlapic_init_signal(struct vlapic *l)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    reset_registers(l);
+    spin_unlock_irqrestore(&l->lock, flags);
+}
+
+void vlapic_reset(struct vlapic *l)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    struct vcpu *v = l->vcpu;
+    l->apic_base = PLATFORM_LAPIC_BASE | BASE_ENABLED | (v->id == 0 ? BASE_BSP : 0);
+    reset_registers(l);
     /* mhv is the firmware too: like a PC BIOS it leaves the boot vCPU's APIC enabled in
      * virtual-wire mode (LINT0 ExtINT from the PIC, LINT1 NMI; MP spec 3.6.2.2), so guests
      * that never touch the APIC still get interrupts. The others start architecturally reset. */
@@ -753,10 +924,7 @@ void vlapic_reset(struct vlapic *l)
         REG(l, REG_SVR) = SVR_ENABLED | 0xff;
         REG(l, lvt_offset(LVT_LINT0)) = MODE_EXTINT << 8;
         REG(l, lvt_offset(LVT_LINT1)) = MODE_NMI << 8;
-    } else {
-        REG(l, REG_SVR) = 0xff;
     }
-    l->entry_work = true; /* the next entry writes the VMCS's view: RVI/SVI, EOI-exit bitmap, threshold */
     spin_unlock_irqrestore(&l->lock, flags);
 }
 

@@ -117,12 +117,15 @@ static int copy_gpa(struct vm *vm, uint64_t gpa, uint8_t *buf, uint64_t len, boo
             uint64_t offset = gpa + done - s->gpa, chunk = s->size - offset;
             if (chunk > len - done)
                 chunk = len - done;
+            if (chunk > VM_COPY_CHUNK)
+                chunk = VM_COPY_CHUNK; /* a kernel of many MiB: other CPUs' calls are answered in between */
             if (pass == 1) {
                 uint8_t *host = phys_to_virt(s->hpa + offset);
                 if (to_guest)
                     memcpy(host, buf + done, chunk);
                 else
                     memcpy(buf + done, host, chunk);
+                xcall_poll();
             }
             done += chunk;
         }
@@ -185,7 +188,7 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
     if (!first)
         return;
     for (unsigned i = 0; i < vm->vcpu_count; i++)
-        vm->vcpus[i]->state = VCPU_STOPPED;
+        __atomic_store_n(&vm->vcpus[i]->state, VCPU_STOPPED, __ATOMIC_SEQ_CST); /* terminal: no swap needed */
     /* The last VM: CPUs halted in their idle loop must wake to see that there is no more work
      * (the boot CPU then reports and finishes). */
     if (!vm_running_count())

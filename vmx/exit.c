@@ -80,41 +80,41 @@ static enum exit_action handle_window(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+/* What ends a HLT at once: an NMI, an INIT, or (with interrupts enabled) an interrupt the
+ * vCPU can take. */
+static bool wakes_from_hlt(struct vcpu *v, bool interrupts)
+{
+    return (v->pending_events & EVENT_NMI) || vcpu_init_pending(v) || (interrupts && inject_interrupt_deliverable(v));
+}
+
 static enum exit_action handle_hlt(struct vcpu *v)
 {
     skip_instruction(v);
-    uint64_t rflags = vmcs_readnat(v, VMCS_GUEST_RFLAGS);
-    if (!(rflags & (1u << 9))) {
-        /* Only an NMI or INIT gets it going again. Once no vCPU of the VM can run any more,
-         * the VM is over: a guest's way to power off (other vCPUs do this first while Linux
-         * shuts down or reboots, so one such vCPU alone stops nothing). */
-        v->halted_for_good = true;
-        v->state = VCPU_BLOCKED;
-        __atomic_thread_fence(__ATOMIC_SEQ_CST);
-        if (v->pending_events & EVENT_NMI) {
-            v->halted_for_good = false;
-            v->state = VCPU_RUNNABLE;
-            return EXIT_RESUME;
-        }
-        struct vm *vm = v->vm;
-        for (unsigned i = 0; i < vm->vcpu_count; i++) {
-            struct vcpu *o = vm->vcpus[i];
-            if (!(o->halted_for_good || o->state == VCPU_WAIT_FOR_SIPI || o->state == VCPU_STOPPED))
-                return EXIT_RESCHED;
-        }
-        vm_stop(vm, STOP_POWEROFF, 0, "vCPU %u halted with interrupts disabled%s", v->id,
-                vm->vcpu_count > 1 ? ", the last one running" : "");
+    bool interrupts = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9);
+    /* Blocked first, then checked: a concurrent sender (vm/vlapic.c's notify, INIT) either
+     * sees BLOCKED and wakes it, or is seen here. The swap fails when a VM stop got here first. */
+    v->halted_for_good = !interrupts;
+    if (!vcpu_state_swap(v, VCPU_RUNNABLE, VCPU_BLOCKED))
         return EXIT_RESCHED;
-    }
-    /* An interrupt it can take ends the HLT at once; otherwise it blocks until a timer, a
-     * device or another vCPU raises one (vm/vlapic.c wakes it). Blocked first, then checked:
-     * a concurrent sender either sees BLOCKED or is seen here. */
-    v->state = VCPU_BLOCKED;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (inject_interrupt_deliverable(v)) {
-        v->state = VCPU_RUNNABLE;
-        return EXIT_RESUME;
+    if (wakes_from_hlt(v, interrupts)) {
+        v->halted_for_good = false;
+        vcpu_state_swap(v, VCPU_BLOCKED, VCPU_RUNNABLE);
+        return vcpu_init_pending(v) ? EXIT_RESCHED : EXIT_RESUME;
     }
+    if (interrupts)
+        return EXIT_RESCHED; /* until a timer, a device or another vCPU raises one (vm/vlapic.c) */
+    /* Interrupts off: only an NMI or INIT gets it going again. Once no vCPU of the VM can run
+     * any more, the VM is over: a guest's way to power off (other vCPUs do this first while
+     * Linux shuts down or reboots, so one such vCPU alone stops nothing). */
+    struct vm *vm = v->vm;
+    for (unsigned i = 0; i < vm->vcpu_count; i++) {
+        struct vcpu *o = vm->vcpus[i];
+        if (!(o->halted_for_good || o->state == VCPU_WAIT_FOR_SIPI || o->state == VCPU_STOPPED))
+            return EXIT_RESCHED;
+    }
+    vm_stop(vm, STOP_POWEROFF, 0, "vCPU %u halted with interrupts disabled%s", v->id,
+            vm->vcpu_count > 1 ? ", the last one running" : "");
     return EXIT_RESCHED;
 }
 

@@ -4,6 +4,7 @@
 #include "arch/x86/tsc.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"
+#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -93,6 +94,12 @@ static uint32_t filtered_basic_leaves(void)
     return mask;
 }
 
+void vcpu_cpuid_view_changed(struct vcpu *v)
+{
+    /* Limit-CPUID-maxval (IA32_MISC_ENABLE[22]) changes leaf 0 (SDM Vol. 4 table 2-2). */
+    v->cpuid_filtered = filtered_basic_leaves() | (v->misc_enable & MISC_ENABLE_LIMIT_CPUID ? 1u : 0u);
+}
+
 /* Out of line, registers by value: the leaves that need no filtering (most) pay for neither
  * its register pressure nor a trip through memory. */
 __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32_t leaf, uint32_t sub, struct cpuid_regs regs)
@@ -110,6 +117,8 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
     case 0:
         if (r->eax < TSC_LEAF)
             r->eax = TSC_LEAF;
+        if (v->misc_enable & MISC_ENABLE_LIMIT_CPUID)
+            r->eax = 2; /* IA32_MISC_ENABLE[22]: leaf 0 reports 2 as the highest basic leaf */
         break;
     case 1:
         /* Hidden: VMX (5), SMX (6), MONITOR (3), DTES64 (2), DS-CPL (4), EST (7), TM2 (8), PDCM (15):
@@ -120,7 +129,7 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
                     (1u << 15) | (1u << 27));
         r->ecx |= (1u << 21) | (1u << 24) | (1u << 31) | (v->cr4 & CR4_OSXSAVE ? 1u << 27 : 0);
         r->edx &= ~((1u << 21) | (1u << 22) | (1u << 29) | (1u << 31)); /* DS, ACPI thermal, TM, PBE */
-        r->edx |= 1u << 9; /* APIC */
+        r->edx = vlapic_hw_enabled(v->lapic) ? r->edx | (1u << 9) : r->edx & ~(1u << 9); /* APIC, while enabled (SDM Vol. 3A 12.4.3) */
         r->edx = count > 1 ? r->edx | (1u << 28) : r->edx & ~(1u << 28);
         r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) | ((1u << shift) << 16);
         break;
@@ -135,7 +144,7 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
              * TSC it tells Linux the TSC needs no clocksource watchdog. */
             r->ebx &= ~((1u << 2) | (1u << 4) | (1u << 10) | (1u << 11) | (1u << 12) | (1u << 14) |
                         (1u << 15) | (1u << 25));
-            r->ecx &= ~((1u << 5) | (1u << 30));
+            r->ecx &= ~((1u << 5) | (1u << 30) | (vcpu_rdtscp() ? 0 : 1u << 22)); /* RDPID needs "enable RDTSCP" */
             r->edx &= ~(0x3fu << 26);
             hide_features_cr4_forbids(r);
         }
@@ -170,7 +179,10 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
         }
         break;
     case 0x80000001:
-        r->edx &= ~(1u << 27); /* RDTSCP: not enabled */
+        if (!vcpu_rdtscp())
+            r->edx &= ~(1u << 27); /* RDTSCP: not enabled */
+        if (v->misc_enable & MISC_ENABLE_XD_DISABLE)
+            r->edx &= ~(1u << 20); /* NX, turned off by IA32_MISC_ENABLE[34] */
         break;
     default:
         break;
@@ -201,7 +213,7 @@ enum exit_action handle_cpuid(struct vcpu *v)
          * 0x12, 0x14, 0x15, 0x1f and 0x80000001 are filtered). The unfiltered path reads CPUID into 64-bit
          * registers: in 64-bit mode it zero-extends its outputs, so they go straight into the
          * guest's registers. */
-        if (!(leaf <= 0x1f ? (filtered_basic_leaves() >> leaf) & 1 : leaf == 0x80000001)) {
+        if (!(leaf <= 0x1f ? (v->cpuid_filtered >> leaf) & 1 : leaf == 0x80000001)) {
             uint64_t *g = v->regs.gpr;
             __asm__ volatile("cpuid" : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]), "=d"(g[GPR_RDX])
                              : "a"(leaf), "c"(sub));

@@ -4,6 +4,7 @@
 #include <stddef.h>
 
 #include "kernel/log.h"
+#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/decode.h"
 #include "vmx/exit.h"
@@ -55,7 +56,10 @@ enum exit_action handle_ept_violation(struct vcpu *v)
 {
     exit_info_read_details(v);
     uint64_t gpa = v->exit.guest_physical, q = v->exit.qualification;
-    const struct mmio_handler *h = find(v->vm, gpa);
+    struct mmio_handler moved;
+    const struct mmio_handler *h = vlapic_moved_mmio(v, gpa, &moved); /* this vCPU's APIC, moved */
+    if (!h)
+        h = find(v->vm, gpa);
     if (h && !(q & 4))
         return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",

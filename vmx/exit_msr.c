@@ -23,11 +23,7 @@
 #define MSR_MISC_ENABLE 0x1a0
 #define MSR_PAT 0x277
 #define MSR_MTRR_DEF_TYPE 0x2ff
-#define MSR_STAR 0xc0000081
-#define MSR_SFMASK 0xc0000084
 
-#define EFER_SCE (1ull << 0)
-#define EFER_LMA (1ull << 10)
 
 /* Clears the read and write intercepts of one MSR (bitmap layout: SDM Vol. 3C 26.6.9). */
 static void pass_through(struct vm *vm, uint32_t msr)
@@ -41,8 +37,8 @@ static void pass_through(struct vm *vm, uint32_t msr)
 void msr_setup_bitmap(struct vm *vm)
 {
     /* In the VMCS guest-state area: SYSENTER_CS/ESP/EIP, FS and GS base. Switched lazily by
-     * vcpu_load: KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK. The CPU checks canonical values
-     * itself and raises #GP in the guest. */
+     * vcpu_load: KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK, TSC_AUX. The CPU checks canonical
+     * values and reserved bits itself and raises #GP in the guest. */
     for (uint32_t m = MSR_SYSENTER_CS; m <= MSR_SYSENTER_EIP; m++)
         pass_through(vm, m);
     for (uint32_t m = MSR_STAR; m <= MSR_SFMASK; m++)
@@ -50,6 +46,8 @@ void msr_setup_bitmap(struct vm *vm)
     pass_through(vm, MSR_FS_BASE);
     pass_through(vm, MSR_GS_BASE);
     pass_through(vm, MSR_KERNEL_GS_BASE);
+    if (vcpu_rdtscp())
+        pass_through(vm, MSR_TSC_AUX); /* switched lazily too; RDTSCP and RDPID read it */
 }
 
 static bool valid_pat(uint64_t pat)
@@ -71,7 +69,7 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
     case MSR_TSC_ADJUST: *value = (uint64_t)v->tsc_adjust; return true;
     case MSR_MTRRCAP: *value = 1u << 10; return true;  /* write-combining, no variable ranges */
     case MSR_MTRR_DEF_TYPE: *value = v->mtrr_def_type; return true;
-    case MSR_MISC_ENABLE: *value = 1 | (1u << 11) | (1u << 12); return true; /* fast strings; no BTS/PEBS */
+    case MSR_MISC_ENABLE: *value = v->misc_enable; return true;
     case MSR_IA32_FEATURE_CONTROL: *value = 1; return true; /* locked, VMX off: VMX is not for guests */
     case MSR_PLATFORM_ID: case MSR_BIOS_SIGN_ID: case MSR_MCG_CAP: case MSR_MCG_STATUS: *value = 0; return true;
     default: return vlapic_msr_read(v, msr, value); /* IA32_APIC_BASE, TSC deadline, x2APIC */
@@ -85,7 +83,7 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
         /* SCE, LME, NXE may be written; LMA is the CPU's (kept); LME may not change under
          * paging (SDM Vol. 3A 10.8.5). */
         uint64_t old = vmcs_read64(v, VMCS_GUEST_EFER);
-        bool nx = cpuid(0x80000001, 0).edx & (1u << 20);
+        bool nx = (cpuid(0x80000001, 0).edx & (1u << 20)) && !(v->misc_enable & MISC_ENABLE_XD_DISABLE);
         if (value & ~(EFER_SCE | EFER_LME | EFER_LMA | (nx ? EFER_NXE : 0)))
             return false;
         if ((v->cr0 & CR0_PG) && ((value ^ old) & EFER_LME))
@@ -118,8 +116,22 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
         v->mtrr_def_type = value;
         return true;
     }
-    case MSR_MISC_ENABLE: case MSR_BIOS_SIGN_ID:
-        return true; /* accepted and ignored: nothing behind them is virtualized */
+    case MSR_MISC_ENABLE: {
+        /* IA32_MISC_ENABLE (SDM Vol. 4 table 2-2): fast strings (0), TCC (3), EIST (16), MONITOR
+         * FSM (18), limit CPUID maxval (22), xTPR disable (23) and XD disable (34) are the
+         * guest's; performance monitoring (7) and BTS/PEBS unavailable (11, 12) are read-only
+         * (what is written there is ignored); any other bit raises #GP. Limit-CPUID and
+         * XD-disable change what CPUID reports (vmx/exit_cpuid.c); MONITOR/MWAIT stay hidden
+         * whatever bit 18 says. */
+        uint64_t writable = MISC_ENABLE_WRITABLE, read_only = (1u << 7) | (1u << 11) | (1u << 12);
+        if (value & ~(writable | read_only))
+            return false;
+        v->misc_enable = (v->misc_enable & read_only) | (value & writable);
+        vcpu_cpuid_view_changed(v);
+        return true;
+    }
+    case MSR_BIOS_SIGN_ID:
+        return true; /* accepted and ignored: there is no microcode to update */
     case MSR_MCG_STATUS:
         return value == 0;
     default:

@@ -1,4 +1,5 @@
 /* VMCALL: mhv's hypercall ABI (include/vm/abi.h, README.md "Hypercalls"). */
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "vm/abi.h"
 #include "vm/console.h"
@@ -12,7 +13,7 @@
 #define CONSOLE_WRITE_MAX 4096
 
 /* Out of line: keeps the common hypercalls free of its register pressure. */
-__attribute__((noinline)) static int64_t console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
+__attribute__((noinline)) static int64_t hc_console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
 {
     if (len > CONSOLE_WRITE_MAX)
         return MHV_EINVAL;
@@ -20,9 +21,13 @@ __attribute__((noinline)) static int64_t console_write(struct vcpu *v, uint64_t 
     for (uint64_t i = 0; i < len; i++)
         if (!vm_gpa_to_hva(v->vm, gpa + i, 1))
             return MHV_EFAULT;
-    for (uint64_t i = 0; i < len; i++)
-        vm_console_putc(v->vm, *(const char *)vm_gpa_to_hva(v->vm, gpa + i, 1));
-    return (int64_t)len;
+    /* As much as mhv's console has room for (include/kernel/console.h): the guest writes the
+     * rest again, as it would after a short write() to a slow terminal. */
+    uint64_t done = 0;
+    for (; done < len && console_guest_room(1); done++)
+        vm_console_putc(v->vm, *(const char *)vm_gpa_to_hva(v->vm, gpa + done, 1));
+    console_drain();
+    return (int64_t)done;
 }
 
 enum exit_action handle_vmcall(struct vcpu *v)
@@ -39,7 +44,7 @@ enum exit_action handle_vmcall(struct vcpu *v)
             r[GPR_RCX] = 0x76686d;
             break;
         case MHV_HC_CONSOLE_WRITE:
-            result = console_write(v, r[GPR_RBX], r[GPR_RCX]);
+            result = hc_console_write(v, r[GPR_RBX], r[GPR_RCX]);
             break;
         case MHV_HC_STOP:
             vm_stop(v->vm, STOP_POWEROFF, (int)(r[GPR_RBX] & 0xff), "hypercall stop from vCPU %u", v->id);

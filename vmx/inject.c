@@ -4,6 +4,7 @@
 #include <stdbool.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 #include "vm/platform.h"
 #include "vm/vlapic.h"
 #include "vm/vm.h"
@@ -28,6 +29,15 @@ static bool contributory(unsigned vector)
     return vector == VEC_DE || (vector >= VEC_TS && vector <= VEC_GP);
 }
 
+/* Exceptions of the fault class (SDM Vol. 3A table 7-1): the RFLAGS image the CPU pushes for
+ * them has RF set (7.13), so that returning re-executes the instruction without a second
+ * instruction-breakpoint #DB. #DB and #DF are left out (mhv injects #DB only as a trap). */
+static bool fault_class(unsigned vector)
+{
+    return vector == VEC_DE || vector == 5 || vector == VEC_UD || vector == 7 || (vector >= VEC_TS && vector <= VEC_PF) ||
+           vector == 16 || vector == VEC_AC || vector == 19 || vector == 20;
+}
+
 void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
 {
     /* An exception raised while delivering another (IDT-vectoring information valid, type
@@ -47,6 +57,8 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
         }
     }
     v->exit.idt_vectoring_info = 0; /* superseded: not re-injected */
+    if (fault_class(vector))
+        vmcs_writenat(v, VMCS_GUEST_RFLAGS, vmcs_readnat(v, VMCS_GUEST_RFLAGS) | RFLAGS_RF);
     bool protected_mode = v->cr0 & CR0_PE;
     __atomic_or_fetch(&v->pending_events, EVENT_EXCEPTION, __ATOMIC_SEQ_CST);
     v->pending_info = INFO_VALID | INFO_TYPE_HW_EXCEPTION | vector |
@@ -68,7 +80,10 @@ void inject_interrupt(struct vcpu *v, uint8_t vector)
 
 void inject_nmi(struct vcpu *v)
 {
-    __atomic_or_fetch(&v->pending_events, EVENT_NMI, __ATOMIC_SEQ_CST); /* any CPU may call it */
+    /* Any CPU may call it: counted, then the hint (the entry path clears the hint first and
+     * takes the count after, so none is missed). */
+    __atomic_add_fetch(&v->nmi_queued, 1, __ATOMIC_SEQ_CST);
+    __atomic_or_fetch(&v->pending_events, EVENT_NMI, __ATOMIC_SEQ_CST);
     v->halted_for_good = false; /* an NMI ends even a HLT with interrupts off */
 }
 
@@ -77,7 +92,7 @@ void inject_nmi(struct vcpu *v)
  * `take`, the interrupt is acknowledged (IRR -> ISR). */
 static int apic_vector(struct vcpu *v, bool take)
 {
-    if (vlapic_assist.vid)
+    if (v->lapic->assist.vid)
         return -1;
     int vector = vlapic_pending_vector(v->lapic);
     if (vector >= 0 && take)
@@ -176,11 +191,25 @@ static uint32_t asynchronous_event(struct vcpu *v)
 {
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
     if (v->pending_events & EVENT_NMI) {
-        if (!(blocking & (BLOCKING_STI_MOVSS | BLOCKING_NMI))) {
-            __atomic_and_fetch(&v->pending_events, (uint8_t)~EVENT_NMI, __ATOMIC_SEQ_CST);
-            return INFO_VALID | INFO_TYPE_NMI | VEC_NMI;
+        /* NMIs sent meanwhile: the CPU holds one while another is being handled and drops the
+         * rest (SDM Vol. 3A 7.7: at most one pending while NMIs are blocked), so two that arrive
+         * together are both taken, one after the other. */
+        __atomic_and_fetch(&v->pending_events, (uint8_t)~EVENT_NMI, __ATOMIC_SEQ_CST);
+        uint32_t queued = __atomic_exchange_n(&v->nmi_queued, 0, __ATOMIC_SEQ_CST);
+        uint32_t limit = blocking & BLOCKING_NMI ? 1 : 2;
+        v->nmi_pending = v->nmi_pending + queued < limit ? v->nmi_pending + queued : limit;
+        if (v->nmi_pending) {
+            __atomic_or_fetch(&v->pending_events, EVENT_NMI, __ATOMIC_SEQ_CST); /* look again next entry */
+            if (!(blocking & (BLOCKING_STI_MOVSS | BLOCKING_NMI))) {
+                v->nmi_pending--;
+                if (!v->nmi_pending)
+                    __atomic_and_fetch(&v->pending_events, (uint8_t)~EVENT_NMI, __ATOMIC_SEQ_CST);
+                if (v->nmi_pending || v->nmi_queued)
+                    arm_window(v, PROC_NMI_WINDOW); /* the next one once this handler's IRET unblocks */
+                return INFO_VALID | INFO_TYPE_NMI | VEC_NMI;
+            }
+            arm_window(v, PROC_NMI_WINDOW);
         }
-        arm_window(v, PROC_NMI_WINDOW);
     }
     if (v->lapic->entry_work) {
         bool open = (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9)) && !(blocking & BLOCKING_STI_MOVSS);
@@ -189,7 +218,7 @@ static uint32_t asynchronous_event(struct vcpu *v)
             return INFO_VALID | INFO_TYPE_EXTERNAL | (uint32_t)vector;
         if (vector >= 0)
             arm_window(v, PROC_INTERRUPT_WINDOW);
-        else if (!vlapic_assist.vid) /* with it, sync_virtual_interrupts refreshes the hint */
+        else if (!v->lapic->assist.vid) /* with it, sync_virtual_interrupts refreshes the hint */
             refresh_hint(v);
     }
     return 0;
@@ -199,7 +228,7 @@ void inject_events(struct vcpu *v)
 {
     uint32_t info = 0, error = 0;
     bool apic = v->lapic->entry_work;
-    if (apic && vlapic_assist.tpr_shadow && !vlapic_assist.vid)
+    if (apic && v->lapic->assist.tpr_shadow && !v->lapic->assist.vid)
         sync_tpr_threshold(v);
     if (v->pending_events & EVENT_EXCEPTION) {
         info = v->pending_info;
@@ -217,7 +246,7 @@ void inject_events(struct vcpu *v)
     } else {
         info = asynchronous_event(v);
     }
-    if (apic && vlapic_assist.vid)
+    if (apic && v->lapic->assist.vid)
         sync_virtual_interrupts(v, info);
     if (!info)
         return;
@@ -227,4 +256,16 @@ void inject_events(struct vcpu *v)
     if (info & INFO_ERROR_CODE)
         vmcs_write32(v, VMCS_ENTRY_EXCEPTION_ERROR_CODE, error);
     vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, info);
+}
+
+uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next)
+{
+    bool long_mode_code = (vmcs_read64(v, VMCS_GUEST_EFER) & EFER_LMA) &&
+                          (vmcs_read32(v, VMCS_GUEST_CS_ACCESS) & (1u << 13)); /* CS.L */
+    return long_mode_code ? next : (uint32_t)next;
+}
+
+void inject_single_step(struct vcpu *v)
+{
+    vmcs_writenat(v, VMCS_GUEST_PENDING_DEBUG, vmcs_readnat(v, VMCS_GUEST_PENDING_DEBUG) | (1u << 14));
 }

@@ -8,6 +8,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
+#include "vm/vlapic.h"
 #include "vmx/caps.h"
 #include "vmx/inject.h"
 #include "vmx/preflight.h"
@@ -30,16 +31,30 @@ static enum exit_action enter_once(struct vcpu *v)
 enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
 {
     struct percpu *p = this_cpu();
-    vcpu_load(v);
-    if (v->init_pending) { /* INIT (vm/vlapic.c): the reset state, keeping the STARTUP vector */
-        int sipi = v->sipi_vector;
-        v->init_pending = false;
-        vcpu_reset(v);
-        v->sipi_vector = sipi;
+    if (vcpu_load(v) < 0)
+        return RUN_NOT_LOADED;
+    bool bsp = vlapic_is_bsp(v->lapic);
+    uint32_t inits = __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST);
+    if (inits != v->init_handled) {
+        /* INIT (vm/vlapic.c): the bootstrap vCPU goes on at the reset vector, the others wait
+         * for a STARTUP IPI, which may already have come (it is kept in sipi_vector). The INIT
+         * counts as taken only once the state says so: a STARTUP IPI arriving meanwhile sees
+         * it pending or sees the wait, and is kept either way. */
+        vcpu_init_signal(v);
+        if (!bsp)
+            vcpu_state_swap(v, VCPU_RUNNABLE, VCPU_WAIT_FOR_SIPI);
+        __atomic_store_n(&v->init_handled, inits, __ATOMIC_SEQ_CST);
     }
-    if (v->sipi_vector >= 0) { /* started by a STARTUP IPI: real mode at vector << 12 */
-        vcpu_set_real_mode(v, (uint16_t)(v->sipi_vector << 8), 0);
-        v->sipi_vector = -1;
+    /* A STARTUP IPI the vCPU took while waiting for one (or with an INIT pending): real mode
+     * at vector << 12. The bootstrap processor takes none. */
+    int sipi = __atomic_exchange_n(&v->sipi_vector, -1, __ATOMIC_SEQ_CST);
+    if (sipi >= 0 && !bsp) {
+        vcpu_set_real_mode(v, (uint16_t)(sipi << 8), 0);
+        vcpu_state_swap(v, VCPU_WAIT_FOR_SIPI, VCPU_RUNNABLE);
+    }
+    if (v->state != VCPU_RUNNABLE) {
+        vcpu_put(v);
+        return v->state == VCPU_STOPPED ? RUN_STOPPED : RUN_BLOCKED;
     }
     /* The slice: the VMX preemption timer counts down once every 2^rate TSC ticks
      * (IA32_VMX_MISC[4:0]) and, with "save timer value" on exit, keeps counting across
@@ -56,10 +71,11 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
         p->switch_ticks += rdtsc() - p->switch_from;
     }
     p->switch_from = 0;
-    /* vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check.
-     * need_resched needs none here: interrupts are off between exits, so it can only be set in
-     * an external-interrupt exit, and that handler then ends the run itself. */
-    while (v->state == VCPU_RUNNABLE && enter_once(v) == EXIT_RESUME)
+    /* vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check, with
+     * an INIT, which may come from this vCPU itself (an ICR write to self). need_resched needs
+     * none here: interrupts are off between exits, so it can only be set in an
+     * external-interrupt exit, and that handler then ends the run itself. */
+    while (v->state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME)
         ;
     vcpu_put(v);
     if (v->state == VCPU_STOPPED)

@@ -28,12 +28,9 @@ _Static_assert(__builtin_offsetof(struct vcpu, launched) == VCPU_LAUNCHED_OFFSET
 _Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == VCPU_HOST_RSP_OFFSET, "entry.asm offsets");
 
 #define MSR_IA32_PAT 0x277
-#define MSR_STAR 0xc0000081
-#define MSR_LSTAR 0xc0000082
-#define MSR_CSTAR 0xc0000083
-#define MSR_SFMASK 0xc0000084
 
 /* Controls mhv asks for beyond the required ones (vmx/caps.c checked those at boot). */
+#define PROC_USE_TSC_OFFSETTING (1u << 3)
 #define PROC_CR8_LOAD_EXITING (1u << 19)
 #define PROC_CR8_STORE_EXITING (1u << 20)
 #define PROC_MWAIT_EXITING (1u << 10)
@@ -66,23 +63,43 @@ static bool allowed(enum vmx_ctl ctl, uint32_t bits)
 static bool host_xsave;
 static uint64_t xcr0_all; /* every state component the CPU supports (CPUID 0xd.0 EDX:EAX) */
 
+/* RDTSCP for guests where the CPU has it and VMX lets them run it (SDM Vol. 3C 26.6.2); RDPID
+ * needs the same control. TSC_AUX then belongs to the guest, switched with the lazy state. */
+bool vcpu_rdtscp(void)
+{
+    static int enabled = -1;
+    if (enabled < 0)
+        enabled = (cpuid(0x80000001, 0).edx & (1u << 27)) && allowed(CTL_PROC2, PROC2_RDTSCP);
+    return enabled;
+}
+
 static void xsetbv0(uint64_t value)
 {
     __asm__ volatile("xsetbv" : : "c"(0), "a"((uint32_t)value), "d"((uint32_t)(value >> 32)));
 }
 
-/* Saves the guest state that lives in this CPU's registers rather than the VMCS. XSAVE only
- * saves the components enabled in XCR0 (SDM Vol. 1 13.8), and a guest may use SSE with XCR0 =
- * x87 alone (legacy FXSR): so XCR0 is widened to everything first, and the guest's value is
- * put back only after the matching XRSTOR. */
+/* Saves the guest state that lives in this CPU's registers rather than the VMCS: what VM
+ * entry and exit do not switch (SDM Vol. 3C 28.3, 29.5) and mhv itself never uses, so it
+ * stays in the registers until another vCPU needs them: CR2, the debug registers DR0-DR3 and
+ * DR6 (DR7 and IA32_DEBUGCTL are in the VMCS), the syscall MSRs, TSC_AUX, XCR0 and the
+ * extended state. XSAVE only saves the components enabled in XCR0 (SDM Vol. 1 13.8), and a
+ * guest may use SSE with XCR0 = x87 alone (legacy FXSR): so XCR0 is widened to everything
+ * first, and the guest's value is put back only after the matching XRSTOR. */
 static void save_lazy_state(struct vcpu *old)
 {
     old->regs.cr2 = read_cr2();
+    old->dr[0] = read_dr0();
+    old->dr[1] = read_dr1();
+    old->dr[2] = read_dr2();
+    old->dr[3] = read_dr3();
+    old->dr6 = read_dr6();
     old->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
     old->star = rdmsr(MSR_STAR);
     old->lstar = rdmsr(MSR_LSTAR);
     old->cstar = rdmsr(MSR_CSTAR);
     old->sfmask = rdmsr(MSR_SFMASK);
+    if (vcpu_rdtscp())
+        old->tsc_aux = rdmsr(MSR_TSC_AUX);
     if (host_xsave) {
         xsetbv0(xcr0_all);
         __asm__ volatile("xsave64 (%0)" : : "r"(old->xsave_area), "a"((uint32_t)xcr0_all),
@@ -102,8 +119,9 @@ void vcpu_vmclear_here(struct vcpu *v)
         save_lazy_state(v);
         p->loaded_vcpu = NULL;
     }
-    v->last_cpu = -1;
     v->launched = 0; /* after VMCLEAR the launch state is "clear": VMLAUNCH next */
+    /* Last: the CPU waiting to load v may go on once it sees this (with the lazy state saved). */
+    __atomic_store_n(&v->last_cpu, -1, __ATOMIC_RELEASE);
 }
 
 static void vmclear_remote(void *arg)
@@ -125,6 +143,13 @@ static void write_per_cpu_host_state(struct vcpu *v)
 static void load_lazy_state(struct vcpu *v)
 {
     write_cr2(v->regs.cr2);
+    write_dr0(v->dr[0]);
+    write_dr1(v->dr[1]);
+    write_dr2(v->dr[2]);
+    write_dr3(v->dr[3]);
+    write_dr6(v->dr6);
+    if (vcpu_rdtscp())
+        wrmsr(MSR_TSC_AUX, v->tsc_aux);
     wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
     wrmsr(MSR_STAR, v->star);
     wrmsr(MSR_LSTAR, v->lstar);
@@ -167,16 +192,24 @@ static void flush_translations(struct vcpu *v)
     }
 }
 
-void vcpu_load(struct vcpu *v)
+/* How long vcpu_load waits for the CPU holding a vCPU's VMCS to take the remote VMCLEAR: that
+ * CPU answers within microseconds unless it is busy with interrupts off (printing a long
+ * console line, rebuilding a VM); then the vCPU simply stays where it was for now. */
+#define REMOTE_VMCLEAR_TIMEOUT_US 10000
+
+int vcpu_load(struct vcpu *v)
 {
     struct percpu *p = this_cpu();
     unsigned me = p->index;
     uint64_t start = rdtsc();
-    bool migrating = v->last_cpu >= 0 && (unsigned)v->last_cpu != me;
+    int last = __atomic_load_n(&v->last_cpu, __ATOMIC_ACQUIRE);
+    bool migrating = last >= 0 && (unsigned)last != me;
     if (migrating) {
         /* Active on another CPU: only that CPU can flush it to memory (SDM 25.11.1). */
-        if (xcall_run((unsigned)v->last_cpu, vmclear_remote, v, true) < 0)
-            panic("vCPU %s/%u: remote VMCLEAR on cpu%d failed", v->vm->name, v->id, v->last_cpu);
+        if (xcall_run_within((unsigned)last, vmclear_remote, v, true, REMOTE_VMCLEAR_TIMEOUT_US) < 0) {
+            p->vmclear_timeouts++;
+            return -1;
+        }
         v->migrations++;
     }
     bool arrived = v->last_cpu != (int)me;
@@ -195,6 +228,7 @@ void vcpu_load(struct vcpu *v)
         p->migrations_in++;
         p->migrate_ticks += rdtsc() - start;
     }
+    return 0;
 }
 
 void vcpu_put(struct vcpu *v)
@@ -272,25 +306,25 @@ static int setup_controls(struct vcpu *v)
 {
     struct vm *vm = v->vm;
     uint32_t pin = PIN_EXTERNAL_INTERRUPT_EXITING | PIN_NMI_EXITING | PIN_VIRTUAL_NMIS | PIN_PREEMPTION_TIMER;
+    /* TSC offsetting: a guest's RDTSC/RDTSCP read the host TSC plus the vCPU's offset, which
+     * its writes to IA32_TSC and IA32_TSC_ADJUST move (vmx/exit_msr.c; SDM Vol. 3C 26.6.5). */
     uint32_t proc = PROC_HLT_EXITING | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING | PROC_USE_IO_BITMAPS |
                     PROC_USE_MSR_BITMAPS | PROC_MWAIT_EXITING | PROC_MONITOR_EXITING | PROC_RDPMC_EXITING |
-                    PROC_SECONDARY_CONTROLS;
+                    PROC_USE_TSC_OFFSETTING | PROC_SECONDARY_CONTROLS;
     uint32_t proc2 = PROC2_EPT | PROC2_UNRESTRICTED_GUEST | PROC2_WBINVD_EXITING |
-                     (allowed(CTL_PROC2, PROC2_VPID) ? PROC2_VPID : 0) | PROC2_PAUSE_LOOP_EXITING;
+                     (allowed(CTL_PROC2, PROC2_VPID) ? PROC2_VPID : 0) | PROC2_PAUSE_LOOP_EXITING |
+                     (vcpu_rdtscp() ? PROC2_RDTSCP : 0);
     /* Saving the preemption timer value makes a slice count guest time across exits. */
     uint32_t exit = EXIT_HOST_64BIT | EXIT_SAVE_EFER | EXIT_LOAD_EFER | EXIT_SAVE_PAT | EXIT_LOAD_PAT |
                     EXIT_SAVE_DEBUG | EXIT_SAVE_PREEMPTION_TIMER;
     uint32_t entry = ENTRY_LOAD_EFER | ENTRY_LOAD_PAT | ENTRY_LOAD_DEBUG;
 
-    /* The CPU's APIC virtualisation (SDM Vol. 3C chapter 31; controls 26.6.2, 26.6.8). With a
-     * TPR shadow, MOV to/from CR8 use the virtual-APIC page (31.3) instead of exiting. */
+    /* The CPU's APIC virtualisation (SDM Vol. 3C chapter 31; controls 26.6.2, 26.6.8): the
+     * mode-dependent controls are set by vcpu_apic_mode_changed below; "virtualize APIC
+     * accesses" stays on for good where it is used at all. */
     choose_apic_assist();
-    if (vlapic_assist.tpr_shadow)
-        proc = (proc & ~(PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING)) | PROC_TPR_SHADOW;
     if (vlapic_assist.apic_regs)
-        proc2 |= APIC_ASSIST_PROC2;
-    if (vlapic_assist.vid)
-        proc2 |= PROC2_VIRTUAL_INTR_DELIVERY;
+        proc2 |= PROC2_VIRTUALIZE_APIC;
 
     /* CR3 accesses need no exits with EPT: clear them where the TRUE MSRs allow it. */
     vmcs_write32(v, VMCS_PIN_CONTROLS, control(CTL_PIN, pin));
@@ -322,10 +356,8 @@ static int setup_controls(struct vcpu *v)
     }
     /* The vLAPIC's registers are its virtual-APIC page whatever the mode (vm/vlapic.c); the
      * entry path keeps the TPR threshold, RVI/SVI and the EOI-exit bitmap (vmx/inject.c). */
-    if (vlapic_assist.tpr_shadow) {
+    if (vlapic_assist.tpr_shadow)
         vmcs_write64(v, VMCS_VIRTUAL_APIC_ADDRESS, v->lapic->page);
-        vmcs_write32(v, VMCS_TPR_THRESHOLD, 0);
-    }
     /* 0xfee00000 becomes the APIC-access page in this VM's EPT (31.4): its xAPIC accesses are
      * virtualized or exit as APIC accesses instead of EPT violations (vm/devices.c's MMIO
      * handler then serves only the emulated modes). Mapping it again for each vCPU is harmless. */
@@ -345,7 +377,29 @@ static int setup_controls(struct vcpu *v)
      * and reserved bits), CR4 entirely: writes to owned bits exit (SDM Vol. 3C 26.6.6). */
     vmcs_writenat(v, VMCS_CR0_GUEST_HOST_MASK, ~(uint64_t)(CR0_TS | CR0_MP | CR0_EM | CR0_WP | CR0_AM));
     vmcs_writenat(v, VMCS_CR4_GUEST_HOST_MASK, ~0ull);
+    v->lapic->assist = (struct vlapic_assist){ 0 };
+    vcpu_apic_mode_changed(v);
     return 0;
+}
+
+void vcpu_apic_mode_changed(struct vcpu *v)
+{
+    struct vlapic *l = v->lapic;
+    struct vlapic_assist a = vlapic_assist_for_mode(l);
+    if (a.tpr_shadow == l->assist.tpr_shadow && a.apic_regs == l->assist.apic_regs && a.vid == l->assist.vid)
+        return; /* the controls already say so (setup_controls starts from "none": CR8 exits) */
+    l->assist = a;
+    uint32_t proc = vmcs_read32(v, VMCS_PROC_CONTROLS) & ~(PROC_TPR_SHADOW | PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING);
+    proc |= a.tpr_shadow ? PROC_TPR_SHADOW : PROC_CR8_LOAD_EXITING | PROC_CR8_STORE_EXITING;
+    uint32_t proc2 = vmcs_read32(v, VMCS_PROC2_CONTROLS) & ~(PROC2_APIC_REGISTER_VIRT | PROC2_VIRTUAL_INTR_DELIVERY);
+    proc2 |= (a.apic_regs ? PROC2_APIC_REGISTER_VIRT : 0) | (a.vid ? PROC2_VIRTUAL_INTR_DELIVERY : 0);
+    vmcs_write32(v, VMCS_PROC_CONTROLS, control(CTL_PROC, proc));
+    vmcs_write32(v, VMCS_PROC2_CONTROLS, control(CTL_PROC2, proc2));
+    if (a.tpr_shadow)
+        vmcs_write32(v, VMCS_TPR_THRESHOLD, 0); /* the entry path computes the real one */
+    /* The entry path writes what the new controls read: RVI/SVI and the EOI-exit bitmap. */
+    l->eoi_exit_changed = true;
+    l->entry_work = true;
 }
 
 static void setup_host_state(struct vcpu *v)
@@ -432,9 +486,8 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     v->se.affinity = ~0ull;
 
     v->lapic = vlapic_create(v); /* before the controls: the VMCS points to its page */
-    if (!v->lapic || vmx_vmclear(vmcs) < 0)
+    if (!v->lapic || vmx_vmclear(vmcs) < 0 || vcpu_load(v) < 0) /* new: never active elsewhere */
         return NULL;
-    vcpu_load(v);
     if (setup_controls(v) < 0)
         return NULL;
     setup_host_state(v);
@@ -444,28 +497,41 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     return v;
 }
 
-void vcpu_reset(struct vcpu *v)
+/* Everything but the local APIC back to the power-up state (SDM Vol. 3A table 9-1), or to the
+ * state after INIT, which leaves the TSC, the MTRRs, PAT and the x87/SSE/AVX registers as they
+ * were (the same table, its INIT column). */
+static void reset_cpu_state(struct vcpu *v, bool init)
 {
     struct percpu *p = this_cpu();
+    if (init && p->loaded_vcpu == v)
+        save_lazy_state(v); /* the extended state stays: first take what the registers hold */
     memset(&v->regs, 0, sizeof(v->regs));
     v->xcr0 = 1;
     v->kernel_gs_base = v->star = v->lstar = v->cstar = v->sfmask = 0;
-    v->mtrr_def_type = 0xc06;
+    v->dr[0] = v->dr[1] = v->dr[2] = v->dr[3] = 0;
+    v->dr6 = DR6_RESET;
+    v->tsc_aux = 0;
+    if (!init) {
+        v->mtrr_def_type = 0xc06;
+        v->misc_enable = MISC_ENABLE_RESET;
+        vcpu_cpuid_view_changed(v);
+    }
     v->pending_events = 0;
+    v->nmi_pending = 0;
+    v->nmi_queued = 0;
     v->exit.idt_vectoring_info = 0;
     for (unsigned i = 0; i < v->se.timer_count; i++)
         vtimer_cancel(v->se.timers[i]);
-    if (v->lapic)
-        vlapic_reset(v->lapic);
-    v->tsc_offset = v->tsc_adjust = 0;
     v->halted_for_good = false;
-    v->sipi_vector = -1;
-    /* XSTATE_BV 0: XRSTOR puts every component in its init state, except MXCSR, which the
-     * standard form loads from the legacy area whenever RFBM[1] or RFBM[2] is set, whatever
-     * XSTATE_BV says (SDM Vol. 1 13.8.1): it gets its power-up value 0x1f80 (SDM Vol. 3A
-     * table 10-1), all SIMD exceptions masked, rather than 0, all unmasked. */
-    memset(v->xsave_area, 0, v->xsave_size);
-    *(uint32_t *)((uint8_t *)v->xsave_area + 24) = 0x1f80; /* MXCSR, legacy area offset 24 */
+    if (!init) {
+        v->tsc_offset = v->tsc_adjust = 0;
+        /* XSTATE_BV 0: XRSTOR puts every component in its init state, except MXCSR, which the
+         * standard form loads from the legacy area whenever RFBM[1] or RFBM[2] is set,
+         * whatever XSTATE_BV says (SDM Vol. 1 13.8.1): it gets its power-up value 0x1f80 (SDM
+         * Vol. 3A table 10-1), all SIMD exceptions masked, rather than 0, all unmasked. */
+        memset(v->xsave_area, 0, v->xsave_size);
+        *(uint32_t *)((uint8_t *)v->xsave_area + 24) = 0x1f80; /* MXCSR, legacy area offset 24 */
+    }
     /* vcpu_load made v's state live in this CPU's registers (p->loaded_vcpu == v), and the
      * guest runs on with them after this reset (an INIT in vcpu_run, a restart): they must
      * take the reset values now. Merely forgetting that v is loaded here would let the guest
@@ -478,10 +544,11 @@ void vcpu_reset(struct vcpu *v)
         load_lazy_state(v);
     vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, 0);
     vmcs_write32(v, VMCS_PROC_CONTROLS, vmcs_read32(v, VMCS_PROC_CONTROLS) & ~((1u << 2) | (1u << 22)));
-    vmcs_write64(v, VMCS_TSC_OFFSET, 0);
+    vmcs_write64(v, VMCS_TSC_OFFSET, (uint64_t)v->tsc_offset);
     vmcs_writenat(v, VMCS_GUEST_DR7, 0x400);
     vmcs_write64(v, VMCS_GUEST_DEBUGCTL, 0);
-    vmcs_write64(v, VMCS_GUEST_PAT, 0x0007040600070406ull); /* the power-on PAT */
+    if (!init)
+        vmcs_write64(v, VMCS_GUEST_PAT, 0x0007040600070406ull); /* the power-on PAT */
     vmcs_write32(v, VMCS_GUEST_SYSENTER_CS, 0);
     vmcs_writenat(v, VMCS_GUEST_SYSENTER_ESP, 0);
     vmcs_writenat(v, VMCS_GUEST_SYSENTER_EIP, 0);
@@ -489,4 +556,22 @@ void vcpu_reset(struct vcpu *v)
     vmcs_write32(v, VMCS_GUEST_ACTIVITY_STATE, 0);
     vmcs_writenat(v, VMCS_GUEST_PENDING_DEBUG, 0);
     vcpu_set_real_mode(v, 0, 0);
+}
+
+void vcpu_reset(struct vcpu *v)
+{
+    v->sipi_vector = -1;
+    v->init_handled = __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST); /* none pending */
+    reset_cpu_state(v, false);
+    vlapic_reset(v->lapic);
+    vcpu_apic_mode_changed(v);
+}
+
+void vcpu_init_signal(struct vcpu *v)
+{
+    reset_cpu_state(v, true);
+    vlapic_init_signal(v->lapic);
+    vcpu_apic_mode_changed(v);
+    if (vlapic_is_bsp(v->lapic))
+        vcpu_set_real_mode(v, 0xf000, 0xfff0);
 }

@@ -3,6 +3,7 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/stacktrace.h"
 #include "arch/x86/trap.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/panic.h"
 
@@ -47,6 +48,7 @@ static volatile int dumping; /* a fault inside the dump must not recurse forever
 void exception_fatal(const struct trap_frame *f)
 {
     log_emergency = true;
+    console_emergency = true;
     if (dumping++) {
         status_line("panic: exception %lu while reporting an exception", f->vector);
         machine_stop(MHV_STATUS_PANIC);

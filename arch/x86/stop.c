@@ -31,6 +31,7 @@ void machine_stop(enum mhv_status status)
     __asm__ volatile("cli");
     if (!machine_stopping)
         stop_other_cpus();
+    console_emergency = true; /* the other CPUs are frozen: wait for nobody, lose nothing */
     status_line("stop: status %d", (int)status);
     console_flush(); /* an emulator exits at once: let the last line out first */
     outl(QEMU_DEBUG_EXIT_PORT, (uint32_t)status);

@@ -13,8 +13,10 @@
 #define XCALL_TIMEOUT_US 1000000
 
 /* Runs the call waiting in this CPU's slot, if any. Called with interrupts off: from the IPI
- * handler, and from CPUs that wait for another CPU (so two CPUs calling each other at the same
- * time serve each other instead of deadlocking). */
+ * handler, from CPUs that wait for another CPU (so two CPUs calling each other at the same
+ * time serve each other instead of deadlocking), and from long operations (xcall_poll). The
+ * call is taken by swapping its sequence number for 0: a caller that gave up on it first
+ * (xcall_run's withdrawal) wins the swap instead, and the call does not run. */
 static void serve_own_slot(void)
 {
     struct percpu *me = this_cpu();
@@ -24,10 +26,16 @@ static void serve_own_slot(void)
         return;
     xcall_fn fn = s->fn;
     void *arg = s->arg;
-    __atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE); /* taken: the caller may go on */
+    if (!__atomic_compare_exchange_n(&s->pending, &seq, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        return; /* withdrawn (or replaced) meanwhile: nothing to run now */
     fn(arg);
     me->xcalls_handled++;
     __atomic_store_n(&s->finished, seq, __ATOMIC_RELEASE);
+}
+
+void xcall_poll(void)
+{
+    serve_own_slot();
 }
 
 static void xcall_interrupt(struct trap_frame *f)
@@ -82,7 +90,7 @@ static bool wait_until(volatile uint32_t *word, uint32_t value, uint64_t deadlin
     return true;
 }
 
-int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait)
+int xcall_run_within(unsigned cpu, xcall_fn fn, void *arg, bool wait, uint64_t timeout_us)
 {
     struct percpu *me = this_cpu(), *target = per_cpu(cpu);
     if (target == me) {
@@ -101,15 +109,27 @@ int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait)
     s->arg = arg;
     __atomic_store_n(&s->pending, seq, __ATOMIC_RELEASE);
     lapic_send_ipi(target->apic_id, ICR_FIXED | VECTOR_XCALL);
-    uint64_t deadline = rdtsc() + tsc_us_to_ticks(XCALL_TIMEOUT_US);
-    bool ok = wait ? wait_until(&s->finished, seq, deadline) : wait_until(&s->pending, 0, deadline);
-    if (!ok) {
-        __atomic_store_n(&s->pending, 0, __ATOMIC_RELEASE); /* withdraw it */
-        log_err("xcall: cpu%u (APIC id %u) did not %s a call within %u ms", cpu, target->apic_id,
-                wait ? "finish" : "take", XCALL_TIMEOUT_US / 1000);
+    uint64_t deadline = rdtsc() + tsc_us_to_ticks(timeout_us);
+    bool taken = wait_until(&s->pending, 0, deadline);
+    if (!taken) {
+        /* Withdraw it, unless the target takes it at this very moment: then it runs, and
+         * finishes promptly (calls are short), so it is waited for like any other. */
+        uint32_t expected = seq;
+        taken = !__atomic_compare_exchange_n(&s->pending, &expected, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE);
     }
+    bool ok = taken && (!wait || wait_until(&s->finished, seq, rdtsc() + tsc_us_to_ticks(XCALL_TIMEOUT_US)));
     spin_unlock(&s->lock);
     return ok ? 0 : -1;
+}
+
+int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait)
+{
+    int rc = xcall_run_within(cpu, fn, arg, wait, XCALL_TIMEOUT_US);
+    struct percpu *target = per_cpu(cpu);
+    if (rc < 0 && target && target->online)
+        log_err("xcall: cpu%u (APIC id %u) did not %s a call within %u ms", cpu, target->apic_id,
+                wait ? "finish" : "take", XCALL_TIMEOUT_US / 1000);
+    return rc;
 }
 
 int xcall_all(xcall_fn fn, void *arg, bool wait)

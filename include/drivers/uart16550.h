@@ -16,6 +16,13 @@ int uart16550_init(struct uart16550 *u, uint16_t port);
  * checks that it answers and changes none of its settings. 0, or -1 when nothing answers. */
 int uart16550_open(struct uart16550 *u, uint16_t port);
 void uart16550_putc(struct uart16550 *u, char c);
+/* Without waiting: whether the transmitter (with FIFOs on, its 16-byte FIFO) is empty, and a
+ * byte for it. After tx_empty, UART16550_FIFO bytes may be written at once. */
+#define UART16550_FIFO 16
+bool uart16550_tx_empty(struct uart16550 *u);
+void uart16550_tx_byte(struct uart16550 *u, char c);
+/* Waits (bounded) until the transmitter is empty. */
+void uart16550_wait_tx_empty(struct uart16550 *u);
 /* Waits (bounded) until every queued byte has left the transmitter. */
 void uart16550_flush(struct uart16550 *u);
 /* Returns the next received byte, or -1 at once when none is waiting (non-blocking). */

@@ -8,6 +8,9 @@
 struct vm;
 
 void vm_console_putc(struct vm *vm, char c);
+/* mhv's console has room again for the VMs' text (the callback of console_start_queue):
+ * their UARTs' waiting bytes go out. */
+void vm_console_room(void);
 /* Prints what is buffered (a VM that stops mid-line still shows its last words). */
 void vm_console_flush(struct vm *vm);
 

@@ -21,4 +21,8 @@ struct vuart *vuart_console(struct vm *vm);
  * makes room; false when the queue is full too and the byte is dropped. Any CPU. */
 bool vuart_receive(struct vuart *u, uint8_t byte);
 
+/* mhv's console has room again: bytes waiting in u's transmitter go out (vm/console.c calls it
+ * for every VM when the console says so). Any CPU, no UART lock held. */
+void vuart_console_room(struct vuart *u);
+
 #endif

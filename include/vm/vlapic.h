@@ -41,6 +41,8 @@ extern struct vlapic_assist vlapic_assist;
 struct vlapic {
     struct vcpu *vcpu;
     struct spinlock lock;
+    struct vlapic_assist assist;    /* what this vCPU's VMCS uses now (vcpu_apic_mode_changed):
+                                     * vlapic_assist while an xAPIC at the default base, else none */
     uint32_t *regs;                 /* the virtual-APIC page: the register at offset X is regs[X / 4] */
     uint64_t page;                  /* its physical address (the VMCS virtual-APIC address) */
     uint64_t apic_base;             /* IA32_APIC_BASE: address, enable (bit 11), x2APIC (bit 10), BSP (bit 8) */
@@ -49,6 +51,7 @@ struct vlapic {
     uint32_t esr_pending;           /* errors since the last ESR write (12.5.3) */
     unsigned timer_mode;            /* of the last LVT timer value accepted (the page may hold a raw write) */
     uint64_t timer_start;           /* TSC when the current count started (or the period began) */
+    bool timer_counting;            /* the count runs (one-shot: until it reaches 0) */
     uint64_t tsc_deadline;          /* guest TSC value armed in TSC-deadline mode; 0: none */
     struct vtimer timer;
     uint64_t eoi_exit[4];           /* EOI-exit bitmap: level-triggered vectors seen since reset */
@@ -61,9 +64,30 @@ struct vlapic {
 
 /* Creates vCPU v's local APIC and its virtual-APIC page in the reset state. */
 struct vlapic *vlapic_create(struct vcpu *v);
-/* Back to the power-on state (INIT keeps the APIC ID and base; restart uses this too). Only
- * the CPU that runs the vCPU (or none) may call it. */
+/* Back to the power-on state, as firmware leaves it: enabled at 0xfee00000 in xAPIC mode,
+ * vCPU 0's in virtual-wire mode (a VM's start and restart). Only the CPU that runs the vCPU
+ * (or none) may call it. */
 void vlapic_reset(struct vlapic *l);
+/* An INIT signal (SDM Vol. 3A 12.4.7.3, 9.1.1): the registers return to their power-up
+ * values; the APIC ID and IA32_APIC_BASE (enable, x2APIC mode, base) stay. */
+void vlapic_init_signal(struct vlapic *l);
+
+/* IA32_APIC_BASE.EN (12.4.3): while clear, the APIC is gone: no MMIO page, no x2APIC MSRs,
+ * no interrupts accepted, CPUID.1:EDX.APIC clear, and the 8259's INTR reaches the CPU
+ * directly. */
+bool vlapic_hw_enabled(const struct vlapic *l);
+/* IA32_APIC_BASE.BSP: the VM's bootstrap processor (vCPU 0). */
+bool vlapic_is_bsp(const struct vlapic *l);
+/* Enabled in xAPIC mode at 0xfee00000: the state in which the CPU's APIC virtualisation (which
+ * knows only the APIC-access page mapped there) can be used. */
+bool vlapic_at_default_xapic(const struct vlapic *l);
+/* The APIC virtualisation l's vCPU can use in its mode: vlapic_assist at the default xAPIC,
+ * none otherwise (vmx/vcpu.c's vcpu_apic_mode_changed applies it). */
+struct vlapic_assist vlapic_assist_for_mode(const struct vlapic *l);
+struct mmio_handler;
+/* The MMIO handler for v's APIC when the guest moved it away from 0xfee00000 (IA32_APIC_BASE)
+ * and gpa falls in its page: filled into *h, else NULL. */
+const struct mmio_handler *vlapic_moved_mmio(struct vcpu *v, uint64_t gpa, struct mmio_handler *h);
 
 /* Asks the local APIC of v to take `vector` (fixed delivery), edge or level triggered:
  * posted for IRR, the vCPU woken or made to leave the guest on its CPU. Any CPU may call it. */
@@ -114,7 +138,10 @@ void vlapic_deliver(struct vm *vm, struct vcpu *from, uint32_t dest, bool logica
                     bool level, unsigned shorthand);
 
 /* MMIO page (xAPIC mode) and MSRs (x2APIC mode, IA32_APIC_BASE, IA32_TSC_DEADLINE). The MSR
- * functions return false for an access that must raise #GP. */
+ * functions return false for an access that must raise #GP. The MMIO functions serve the page
+ * at 0xfee00000 (ctx NULL) or the moved page (vlapic_moved_mmio); where the APIC is not
+ * (disabled, x2APIC mode, moved elsewhere) reads return all-ones and writes go nowhere, as on
+ * a bus without it (12.12.2). */
 uint64_t vlapic_mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size);
 void vlapic_mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value);
 bool vlapic_msr_read(struct vcpu *v, uint32_t msr, uint64_t *value);
@@ -132,8 +159,8 @@ void vlapic_apic_write(struct vcpu *v, uint32_t offset);
 void vlapic_eoi_exit(struct vcpu *v, uint8_t vector);
 void vlapic_tpr_below_threshold(struct vcpu *v);
 
-/* LINT0 in ExtINT mode, unmasked (the virtual-wire mode firmware leaves): the 8259 PIC's
- * output reaches this vCPU. */
+/* The 8259 PIC's output reaches this vCPU: LINT0 in ExtINT mode, unmasked (the virtual-wire
+ * mode firmware leaves), or the APIC disabled (INTR straight to the CPU, 12.4.3). */
 bool vlapic_accepts_pic(struct vlapic *l);
 
 #endif

@@ -111,6 +111,10 @@ void *vm_gpa_to_hva(struct vm *vm, uint64_t gpa, uint64_t len);
 
 /* Copies between guest-physical memory and mhv; 0, or -1 if any byte is outside guest RAM. */
 int vm_read_gpa(struct vm *vm, uint64_t gpa, void *dst, uint64_t len);
+/* Bulk work on guest memory (clearing, copying images) goes in pieces this large, with
+ * xcall_poll() in between, so that no other CPU waits on this one for long. */
+#define VM_COPY_CHUNK (1ull << 20)
+
 int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *src, uint64_t len);
 
 void vm_register_io(struct vm *vm, const struct io_handler *h);
@@ -133,6 +137,8 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
 /* Once no vCPU of a VM waiting for a restart runs anywhere: rebuild its memory and vCPUs from
  * the image and start it again (vm/lifecycle.c; the scheduler calls it). */
 void vm_restart_if_ready(struct vm *vm);
+/* vm_restart_if_ready for every VM waiting to restart (one whose vCPU another CPU held). */
+void vm_restart_waiting(void);
 /* vm_stop's second half (vm/lifecycle.c): restart, power off, or leave the VM stopped. */
 void vm_apply_stop_action(struct vm *vm, unsigned action);
 

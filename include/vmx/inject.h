@@ -14,11 +14,29 @@ enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, 
 #include "vmx/vmcs.h"
 #include "vm/vlapic.h"
 
-/* Retires the instruction that exited: RIP += its length, and STI/MOV-SS blocking ends
- * (SDM Vol. 3C 25.4.2). Inline: almost every exit does it. */
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_RF (1ull << 16)
+
+/* The RIP after an instruction that ends exactly at 4 GiB in 32-bit code: EIP wraps to 0 (SDM
+ * Vol. 1 3.5: the instruction pointer is 32 bits outside 64-bit mode). Out of line: reached
+ * only when an instruction crosses the 4 GiB line. */
+uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next);
+
+/* An instruction mhv completed for a guest single-stepping (RFLAGS.TF): the single-step trap the
+ * CPU would raise after it, through the pending debug exceptions' BS bit, which the CPU turns
+ * into a #DB right after VM entry (SDM Vol. 3C 26.4.1.4, 28.7.3). */
+void inject_single_step(struct vcpu *v);
+
+/* Retires the instruction that exited: RIP += its length, STI/MOV-SS blocking ends (SDM Vol.
+ * 3C 25.4.2), and a single-stepping guest gets its #DB. Inline: almost every exit does it. */
 static inline void skip_instruction(struct vcpu *v)
 {
-    vmcs_writenat(v, VMCS_GUEST_RIP, v->exit.rip + v->exit.instruction_length);
+    uint64_t next = v->exit.rip + v->exit.instruction_length;
+    if (__builtin_expect((next ^ v->exit.rip) >> 32, 0))
+        next = inject_wrap_rip(v, next);
+    vmcs_writenat(v, VMCS_GUEST_RIP, next);
+    if (__builtin_expect(vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
+        inject_single_step(v);
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & 3)
         vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~3u);

@@ -6,7 +6,9 @@
 
 struct vcpu;
 
-enum run_end { RUN_PREEMPTED, RUN_YIELDED, RUN_BLOCKED, RUN_STOPPED };
+/* RUN_NOT_LOADED: the vCPU is still active on another CPU that did not release it in time
+ * (vcpu_load); it did not run, and belongs back there. */
+enum run_end { RUN_PREEMPTED, RUN_YIELDED, RUN_BLOCKED, RUN_STOPPED, RUN_NOT_LOADED };
 
 /* vcpu_load, enter the guest and handle exits until the vCPU blocks, stops, yields, its
  * slice (TSC ticks) ends or this CPU is asked to reschedule; then vcpu_put. */

@@ -42,8 +42,10 @@ struct vcpu {
     volatile enum vcpu_state state;
     bool migrate_stress;   /* testing: move to another CPU after every slice */
     volatile bool halted_for_good; /* HLT with interrupts off: only an NMI or INIT resumes it */
-    volatile int sipi_vector; /* >= 0: a STARTUP IPI arrived; the running CPU sets up real mode */
-    volatile bool init_pending; /* an INIT arrived: the running CPU resets the vCPU first */
+    volatile int sipi_vector; /* >= 0: a STARTUP IPI arrived while the vCPU waited for one (or
+                               * had an INIT pending); the CPU that runs it starts it (vmx/run.c) */
+    volatile uint32_t init_requests; /* INITs sent to it (any CPU adds one) ... */
+    uint32_t init_handled;           /* ... and those its CPU has taken: more sent means pending */
 
     /* Guest-visible state mhv keeps outside the VMCS. */
     uint64_t cr0, cr4;     /* as the guest wrote them (the VMCS has the values in force) */
@@ -51,11 +53,17 @@ struct vcpu {
     void *xsave_area;      /* extended state while another vCPU uses this CPU (XSAVE layout) */
     uint32_t xsave_size;   /* its size: every component the CPU supports (CPUID 0xd.0 ECX) */
     uint64_t kernel_gs_base, star, lstar, cstar, sfmask; /* passed through, switched lazily */
+    uint64_t tsc_aux;      /* passed through with RDTSCP (vcpu_rdtscp()), switched lazily */
+    uint64_t dr[4], dr6;   /* DR0-DR3 and DR6, guest-owned (no MOV-DR exits), switched lazily */
     uint64_t mtrr_def_type;
+    uint64_t misc_enable;  /* IA32_MISC_ENABLE (vmx/exit_msr.c) */
+    uint32_t cpuid_filtered; /* basic leaves 0-31 vmx/exit_cpuid.c filters for this vCPU (a bit each) */
 
     /* Events to deliver (bits EVENT_*, vmx/inject.h): an exception on the next entry; an
      * external interrupt or NMI as soon as the guest can take it. */
     uint8_t pending_events;
+    uint8_t nmi_pending;          /* NMIs to deliver, at most 2 (one in service, one latched) */
+    volatile uint32_t nmi_queued; /* NMIs other CPUs sent since the entry path last looked */
     struct vlapic *lapic;  /* its local APIC (vm/vlapic.c) */
     int64_t tsc_offset;    /* the VMCS TSC offset, readable from any CPU */
     int64_t tsc_adjust;    /* IA32_TSC_ADJUST */
@@ -67,18 +75,55 @@ struct vcpu {
     uint64_t exits_by_reason[EXIT_REASON_COUNT];
 };
 
+/* Changes v's state from `from` to `to` if it is still `from`: states that other CPUs change
+ * too (waking a blocked vCPU, INIT/SIPI, a VM stop) move only by such swaps, so no change is
+ * lost to another made at the same time. */
+static inline bool vcpu_state_swap(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
+{
+    return __atomic_compare_exchange_n(&v->state, &from, to, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+}
+
+/* An INIT was sent that the CPU running v has not taken yet (vmx/run.c). */
+static inline bool vcpu_init_pending(const struct vcpu *v)
+{
+    return __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST) != v->init_handled;
+}
+
 #define VCPU_LAUNCHED_OFFSET (GPR_COUNT * 8 + 8)
 #define VCPU_HOST_RSP_OFFSET (GPR_COUNT * 8 + 16)
+
+#define MISC_ENABLE_RESET ((1ull << 0) | (1ull << 11) | (1ull << 12)) /* fast strings; no BTS, no PEBS */
+#define MISC_ENABLE_WRITABLE ((1ull << 0) | (1ull << 3) | (1ull << 16) | (1ull << 18) | (1ull << 22) | \
+                              (1ull << 23) | (1ull << 34))
+#define MISC_ENABLE_LIMIT_CPUID (1ull << 22)
+#define MISC_ENABLE_XD_DISABLE (1ull << 34)
+
+/* Whether guests have RDTSCP/RDPID and their own IA32_TSC_AUX. */
+bool vcpu_rdtscp(void);
+
+/* Something that changes what CPUID shows this vCPU (IA32_MISC_ENABLE) changed: recompute which
+ * leaves need filtering (vmx/exit_cpuid.c). */
+void vcpu_cpuid_view_changed(struct vcpu *v);
 
 /* Creates vCPU `id` of vm with its VMCS filled in (controls, host state, reset guest state). */
 struct vcpu *vcpu_create(struct vm *vm, unsigned id);
 
 /* Makes v's VMCS current on this CPU: VMCLEARs it on the CPU that last had it (cross-CPU
  * call), VMPTRLD unless already current_vmcs, rewrites the per-CPU host fields, flushes stale
- * EPT/VPID translations when v arrives from another CPU, and switches lazily held state. */
-void vcpu_load(struct vcpu *v);
+ * EPT/VPID translations when v arrives from another CPU, and switches lazily held state.
+ * Returns 0, or -1 when the CPU holding v's VMCS did not take the VMCLEAR within a bounded
+ * time (it is busy): v is then untouched and still active there; try again later or run it
+ * there. A vCPU never active elsewhere always loads. */
+int vcpu_load(struct vcpu *v);
 /* Leaves v's VMCS active on this CPU (another CPU's vcpu_load will VMCLEAR it here). */
 void vcpu_put(struct vcpu *v);
+
+/* The vCPU's local APIC changed mode (enabled, disabled, x2APIC, moved): the VMCS uses the
+ * APIC virtualisation mhv chose (vlapic_assist) while it is an xAPIC at the default base and
+ * none of it otherwise; "virtualize APIC accesses" stays on, so that without a TPR shadow
+ * every access to the APIC-access page, which all VMs share, exits (SDM Vol. 3C 31.4.1).
+ * Called with v's VMCS current (its own exit handler, reset). */
+void vcpu_apic_mode_changed(struct vcpu *v);
 
 /* VMCLEAR on this CPU, keeping current_vmcs and v->launched in step. */
 void vcpu_vmclear_here(struct vcpu *v);
@@ -86,7 +131,13 @@ void vcpu_vmclear_here(struct vcpu *v);
 /* Guest register state at entry, for the loaders (vmx/vcpu.c, vmx/guest_modes.c). */
 void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip);
 /* Back to the state of a new vCPU (registers, VMCS guest state, extended state, events,
- * timer); v's VMCS must be current here (vcpu_load). Its scheduling state is the caller's. */
+ * timer, its local APIC as firmware leaves it); v's VMCS must be current here (vcpu_load).
+ * Its scheduling state is the caller's. */
 void vcpu_reset(struct vcpu *v);
+/* An INIT signal (SDM Vol. 3A 9.1): the same, but the local APIC only returns to its power-up
+ * registers (ID, base and mode stay); the bootstrap vCPU then starts at the reset vector as
+ * F000:FFF0 (CS base 0xF0000, where the VM's firmware stub is; vm/firmware), the others wait
+ * for a STARTUP IPI. v's VMCS must be current here. */
+void vcpu_init_signal(struct vcpu *v);
 
 #endif

@@ -75,11 +75,26 @@ void inject_nmi(struct vcpu *v)
     nmis++;
 }
 
+/* What vmx/vcpu.c does besides writing the VMCS: the vCPU uses what its APIC's mode allows. */
+void vcpu_apic_mode_changed(struct vcpu *v)
+{
+    v->lapic->assist = vlapic_assist_for_mode(v->lapic);
+}
+
+
 /* --- A VM with two vCPUs, neither running anywhere ------------------------------------------- */
 
 static struct vm vm;
 static struct vcpu vcpu[2];
 static struct vlapic *l0, *l1;
+
+/* Makes the chosen assist the one both vCPUs use (setup_controls does it per vCPU). */
+static void use_assist(struct vlapic_assist a)
+{
+    vlapic_assist = a;
+    for (unsigned i = 0; i < 2; i++)
+        vcpu_apic_mode_changed(&vcpu[i]);
+}
 
 static int setup(void **state)
 {
@@ -201,7 +216,7 @@ static void test_tpr_threshold_without_vid(void **state)
 {
     (void)state;
     struct vlapic_entry_state s;
-    vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true };
+    use_assist((struct vlapic_assist){ .tpr_shadow = true });
     vlapic_set_cr8(l0, 6);
     vlapic_set_irq(&vcpu[0], 0x61, false);
     vlapic_entry_state(l0, true, &s);
@@ -221,7 +236,7 @@ static void test_virtual_interrupt_delivery_state(void **state)
 {
     (void)state;
     struct vlapic_entry_state s;
-    vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true, .vid = true };
+    use_assist((struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true, .vid = true });
     vlapic_entry_state(l0, true, &s);
     assert_int_equal(s.interrupt_status, 0);
     assert_true(s.eoi_exit_changed); /* written once after reset */
@@ -277,7 +292,7 @@ static void test_virtual_interrupt_delivery_state(void **state)
 static void test_apic_write_exits_sanitize_the_page(void **state)
 {
     (void)state;
-    vlapic_assist = (struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true };
+    use_assist((struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true });
     cpu_write(&vcpu[0], 0x20, 0x12345678);       /* ID: read-only here */
     assert_int_equal(PAGE(l0, 0x20), 0);
     cpu_write(&vcpu[0], 0xd0, 0x030000ff);       /* LDR: bits 31:24 */
@@ -336,6 +351,134 @@ static void test_x2apic_msrs(void **state)
     assert_int_equal(vlapic_pending_vector(l0), 0x66);
 }
 
+
+/* x2APIC mode's access rules (SDM Vol. 3A 12.12.1.2-3): absent registers, reads of write-only
+ * and writes of read-only ones, and any reserved bit set by a WRMSR raise #GP. */
+static void test_x2apic_access_rules(void **state)
+{
+    (void)state;
+    uint64_t value;
+    assert_true(vlapic_msr_write(&vcpu[1], 0x1b, 0xfee00000ull | (1u << 11) | (1u << 10)));
+    static const uint32_t readable[] = { 0x802, 0x803, 0x808, 0x80a, 0x80d, 0x80f, 0x828, 0x830, 0x832, 0x833,
+                                         0x834, 0x835, 0x836, 0x837, 0x838, 0x839, 0x83e };
+    static const uint32_t writable[] = { 0x808, 0x80b, 0x80f, 0x828, 0x830, 0x832, 0x833, 0x834, 0x835, 0x836,
+                                         0x837, 0x838, 0x83e, 0x83f };
+    for (uint32_t msr = 0x800; msr <= 0x8ff; msr++) {
+        bool r = (msr >= 0x810 && msr <= 0x827), w = false;
+        for (unsigned i = 0; i < sizeof(readable) / sizeof(readable[0]); i++)
+            r |= readable[i] == msr;
+        for (unsigned i = 0; i < sizeof(writable) / sizeof(writable[0]); i++)
+            w |= writable[i] == msr;
+        if (vlapic_msr_read(&vcpu[1], msr, &value) != r)
+            fail_msg("RDMSR 0x%x: %s, expected %s", msr, r ? "#GP" : "no #GP", r ? "a value" : "#GP");
+        if (!w && vlapic_msr_write(&vcpu[1], msr, 0))
+            fail_msg("WRMSR 0x%x, 0: accepted, expected #GP", msr);
+        /* Bits 63:32 are reserved in every register but the ICR. */
+        if (msr != 0x830 && vlapic_msr_write(&vcpu[1], msr, 1ull << 32))
+            fail_msg("WRMSR 0x%x with bit 32: accepted, expected #GP", msr);
+    }
+    assert_false(vlapic_msr_write(&vcpu[1], 0x808, 0x100)); /* TPR[31:8] */
+    assert_false(vlapic_msr_write(&vcpu[1], 0x828, 1));     /* ESR: only 0 */
+    assert_true(vlapic_msr_write(&vcpu[1], 0x828, 0));
+    assert_false(vlapic_msr_write(&vcpu[1], 0x83f, 0x100)); /* SELF IPI[31:8] */
+    assert_false(vlapic_msr_write(&vcpu[1], 0x80f, 0x1000)); /* no EOI-broadcast suppression */
+    assert_false(vlapic_msr_write(&vcpu[1], 0x832, 3u << 17)); /* timer mode 3 */
+    assert_false(vlapic_msr_write(&vcpu[1], 0x832, 1u << 20));
+    assert_false(vlapic_msr_write(&vcpu[1], 0x83e, 4));      /* divide bit 2 */
+    assert_false(vlapic_msr_write(&vcpu[1], 0x830, 1u << 13)); /* ICR reserved bits */
+    assert_false(vlapic_msr_write(&vcpu[1], 0x830, 1u << 20));
+    assert_true(vlapic_msr_write(&vcpu[1], 0x835, (1u << 16) | (1u << 12) | (1u << 14))); /* status bits as read */
+    assert_true(vlapic_msr_read(&vcpu[1], 0x835, &value));
+    assert_int_equal(value, 1u << 16);
+    /* Read-only registers read with bits 63:32 clear. */
+    assert_true(vlapic_msr_read(&vcpu[1], 0x803, &value));
+    assert_int_equal(value >> 32, 0);
+}
+
+/* IA32_APIC_BASE's transitions (12.12.5) and reserved bits. */
+static void test_apic_base_transitions(void **state)
+{
+    (void)state;
+    const uint64_t base = 0xfee00000ull, en = 1u << 11, x2 = 1u << 10, bsp = 1u << 8;
+    uint64_t value;
+    assert_true(vlapic_msr_read(&vcpu[0], 0x1b, &value));
+    assert_int_equal(value, base | en | bsp);
+    assert_false(vlapic_msr_write(&vcpu[0], 0x1b, base | x2));          /* EXTD without EN */
+    assert_false(vlapic_msr_write(&vcpu[0], 0x1b, base | en | 1));      /* reserved bit 0 */
+    assert_false(vlapic_msr_write(&vcpu[0], 0x1b, base | en | (1u << 9)));
+    assert_false(vlapic_msr_write(&vcpu[0], 0x1b, (1ull << 63) | base | en)); /* beyond MAXPHYADDR */
+    assert_true(vlapic_msr_write(&vcpu[0], 0x1b, base | en | x2));      /* xAPIC -> x2APIC */
+    assert_false(vlapic_msr_write(&vcpu[0], 0x1b, base | en));          /* x2APIC -> xAPIC */
+    assert_true(vlapic_msr_write(&vcpu[0], 0x1b, base));                /* -> disabled */
+    assert_false(vlapic_msr_write(&vcpu[0], 0x1b, base | en | x2));     /* disabled -> x2APIC */
+    assert_true(vlapic_msr_write(&vcpu[0], 0x1b, base | en));           /* -> xAPIC */
+    assert_true(vlapic_msr_read(&vcpu[0], 0x1b, &value));
+    assert_int_equal(value, base | en | bsp);                           /* BSP is the CPU's */
+    assert_true(vlapic_msr_write(&vcpu[1], 0x1b, base | en | bsp));
+    assert_true(vlapic_msr_read(&vcpu[1], 0x1b, &value));
+    assert_int_equal(value, base | en);
+}
+
+/* A globally disabled APIC is gone (12.4.3): no registers at its page, no x2APIC MSRs, no
+ * interrupts taken, the PIC's INTR straight to the CPU; re-enabled, it is in its power-up
+ * state, not as firmware left it. */
+static void test_disabled_apic_is_gone(void **state)
+{
+    (void)state;
+    uint64_t value;
+    vlapic_set_irq(&vcpu[0], 0x40, false);
+    assert_int_equal(vlapic_pending_vector(l0), 0x40);
+    assert_true(vlapic_msr_write(&vcpu[0], 0x1b, 0xfee00000ull));
+    assert_false(vlapic_hw_enabled(l0));
+    assert_int_equal(mmio_read(&vcpu[0], 0x30), 0xffffffffu);  /* version */
+    mmio_write(&vcpu[0], 0x80, 0x20);
+    assert_int_equal(mmio_read(&vcpu[0], 0x80), 0xffffffffu);
+    assert_false(vlapic_msr_read(&vcpu[0], 0x803, &value));
+    vlapic_set_irq(&vcpu[0], 0x41, false);
+    assert_int_equal(vlapic_pending_vector(l0), -1);
+    assert_true(vlapic_accepts_pic(l0));
+    assert_true(vlapic_msr_write(&vcpu[0], 0x1b, 0xfee00000ull | (1u << 11)));
+    assert_int_equal(mmio_read(&vcpu[0], 0x350), 1u << 16);  /* LINT0 masked, no longer ExtINT */
+    assert_int_equal(mmio_read(&vcpu[0], 0x360), 1u << 16);  /* LINT1 */
+    assert_int_equal(mmio_read(&vcpu[0], 0xf0), 0xff);       /* software-disabled */
+    assert_int_equal(mmio_read(&vcpu[0], 0x200 + 0x40 / 32 * 16), 0); /* IRR empty */
+    assert_false(vlapic_accepts_pic(l0));
+    assert_int_equal(mmio_read(&vcpu[0], 0x2f0), 0);         /* no CMCI LVT (max LVT 5) */
+}
+
+/* The timer's mode switches (12.5.4.1): only to or from TSC-deadline mode disarm it; between
+ * one-shot and periodic the count goes on. A divide change keeps the count where it is. */
+static void test_timer_mode_switches(void **state)
+{
+    (void)state;
+    mmio_write(&vcpu[1], 0xf0, 0x1ff);
+    mmio_write(&vcpu[1], 0x3e0, 0xb);                        /* divide by 1 */
+    mmio_write(&vcpu[1], 0x320, 0x40);                       /* one-shot, vector 0x40 */
+    mmio_write(&vcpu[1], 0x380, 0xf0000000u);
+    assert_int_not_equal(mmio_read(&vcpu[1], 0x390), 0);
+    mmio_write(&vcpu[1], 0x320, 0x40 | (1u << 17));          /* periodic: goes on */
+    assert_int_equal(mmio_read(&vcpu[1], 0x380), 0xf0000000u);
+    uint32_t c1 = mmio_read(&vcpu[1], 0x390);
+    assert_int_not_equal(c1, 0);
+    mmio_write(&vcpu[1], 0x3e0, 0xa);                        /* divide by 128 */
+    uint32_t c2 = mmio_read(&vcpu[1], 0x390);
+    assert_true(c2 <= c1 && c1 - c2 < 0x10000000u);          /* from where it was, not restarted */
+    mmio_write(&vcpu[1], 0x320, 0x40);                       /* back to one-shot: goes on */
+    assert_int_not_equal(mmio_read(&vcpu[1], 0x390), 0);
+    mmio_write(&vcpu[1], 0x320, 0x40 | (2u << 17));          /* TSC-deadline: disarmed */
+    assert_int_equal(mmio_read(&vcpu[1], 0x380), 0);
+    assert_int_equal(mmio_read(&vcpu[1], 0x390), 0);
+    assert_int_equal(l1->timer.deadline, 0);
+    /* An expired one-shot count stays 0 when the mode becomes periodic. */
+    mmio_write(&vcpu[1], 0x320, 0x40);
+    mmio_write(&vcpu[1], 0x3e0, 0xb);
+    mmio_write(&vcpu[1], 0x380, 1);
+    l1->timer.deadline = 0;                                  /* the device timer fired... */
+    l1->timer.fire(&l1->timer);
+    mmio_write(&vcpu[1], 0x320, 0x40 | (1u << 17));
+    assert_int_equal(mmio_read(&vcpu[1], 0x390), 0);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -346,6 +489,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_virtual_interrupt_delivery_state, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apic_write_exits_sanitize_the_page, setup, teardown),
         cmocka_unit_test_setup_teardown(test_x2apic_msrs, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_x2apic_access_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_apic_base_transitions, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_disabled_apic_is_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_timer_mode_switches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -48,6 +48,23 @@ DEFINE_CR_ACCESSORS(3)
 DEFINE_CR_ACCESSORS(4)
 #undef DEFINE_CR_ACCESSORS
 
+/* Debug registers (SDM Vol. 3B 19.2). DR4/DR5 alias DR6/DR7 and are not used. */
+#define DEFINE_DR_ACCESSORS(n)                                                              \
+    static inline uint64_t read_dr##n(void)                                                 \
+    {                                                                                       \
+        uint64_t v;                                                                         \
+        __asm__ volatile("mov %%dr" #n ", %0" : "=r"(v));                                   \
+        return v;                                                                           \
+    }                                                                                       \
+    static inline void write_dr##n(uint64_t v) { __asm__ volatile("mov %0, %%dr" #n : : "r"(v)); }
+DEFINE_DR_ACCESSORS(0)
+DEFINE_DR_ACCESSORS(1)
+DEFINE_DR_ACCESSORS(2)
+DEFINE_DR_ACCESSORS(3)
+DEFINE_DR_ACCESSORS(6)
+#undef DEFINE_DR_ACCESSORS
+#define DR6_RESET 0xffff0ff0ull /* DR6 after reset: reserved bits set, no condition (19.2.3) */
+
 static inline uint64_t read_rflags(void)
 {
     uint64_t v;

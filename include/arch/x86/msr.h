@@ -28,8 +28,15 @@
 #define MSR_FS_BASE                     0xc0000100
 #define MSR_GS_BASE                     0xc0000101
 #define MSR_KERNEL_GS_BASE              0xc0000102
+#define MSR_STAR                        0xc0000081
+#define MSR_LSTAR                       0xc0000082
+#define MSR_CSTAR                       0xc0000083
+#define MSR_SFMASK                      0xc0000084
+#define MSR_TSC_AUX                     0xc0000103
 
+#define EFER_SCE (1ull << 0)
 #define EFER_LME (1ull << 8)
+#define EFER_LMA (1ull << 10)
 #define EFER_NXE (1ull << 11)
 
 static inline uint64_t rdmsr(uint32_t msr)

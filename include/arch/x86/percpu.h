@@ -59,6 +59,7 @@ struct percpu {
     struct vcpu *switched_from;
     uint64_t switches, switch_ticks;       /* vCPU to a different vCPU on this CPU */
     uint64_t migrations_in, migrate_ticks; /* vcpu_load of a vCPU last active elsewhere */
+    uint64_t vmclear_timeouts;             /* ...that found the other CPU busy: not moved */
 
     struct cpu_descriptors descriptors; /* GDT, TSS, IST stacks */
 };

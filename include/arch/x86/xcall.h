@@ -4,6 +4,7 @@
 #define MHV_ARCH_X86_XCALL_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 typedef void (*xcall_fn)(void *arg);
 
@@ -15,6 +16,14 @@ void xcall_init(void);
  * CPU is not online or did not answer within a second (reported). fn runs in interrupt
  * context with interrupts off. */
 int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait);
+/* The same, silent, giving up when the target has not taken the call within timeout_us (the
+ * call is then withdrawn and never runs). Once taken, a waited-for call is waited for up to a
+ * second. Returns 0, or -1 (not online, not taken in time, or not finished). */
+int xcall_run_within(unsigned cpu, xcall_fn fn, void *arg, bool wait, uint64_t timeout_us);
+
+/* Runs a call waiting for this CPU, if any: long operations with interrupts off call it now and
+ * then, so that no other CPU waits on this one for long. */
+void xcall_poll(void);
 
 /* Runs fn(arg) on every online CPU, the caller's last. Returns how many CPUs failed to run it. */
 int xcall_all(xcall_fn fn, void *arg, bool wait);
