@@ -36,7 +36,7 @@ GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/guests/%.bin,$(wildcard tests/g
 all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests
 guests: $(GUESTS)
 
-$(BUILD)/guests/%.bin: tests/guests/%.asm tests/guests/mhv.inc
+$(BUILD)/guests/%.bin: tests/guests/%.asm $(wildcard tests/guests/*.inc)
 	@mkdir -p $(@D)
 	$(call say,GUEST,$<)
 	$(Q)$(NASM) -f bin -I tests/guests/ -o $@ $<

@@ -830,6 +830,7 @@ static bool write_apic_base(struct vcpu *v, uint64_t value)
         reset_registers(l);
     if (x2 && !was_x2) /* the ID in x2APIC format, and the logical ID derived from it (12.12.10.2) */
         REG(l, REG_LDR) = ((apic_id(l) >> 4) << 16) | (1u << (apic_id(l) & 0xf));
+    l->moved = xapic_mmio(l) && !vlapic_at_default_xapic(l);
     spin_unlock_irqrestore(&l->lock, flags);
     vcpu_apic_mode_changed(v);
     return true;
@@ -916,6 +917,7 @@ void vlapic_reset(struct vlapic *l)
     uint64_t flags = spin_lock_irqsave(&l->lock);
     struct vcpu *v = l->vcpu;
     l->apic_base = PLATFORM_LAPIC_BASE | BASE_ENABLED | (v->id == 0 ? BASE_BSP : 0);
+    l->moved = false;
     reset_registers(l);
     /* mhv is the firmware too: like a PC BIOS it leaves the boot vCPU's APIC enabled in
      * virtual-wire mode (LINT0 ExtINT from the PIC, LINT1 NMI; MP spec 3.6.2.2), so guests

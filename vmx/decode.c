@@ -10,12 +10,15 @@ struct reader {
     const uint8_t *bytes;
     unsigned limit;
     unsigned pos;
+    bool ran_out;   /* a fetch went past limit: the instruction is longer than the bytes given */
 };
 
 static bool fetch(struct reader *r, uint8_t *b)
 {
-    if (r->pos >= r->limit)
+    if (r->pos >= r->limit) {
+        r->ran_out = true;
         return false;
+    }
     *b = r->bytes[r->pos++];
     return true;
 }
@@ -23,8 +26,10 @@ static bool fetch(struct reader *r, uint8_t *b)
 /* A little-endian field of n bytes (displacement, immediate, moffs). */
 static bool fetch_le(struct reader *r, unsigned n, uint64_t *v)
 {
-    if (n > r->limit - r->pos)
+    if (n > r->limit - r->pos) {
+        r->ran_out = true;
         return false;
+    }
     uint64_t x = 0;
     for (unsigned i = 0; i < n; i++)
         x |= (uint64_t)r->bytes[r->pos + i] << (8 * i);
@@ -86,8 +91,8 @@ static bool skip_memory_operand(struct reader *r, uint8_t modrm, unsigned addr_s
 int decode_mmio_insn(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, struct mmio_insn *out)
 {
     if (cpu_mode != 16 && cpu_mode != 32 && cpu_mode != 64)
-        return -1;
-    struct reader r = { bytes, avail < MAX_INSN_LEN ? avail : MAX_INSN_LEN, 0 };
+        return DECODE_UNSUPPORTED;
+    struct reader r = { bytes, avail < MAX_INSN_LEN ? avail : MAX_INSN_LEN, 0, false };
     bool opsize_prefix = false, addrsize_prefix = false;
     uint8_t rex = 0, b;
 
@@ -96,7 +101,7 @@ int decode_mmio_insn(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, st
      * "a REX is present", even a bare 40. Outside 64-bit mode 40-4F are INC/DEC. */
     for (;;) {
         if (!fetch(&r, &b))
-            return -1;
+            goto refuse;
         if (is_legacy_prefix(b)) {
             opsize_prefix |= b == 0x66;
             addrsize_prefix |= b == 0x67;
@@ -152,10 +157,10 @@ int decode_mmio_insn(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, st
         break;
     case 0x0f:
         if (!fetch(&r, &b))
-            return -1;
+            goto refuse;
         /* MOVZX/MOVSX: 8- or 16-bit memory source, operand-size destination. */
         if (b != 0xb6 && b != 0xb7 && b != 0xbe && b != 0xbf)
-            return -1;
+            goto refuse;
         in.op = MMIO_LOAD;
         in.size = (b & 1) ? 2 : 1;
         in.sign_extend = b >= 0xbe;
@@ -169,22 +174,22 @@ int decode_mmio_insn(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, st
         in.size = (b & 1) ? opsize : 1;
         in.reg = GPR_RAX;
         if (!fetch_le(&r, addrsize, &v))
-            return -1;
+            goto refuse;
         has_modrm = false;
         break;
     default:
-        return -1;
+        goto refuse;
     }
 
     if (has_modrm) {
         uint8_t modrm;
         if (!fetch(&r, &modrm))
-            return -1;
+            goto refuse;
         unsigned reg = (modrm >> 3) & 7;
         if (in.has_imm) {
             /* C6 /0 and C7 /0 only; other reg values are other instructions or reserved. */
             if (reg != 0)
-                return -1;
+                goto refuse;
         } else {
             reg |= (rex & 4) ? 8 : 0; /* REX.R */
             /* Byte registers 4-7 are AH, CH, DH, BH without a REX and SPL, BPL, SIL, DIL
@@ -196,12 +201,12 @@ int decode_mmio_insn(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, st
             in.reg = reg;
         }
         if (!skip_memory_operand(&r, modrm, addrsize))
-            return -1;
+            goto refuse;
 
         if (imm_size) {
             /* The immediate follows the displacement. */
             if (!fetch_le(&r, imm_size, &v))
-                return -1;
+                goto refuse;
             if (in.size == 8)
                 v = (uint64_t)(int64_t)(int32_t)(uint32_t)v;
             in.imm = v;
@@ -213,6 +218,11 @@ int decode_mmio_insn(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, st
     in.length = r.pos;
     *out = in;
     return 0;
+
+refuse:
+    /* Out of bytes before the instruction ended: more bytes might make it one (a fetch that
+     * stopped at a page the guest cannot reach, say). At 15 bytes it is simply too long. */
+    return r.ran_out && r.limit < MAX_INSN_LEN ? DECODE_TRUNCATED : DECODE_UNSUPPORTED;
 }
 
 void mmio_insn_complete_load(const struct mmio_insn *insn, uint64_t value, uint64_t gpr[GPR_COUNT], unsigned cpu_mode)

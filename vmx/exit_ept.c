@@ -3,6 +3,7 @@
  * it, retire it) or an access outside the guest's memory, which stops the VM. */
 #include <stddef.h>
 
+#include "arch/x86/cpu.h"
 #include "kernel/log.h"
 #include "vm/vlapic.h"
 #include "vm/vm.h"
@@ -21,16 +22,65 @@ static const struct mmio_handler *find(struct vm *vm, uint64_t gpa)
     return NULL;
 }
 
+/* Fetches the bytes of the instruction at the guest's RIP, as far as they go, for the decoder:
+ * through CS (its limit) and paging, as a fetch at the guest's privilege. It ran before the
+ * exit, so a fetch fails only when the guest changed its page tables since (another vCPU):
+ * *fault then says what the CPU would raise for the first byte not fetched. */
+static unsigned fetch_instruction(struct vcpu *v, unsigned mode, uint8_t *bytes, unsigned max,
+                                  struct guest_fault *fault, enum guest_access_result *stopped)
+{
+    struct paging_state paging;
+    guest_paging_state(v, &paging);
+    unsigned access = PAGING_FETCH | guest_user_access(v), got = 0;
+    /* In 64-bit mode CS has no base or limit and RIP is canonical (the CPU fetched there):
+     * only paging applies. Otherwise CS's limit ends the fetch and IP/EIP wrap within it. */
+    struct vmx_segment cs;
+    enum seg_addressing addressing = (v->cr0 & CR0_PE) ? SEG_ADDR_PROTECTED : SEG_ADDR_REAL;
+    if (mode != 64)
+        guest_segment(v, SEG_CS, &cs);
+    *stopped = GUEST_OK;
+    while (got < max) {
+        uint64_t offset = v->exit.rip + got, linear = offset, gpa;
+        if (mode != 64) {
+            offset &= mode == 16 ? 0xffff : 0xffffffff;
+            int vector = segment_linear(&cs, SEG_CS, addressing, 48, offset, 1, SEG_FETCH, &linear);
+            if (vector) {
+                *fault = (struct guest_fault){ .vector = (uint8_t)vector };
+                *stopped = GUEST_FAULT;
+                break;
+            }
+        }
+        unsigned chunk = 4096 - (unsigned)(linear & 0xfff);
+        if (chunk > max - got)
+            chunk = max - got;
+        uint64_t unused;
+        if (mode != 64 && chunk > 1 &&
+            segment_linear(&cs, SEG_CS, addressing, 48, offset, chunk, SEG_FETCH, &unused))
+            chunk = 1; /* near the limit or the wrap: byte by byte */
+        *stopped = guest_translate_in(v, &paging, linear, access, &gpa, fault);
+        if (*stopped == GUEST_OK && vm_read_gpa(v->vm, gpa, bytes + got, chunk) < 0)
+            *stopped = GUEST_NOT_RAM;
+        if (*stopped != GUEST_OK)
+            break;
+        got += chunk;
+    }
+    return got;
+}
+
 enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h, uint64_t gpa)
 {
     uint8_t bytes[15];
-    uint64_t linear = vmcs_readnat(v, VMCS_GUEST_CS_BASE) + v->exit.rip;
     unsigned mode = guest_cpu_mode(v);
-    if (mode != 64)
-        linear &= 0xffffffffull;
-    unsigned avail = guest_read_linear(v, linear, bytes, sizeof(bytes));
+    struct guest_fault fault;
+    enum guest_access_result fetched;
+    unsigned avail = fetch_instruction(v, mode, bytes, sizeof(bytes), &fault, &fetched);
     struct mmio_insn insn;
-    if (decode_mmio_insn(bytes, avail, mode, &insn) < 0)
+    int decoded = decode_mmio_insn(bytes, avail, mode, &insn);
+    if (decoded == DECODE_TRUNCATED && fetched == GUEST_FAULT) {
+        guest_inject_fault(v, &fault); /* the instruction's next byte cannot be fetched now */
+        return EXIT_RESUME;
+    }
+    if (decoded < 0)
         return exit_stop_vm(v, "MMIO access by an instruction mhv does not emulate");
     uint64_t offset = gpa - h->base;
     if (insn.op == MMIO_LOAD) {
@@ -57,9 +107,9 @@ enum exit_action handle_ept_violation(struct vcpu *v)
     exit_info_read_details(v);
     uint64_t gpa = v->exit.guest_physical, q = v->exit.qualification;
     struct mmio_handler moved;
-    const struct mmio_handler *h = vlapic_moved_mmio(v, gpa, &moved); /* this vCPU's APIC, moved */
+    const struct mmio_handler *h = v->lapic->moved ? vlapic_moved_mmio(v, gpa, &moved) : NULL;
     if (!h)
-        h = find(v->vm, gpa);
+        h = find(v->vm, gpa); /* the VM's devices, the APIC at 0xfee00000 among them */
     if (h && !(q & 4))
         return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",

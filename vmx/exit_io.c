@@ -4,6 +4,7 @@
  * prefixes are executed here, at most STRING_BATCH elements per exit so one exit stays short. */
 #include <stddef.h>
 
+#include "kernel/log.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/guest_walk.h"
@@ -37,37 +38,132 @@ static void port_out(struct vcpu *v, uint16_t port, unsigned size, uint32_t valu
         h->write(v, h->ctx, port, size, value);
 }
 
+/* Where the elements of one string instruction go: its segment, paging state and the last
+ * page it translated, read once per exit (an element is usually on the page before's). */
+struct string_walk {
+    struct vcpu *v;
+    struct vmx_segment seg;
+    unsigned seg_index;
+    enum seg_addressing mode;
+    unsigned va_bits;
+    struct paging_state paging;
+    unsigned access;            /* enum paging_access: write for INS, user at CPL 3 */
+    uint64_t page_linear, page_gpa;
+    bool page_valid;
+};
+
+/* The guest-physical address of the byte at linear, through the one-page cache. */
+static enum guest_access_result byte_gpa(struct string_walk *w, uint64_t linear, uint64_t *gpa,
+                                         struct guest_fault *f)
+{
+    if (!w->page_valid || (linear & ~0xfffull) != w->page_linear) {
+        enum guest_access_result r = guest_translate_in(w->v, &w->paging, linear, w->access, &w->page_gpa, f);
+        if (r != GUEST_OK)
+            return r;
+        w->page_linear = linear & ~0xfffull;
+        w->page_gpa &= ~0xfffull;
+        w->page_valid = true;
+    }
+    *gpa = w->page_gpa | (linear & 0xfff);
+    return GUEST_OK;
+}
+
+/* One element: segmentation (limit, type, canonical form), then paging for every page it
+ * touches, all before the port is accessed, so a fault leaves the port's data unread (SDM
+ * Vol. 2B INS/OUTS: the faults are the memory operand's). An element split across pages has
+ * a CR2 of the second page's first byte when that page faults. */
+static enum guest_access_result element_gpas(struct string_walk *w, uint64_t offset, unsigned size, bool in,
+                                             uint64_t gpa[2], unsigned *first_len, struct guest_fault *f)
+{
+    uint64_t linear;
+    int vector = segment_linear(&w->seg, w->seg_index, w->mode, w->va_bits, offset, size, in ? SEG_WRITE : SEG_READ,
+                                &linear);
+    if (vector) {
+        *f = (struct guest_fault){ .vector = (uint8_t)vector };
+        return GUEST_FAULT;
+    }
+    enum guest_access_result r = byte_gpa(w, linear, &gpa[0], f);
+    *first_len = size;
+    if (r == GUEST_OK && (linear & 0xfff) + size > 4096) {
+        uint64_t next = (linear | 0xfff) + 1;
+        if (w->mode != SEG_ADDR_64)
+            next &= 0xffffffffull; /* linear addresses wrap at 4 GiB outside 64-bit mode */
+        *first_len = (unsigned)(4096 - (linear & 0xfff));
+        r = byte_gpa(w, next, &gpa[1], f);
+    }
+    return r;
+}
+
+/* An element's bytes between the port's value and guest RAM: INS writes, OUTS reads. */
+static int move(struct vcpu *v, uint64_t gpa, void *value, unsigned len, bool in)
+{
+    return in ? vm_write_gpa(v->vm, gpa, value, len) : vm_read_gpa(v->vm, gpa, value, len);
+}
+
 static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, bool in, bool rep)
 {
     exit_info_read_details(v);
     /* Instruction information: address size in bits 9:7 (0: 16, 1: 32, 2: 64-bit), the
-     * segment of OUTS in bits 17:15 (SDM Vol. 3C table 29-8); guest-linear address field:
-     * the first element's linear address. */
+     * segment of OUTS in bits 17:15 (SDM Vol. 3C table 29-8); INS always writes ES:[rDI].
+     * Each element's address comes from rSI/rDI truncated to the address size, so a 16- or
+     * 32-bit index wraps within its segment and DF=1 runs below offset 0 the same way. */
     unsigned asize = (v->exit.instruction_info >> 7) & 7;
     uint64_t amask = asize == 0 ? 0xffff : asize == 1 ? 0xffffffffull : ~0ull;
     uint64_t rflags = vmcs_readnat(v, VMCS_GUEST_RFLAGS);
     int64_t step = (rflags & (1u << 10)) ? -(int64_t)size : (int64_t)size; /* DF */
     uint64_t count = rep ? v->regs.gpr[GPR_RCX] & amask : 1;
     unsigned reg = in ? GPR_RDI : GPR_RSI;
-    uint64_t linear = v->exit.guest_linear;
-    uint64_t done = 0;
-    for (; done < count && done < STRING_BATCH; done++, linear += step) {
-        uint32_t value = 0;
-        if (in) {
-            value = port_in(v, port, size);
-            if (guest_write_linear(v, linear, &value, size) != size)
-                return exit_stop_vm(v, "INS into unmapped guest memory");
-        } else {
-            if (guest_read_linear(v, linear, &value, size) != size)
-                return exit_stop_vm(v, "OUTS from unmapped guest memory");
-            port_out(v, port, size, value);
-        }
-    }
     uint64_t index = v->regs.gpr[reg];
-    v->regs.gpr[reg] = (index & ~amask) | ((index + done * step) & amask);
+
+    struct string_walk w = { .v = v, .seg_index = in ? SEG_ES : (v->exit.instruction_info >> 15) & 7 };
+    if (w.seg_index > SEG_GS)
+        return exit_stop_vm(v, "OUTS with a segment register that does not exist");
+    guest_segment(v, w.seg_index, &w.seg);
+    w.mode = guest_addressing(v);
+    w.va_bits = guest_va_bits(v);
+    guest_paging_state(v, &w.paging);
+    w.access = guest_user_access(v) | (in ? PAGING_WRITE : 0);
+
+    uint64_t done = 0;
+    struct guest_fault fault;
+    enum guest_access_result r = GUEST_OK;
+    for (; done < count && done < STRING_BATCH && v->vm->state == VM_RUNNING; done++) {
+        uint64_t gpa[2];
+        unsigned first;
+        uint32_t value = 0;
+        r = element_gpas(&w, (index + done * step) & amask, size, in, gpa, &first, &fault);
+        if (r != GUEST_OK)
+            break;
+        if (in)
+            value = port_in(v, port, size);
+        int not_ram = move(v, gpa[0], &value, first, in) < 0 ? 0
+                    : first < size && move(v, gpa[1], (uint8_t *)&value + first, size - first, in) < 0 ? 1 : -1;
+        if (not_ram >= 0) {
+            r = GUEST_NOT_RAM;
+            fault.gpa = gpa[not_ram];
+            break;
+        }
+        if (!in)
+            port_out(v, port, size, value);
+    }
+    /* The elements done stay done, as after an interrupted REP (SDM Vol. 2B REP): rSI/rDI and
+     * rCX count them; RIP stays on the instruction unless all are done. A 16-bit index leaves
+     * the rest of its register alone; a 32-bit one in 64-bit mode is a 32-bit register write,
+     * zero-extended (SDM Vol. 1 3.4.1.1). */
+    uint64_t keep = asize == 1 && w.mode == SEG_ADDR_64 ? 0 : ~amask;
+    v->regs.gpr[reg] = (index & keep) | ((index + done * step) & amask);
     if (rep)
-        v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & ~amask) | ((count - done) & amask);
-    if (done == count)
+        v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & keep) | ((count - done) & amask);
+    if (r == GUEST_NOT_RAM) {
+        log_err("vm %s: vCPU %u: %s guest-physical 0x%lx, which is not RAM", v->vm->name, v->id,
+                in ? "INS into" : "OUTS from", fault.gpa);
+        return exit_stop_vm(v, in ? "INS into memory mhv cannot reach" : "OUTS from memory mhv cannot reach");
+    }
+    if (v->vm->state != VM_RUNNING)
+        return EXIT_RESCHED; /* an element stopped the VM (debug-exit port) */
+    if (r == GUEST_FAULT)
+        guest_inject_fault(v, &fault);
+    else if (done == count)
         skip_instruction(v);
     /* else RIP stays: the guest re-executes the REP instruction for the rest */
     return EXIT_RESUME;

@@ -1,101 +1,201 @@
-/* Guest page-table walks (SDM Vol. 3A 5.3 32-bit, 5.4 PAE, 5.5 4-level paging). */
+/* A vCPU's memory accesses through its segmentation and paging (see include/vmx/guest_walk.h):
+ * the VMCS's guest state feeds the pure walker of vmx/paging.c and the checks of
+ * vmx/segment.c; guest RAM is reached through the VM's memory slots. */
 #include "vmx/guest_walk.h"
 
 #include "arch/x86/cpu.h"
 #include "vm/vm.h"
+#include "vmx/inject.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define PTE_P 1ull
-#define PTE_PS (1ull << 7)
-#define ADDR_MASK 0x000ffffffffff000ull
 #define EFER_LMA (1ull << 10)
-#define CR4_PAE (1ull << 5)
 #define CR4_LA57 (1ull << 12)
+#define CR4_SMAP (1ull << 21)
+#define CR4_PKE (1ull << 22)
+#define RFLAGS_AC (1ull << 18)
 
 unsigned guest_cpu_mode(struct vcpu *v)
 {
     uint32_t cs = vmcs_read32(v, VMCS_GUEST_CS_ACCESS);
-    if ((vmcs_read64(v, VMCS_GUEST_EFER) & EFER_LMA) && (cs & (1u << 13)))
+    if ((vmcs_read64(v, VMCS_GUEST_EFER) & EFER_LMA) && (cs & SEG_AR_L))
         return 64;
-    return (v->cr0 & CR0_PE) && (cs & (1u << 14)) ? 32 : 16;
+    return (v->cr0 & CR0_PE) && (cs & SEG_AR_DB) ? 32 : 16;
 }
 
-static int read_entry(struct vcpu *v, uint64_t addr, unsigned size, uint64_t *e)
+unsigned guest_user_access(struct vcpu *v)
 {
-    *e = 0;
-    return vm_read_gpa(v->vm, addr, e, size);
+    return SEG_AR_DPL(vmcs_read32(v, VMCS_GUEST_SS_ACCESS)) == 3 ? PAGING_USER : 0;
 }
 
-int guest_linear_to_gpa(struct vcpu *v, uint64_t linear, uint64_t *gpa)
+/* Guest segment fields are laid out ES, CS, SS, DS, FS, GS, LDTR, TR, 2 apart (appendix B). */
+void guest_segment(struct vcpu *v, unsigned seg, struct vmx_segment *s)
 {
-    uint64_t cr0 = vmcs_readnat(v, VMCS_GUEST_CR0), cr3 = vmcs_readnat(v, VMCS_GUEST_CR3);
-    uint64_t cr4 = vmcs_readnat(v, VMCS_GUEST_CR4), e;
-    if (!(cr0 & CR0_PG)) {
-        *gpa = linear & 0xffffffffull;
-        return 0;
+    s->selector = (uint16_t)vmcs_read_checked(v, VMCS_GUEST_ES_SELECTOR + 2 * seg);
+    s->base = vmcs_read_checked(v, VMCS_GUEST_ES_BASE + 2 * seg);
+    s->limit = (uint32_t)vmcs_read_checked(v, VMCS_GUEST_ES_LIMIT + 2 * seg);
+    s->access = (uint32_t)vmcs_read_checked(v, VMCS_GUEST_ES_ACCESS + 2 * seg);
+}
+
+void guest_set_segment(struct vcpu *v, unsigned seg, const struct vmx_segment *s)
+{
+    vmcs_write_checked(v, VMCS_GUEST_ES_SELECTOR + 2 * seg, s->selector);
+    vmcs_write_checked(v, VMCS_GUEST_ES_BASE + 2 * seg, s->base);
+    vmcs_write_checked(v, VMCS_GUEST_ES_LIMIT + 2 * seg, s->limit);
+    vmcs_write_checked(v, VMCS_GUEST_ES_ACCESS + 2 * seg, s->access);
+}
+
+enum seg_addressing guest_addressing(struct vcpu *v)
+{
+    if (guest_cpu_mode(v) == 64)
+        return SEG_ADDR_64;
+    return (v->cr0 & CR0_PE) ? SEG_ADDR_PROTECTED : SEG_ADDR_REAL; /* PE is mhv's: v->cr0 has it */
+}
+
+unsigned guest_va_bits(struct vcpu *v)
+{
+    return (vmcs_readnat(v, VMCS_GUEST_CR4) & CR4_LA57) ? 57 : 48;
+}
+
+/* PKRU lives in the register while the vCPU's extended state is loaded here (vmx/vcpu.c keeps
+ * it lazily with the rest of XSAVE state); RDPKRU needs CR4.PKE, which mhv sets only around
+ * the read. Called only when the guest set CR4.PKE, so the CPU has protection keys. */
+static uint32_t guest_pkru(void)
+{
+    uint64_t cr4 = read_cr4();
+    uint32_t eax, edx;
+    if (!(cr4 & CR4_PKE))
+        write_cr4(cr4 | CR4_PKE);
+    __asm__ volatile(".byte 0x0f, 0x01, 0xee" : "=a"(eax), "=d"(edx) : "c"(0)); /* RDPKRU */
+    if (!(cr4 & CR4_PKE))
+        write_cr4(cr4);
+    return eax;
+}
+
+void guest_paging_state(struct vcpu *v, struct paging_state *s)
+{
+    /* The CPU's own answers (the walk is the hardware's, whatever CPUID tells the guest);
+     * asked once, by whichever CPU comes first. */
+    static unsigned maxphyaddr;
+    static bool gbpages;
+    if (!__atomic_load_n(&maxphyaddr, __ATOMIC_ACQUIRE)) {
+        gbpages = (cpuid(0x80000001, 0).edx >> 26) & 1;
+        __atomic_store_n(&maxphyaddr, cpuid(0x80000008, 0).eax & 0xff, __ATOMIC_RELEASE);
     }
-    if (!(cr4 & CR4_PAE)) { /* 32-bit paging: 2 levels, 4 MiB pages with PSE */
-        if (read_entry(v, (cr3 & 0xfffff000) + ((linear >> 22) & 1023) * 4, 4, &e) || !(e & PTE_P))
-            return -1;
-        if ((e & PTE_PS) && (cr4 & CR4_PSE)) {
-            *gpa = (e & 0xffc00000) + (linear & 0x3fffff);
-            return 0;
-        }
-        if (read_entry(v, (e & 0xfffff000) + ((linear >> 12) & 1023) * 4, 4, &e) || !(e & PTE_P))
-            return -1;
-        *gpa = (e & 0xfffff000) + (linear & 0xfff);
-        return 0;
-    }
-    int levels, shift;
-    uint64_t table;
-    if (vmcs_read64(v, VMCS_GUEST_EFER) & EFER_LMA) {
-        if (cr4 & CR4_LA57)
-            return -1;
-        levels = 4, shift = 39, table = cr3 & ADDR_MASK;
-    } else { /* PAE: the PDPTE, then two levels */
-        if (read_entry(v, (cr3 & 0xffffffe0) + ((linear >> 30) & 3) * 8, 8, &e) || !(e & PTE_P))
-            return -1;
-        levels = 2, shift = 21, table = e & ADDR_MASK;
-    }
-    for (; levels; levels--, shift -= 9) {
-        if (read_entry(v, table + ((linear >> shift) & 511) * 8, 8, &e) || !(e & PTE_P))
-            return -1;
-        if ((e & PTE_PS) && shift <= 30 && levels > 1) {
-            uint64_t page = 1ull << shift;
-            *gpa = (e & ADDR_MASK & ~(page - 1)) + (linear & (page - 1));
-            return 0;
-        }
-        table = e & ADDR_MASK;
-    }
-    *gpa = table + (linear & 0xfff);
+    /* Read only what the mode in force uses: this is on the MMIO path. */
+    s->cr0 = vmcs_readnat(v, VMCS_GUEST_CR0);
+    s->cr3 = vmcs_readnat(v, VMCS_GUEST_CR3);
+    s->cr4 = vmcs_readnat(v, VMCS_GUEST_CR4);
+    s->efer = vmcs_read64(v, VMCS_GUEST_EFER);
+    bool pae = paging_mode_of(s) == PAGING_PAE;
+    for (unsigned i = 0; i < 4; i++)
+        s->pdpte[i] = pae ? vmcs_read_checked(v, VMCS_GUEST_PDPTE0 + 2 * i) : 0;
+    s->pkru = (s->cr4 & CR4_PKE) ? guest_pkru() : 0;
+    s->maxphyaddr = maxphyaddr;
+    s->gbpages = gbpages;
+    s->rflags_ac = (s->cr4 & CR4_SMAP) && (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_AC);
+}
+
+/* Paging-structure entries in guest RAM; their flags updated with a locked compare-exchange,
+ * as other vCPUs (and the guest's own walks on other CPUs) may change them meanwhile. */
+static int read_entry(void *ctx, uint64_t gpa, unsigned size, uint64_t *entry)
+{
+    void *p = vm_gpa_to_hva(ctx, gpa, size);
+    if (!p)
+        return -1;
+    *entry = size == 8 ? __atomic_load_n((uint64_t *)p, __ATOMIC_RELAXED)
+                       : __atomic_load_n((uint32_t *)p, __ATOMIC_RELAXED);
     return 0;
 }
 
-static unsigned copy_linear(struct vcpu *v, uint64_t linear, uint8_t *buf, unsigned len, bool write)
+static int set_bits(void *ctx, uint64_t gpa, unsigned size, uint64_t expected, uint64_t bits)
 {
-    unsigned done = 0;
-    while (done < len) {
-        uint64_t gpa;
-        if (guest_linear_to_gpa(v, linear + done, &gpa) < 0)
-            break;
-        unsigned chunk = 4096 - ((linear + done) & 0xfff);
-        if (chunk > len - done)
-            chunk = len - done;
-        int rc = write ? vm_write_gpa(v->vm, gpa, buf + done, chunk) : vm_read_gpa(v->vm, gpa, buf + done, chunk);
-        if (rc < 0)
-            break;
-        done += chunk;
+    void *p = vm_gpa_to_hva(ctx, gpa, size);
+    if (!p)
+        return -1;
+    if (size == 8)
+        return __atomic_compare_exchange_n((uint64_t *)p, &expected, expected | bits, false, __ATOMIC_SEQ_CST,
+                                           __ATOMIC_RELAXED) ? 0 : -1;
+    uint32_t old = (uint32_t)expected;
+    return __atomic_compare_exchange_n((uint32_t *)p, &old, old | (uint32_t)bits, false, __ATOMIC_SEQ_CST,
+                                       __ATOMIC_RELAXED) ? 0 : -1;
+}
+
+enum guest_access_result guest_translate_in(struct vcpu *v, const struct paging_state *s, uint64_t linear,
+                                           unsigned access, uint64_t *gpa, struct guest_fault *f)
+{
+    struct paging_memory mem = { read_entry, set_bits, v->vm };
+    struct paging_walk w;
+    switch (paging_translate(s, &mem, linear, access, &w)) {
+    case PAGING_OK:
+        *gpa = w.gpa;
+        return GUEST_OK;
+    case PAGING_FAULT:
+        *f = (struct guest_fault){ .vector = VEC_PF, .error_code = w.error_code, .cr2 = linear };
+        return GUEST_FAULT;
+    default:
+        *f = (struct guest_fault){ .gpa = w.bad_gpa };
+        return GUEST_NOT_RAM;
     }
-    return done;
 }
 
-unsigned guest_read_linear(struct vcpu *v, uint64_t linear, void *dst, unsigned len)
+enum guest_access_result guest_translate(struct vcpu *v, uint64_t linear, unsigned access, uint64_t *gpa,
+                                         struct guest_fault *f)
 {
-    return copy_linear(v, linear, dst, len, false);
+    struct paging_state s;
+    guest_paging_state(v, &s);
+    return guest_translate_in(v, &s, linear, access, gpa, f);
 }
 
-unsigned guest_write_linear(struct vcpu *v, uint64_t linear, const void *src, unsigned len)
+/* Translates every page of [linear, linear + len) before any byte moves, then copies. */
+static enum guest_access_result access_linear(struct vcpu *v, uint64_t linear, uint8_t *buf, unsigned len,
+                                              unsigned access, bool write, struct guest_fault *f)
 {
-    return copy_linear(v, linear, (uint8_t *)src, len, true);
+    struct paging_state s;
+    guest_paging_state(v, &s);
+    bool wraps_at_4g = paging_mode_of(&s) != PAGING_4LEVEL && paging_mode_of(&s) != PAGING_5LEVEL;
+    uint64_t gpa[2], at[2];
+    unsigned chunk[2], pages = 0;
+    if (len > 4096)
+        len = 4096;
+    for (unsigned done = 0; done < len; pages++) {
+        at[pages] = wraps_at_4g ? (linear + done) & 0xffffffffull : linear + done;
+        chunk[pages] = 4096 - (at[pages] & 0xfff);
+        if (chunk[pages] > len - done)
+            chunk[pages] = len - done;
+        enum guest_access_result r = guest_translate_in(v, &s, at[pages], access | (write ? PAGING_WRITE : 0),
+                                                    &gpa[pages], f);
+        if (r != GUEST_OK)
+            return r;
+        done += chunk[pages];
+    }
+    for (unsigned i = 0, done = 0; i < pages; done += chunk[i], i++) {
+        int rc = write ? vm_write_gpa(v->vm, gpa[i], buf + done, chunk[i])
+                       : vm_read_gpa(v->vm, gpa[i], buf + done, chunk[i]);
+        if (rc < 0) {
+            *f = (struct guest_fault){ .gpa = gpa[i] };
+            return GUEST_NOT_RAM;
+        }
+    }
+    return GUEST_OK;
+}
+
+enum guest_access_result guest_read(struct vcpu *v, uint64_t linear, void *dst, unsigned len, unsigned access,
+                                    struct guest_fault *f)
+{
+    return access_linear(v, linear, dst, len, access & ~PAGING_WRITE, false, f);
+}
+
+enum guest_access_result guest_write(struct vcpu *v, uint64_t linear, const void *src, unsigned len,
+                                     unsigned access, struct guest_fault *f)
+{
+    return access_linear(v, linear, (uint8_t *)src, len, access, true, f);
+}
+
+void guest_inject_fault(struct vcpu *v, const struct guest_fault *f)
+{
+    if (f->vector == VEC_PF)
+        inject_page_fault(v, f->cr2, f->error_code);
+    else
+        inject_exception(v, f->vector, f->error_code);
 }

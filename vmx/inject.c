@@ -258,6 +258,14 @@ void inject_events(struct vcpu *v)
     vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, info);
 }
 
+void inject_page_fault(struct vcpu *v, uint64_t cr2, uint32_t error_code)
+{
+    /* The guest's CR2 lives in the register while its vCPU is loaded on this CPU (vmx/vcpu.c
+     * saves it only when another vCPU takes the CPU), so the faulting address goes there. */
+    write_cr2(cr2);
+    inject_exception(v, VEC_PF, error_code);
+}
+
 uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next)
 {
     bool long_mode_code = (vmcs_read64(v, VMCS_GUEST_EFER) & EFER_LMA) &&

@@ -8,6 +8,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
+#include "kernel/console.h"
 #include "vm/vlapic.h"
 #include "vmx/caps.h"
 #include "vmx/inject.h"
@@ -74,9 +75,21 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
     /* vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check, with
      * an INIT, which may come from this vCPU itself (an ICR write to self). need_resched needs
      * none here: interrupts are off between exits, so it can only be set in an
-     * external-interrupt exit, and that handler then ends the run itself. */
-    while (v->state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME)
-        ;
+     * external-interrupt exit, and that handler then ends the run itself.
+     * The preemption timer counts guest time only: a vCPU that exits all the time (polling a
+     * device) would hold the CPU for many times its slice of real time, and with it this
+     * CPU's share of mhv's own work (the console, typed input, device timers). So the slice
+     * also ends once that much real time has passed, and console output waiting for the line
+     * is fed between exits. */
+    uint64_t slice_end = rdtsc() + slice_ticks;
+    while (v->state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME) {
+        if (__builtin_expect(console_pending(), 0))
+            console_drain();
+        if (__builtin_expect((int64_t)(rdtsc() - slice_end) >= 0, 0)) {
+            v->se.preempted = true;
+            break;
+        }
+    }
     vcpu_put(v);
     if (v->state == VCPU_STOPPED)
         return RUN_STOPPED;

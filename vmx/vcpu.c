@@ -180,16 +180,21 @@ static void switch_lazy_state(struct vcpu *v)
 /* INVEPT/INVVPID (SDM Vol. 3C 31.3): drop translations this CPU may hold for v from an earlier
  * stay, made stale by guest or EPT changes since. Single-context where the CPU offers it
  * (IA32_VMX_EPT_VPID_CAP), else all-context. */
+void vcpu_flush_guest_tlb(struct vcpu *v)
+{
+    if (!v->vpid || !vmx_ept_cap(&vmx_boot_caps, VPID_CAP_INVVPID))
+        return; /* without a VPID every VM entry and exit flushes them anyway (29.4.3.1) */
+    struct { uint64_t vpid, addr; } vpid_desc = { v->vpid, 0 };
+    uint64_t vpid_type = vmx_ept_cap(&vmx_boot_caps, VPID_CAP_INVVPID_SINGLE) ? 1 : 2;
+    __asm__ volatile("invvpid %0, %1" : : "m"(vpid_desc), "r"(vpid_type) : "cc", "memory");
+}
+
 static void flush_translations(struct vcpu *v)
 {
     struct { uint64_t eptp, zero; } ept_desc = { v->vm->eptp, 0 };
     uint64_t ept_type = vmx_ept_cap(&vmx_boot_caps, EPT_CAP_INVEPT_SINGLE) ? 1 : 2;
     __asm__ volatile("invept %0, %1" : : "m"(ept_desc), "r"(ept_type) : "cc", "memory");
-    if (v->vpid && vmx_ept_cap(&vmx_boot_caps, VPID_CAP_INVVPID)) {
-        struct { uint64_t vpid, addr; } vpid_desc = { v->vpid, 0 };
-        uint64_t vpid_type = vmx_ept_cap(&vmx_boot_caps, VPID_CAP_INVVPID_SINGLE) ? 1 : 2;
-        __asm__ volatile("invvpid %0, %1" : : "m"(vpid_desc), "r"(vpid_type) : "cc", "memory");
-    }
+    vcpu_flush_guest_tlb(v);
 }
 
 /* How long vcpu_load waits for the CPU holding a vCPU's VMCS to take the remote VMCLEAR: that

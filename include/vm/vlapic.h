@@ -43,6 +43,7 @@ struct vlapic {
     struct spinlock lock;
     struct vlapic_assist assist;    /* what this vCPU's VMCS uses now (vcpu_apic_mode_changed):
                                      * vlapic_assist while an xAPIC at the default base, else none */
+    bool moved;                     /* an xAPIC whose page the guest moved from 0xfee00000 */
     uint32_t *regs;                 /* the virtual-APIC page: the register at offset X is regs[X / 4] */
     uint64_t page;                  /* its physical address (the VMCS virtual-APIC address) */
     uint64_t apic_base;             /* IA32_APIC_BASE: address, enable (bit 11), x2APIC (bit 10), BSP (bit 8) */
@@ -86,7 +87,8 @@ bool vlapic_at_default_xapic(const struct vlapic *l);
 struct vlapic_assist vlapic_assist_for_mode(const struct vlapic *l);
 struct mmio_handler;
 /* The MMIO handler for v's APIC when the guest moved it away from 0xfee00000 (IA32_APIC_BASE)
- * and gpa falls in its page: filled into *h, else NULL. */
+ * and gpa falls in its page: filled into *h, else NULL. The EPT-violation path asks first
+ * whether l->moved at all (one load). */
 const struct mmio_handler *vlapic_moved_mmio(struct vcpu *v, uint64_t gpa, struct mmio_handler *h);
 
 /* Asks the local APIC of v to take `vector` (fixed delivery), edge or level triggered:

@@ -29,8 +29,13 @@ struct mmio_insn {
 };
 
 /* Decodes the instruction at `bytes` (avail bytes readable, at most 15 used). cpu_mode is 16,
- * 32 or 64: the default operand/address size of the code segment (64 = long mode). Returns 0,
- * or -1 when the instruction is not a supported MMIO access form or is truncated. */
+ * 32 or 64: the default operand/address size of the code segment (64 = long mode). Returns 0;
+ * DECODE_UNSUPPORTED when the bytes are not a supported MMIO access form (or cpu_mode is
+ * none of those); DECODE_TRUNCATED when fewer than 15 bytes were given and they ran out
+ * before the instruction ended (more bytes might decode). Never reads bytes[avail] or beyond.
+ * What it accepts: op and size (1, 2, 4, 8) as encoded, 1 <= length <= min(avail, 15), reg a
+ * general register that exists in cpu_mode, dest_size >= size for loads. */
+enum { DECODE_UNSUPPORTED = -1, DECODE_TRUNCATED = -2 };
 int decode_mmio_insn(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, struct mmio_insn *out);
 
 /* Writes a loaded value into the register file like the CPU would: 8/16-bit destinations merge

@@ -81,6 +81,8 @@ struct mmio_handler;
  * h's range) and retires it: the EPT-violation and APIC-access exits share it. */
 enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h, uint64_t gpa);
 enum exit_action handle_ept_misconfig(struct vcpu *v);
+/* Hardware task switches of 32-bit guests (vmx/exit_task_switch.c). */
+enum exit_action handle_task_switch(struct vcpu *v);
 enum exit_action handle_invalid_guest_state(struct vcpu *v);
 
 #endif

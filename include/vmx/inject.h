@@ -47,6 +47,8 @@ static inline void skip_instruction(struct vcpu *v)
  * combined as the CPU would (SDM Vol. 3A 7.15, table 7-5): #DF, or a triple fault (VM stop). */
 void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code);
 static inline void inject_gp(struct vcpu *v) { inject_exception(v, VEC_GP, 0); }
+/* #PF with CR2 = the faulting linear address (SDM Vol. 3A 7.15, interrupt 14). */
+void inject_page_fault(struct vcpu *v, uint64_t cr2, uint32_t error_code);
 static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
 
 /* Before each entry: writes the queued event, or re-injects the event whose delivery the last

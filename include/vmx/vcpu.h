@@ -125,6 +125,10 @@ void vcpu_put(struct vcpu *v);
  * Called with v's VMCS current (its own exit handler, reset). */
 void vcpu_apic_mode_changed(struct vcpu *v);
 
+/* INVVPID for v's linear translations (SDM Vol. 3C 31.3), after mhv changed its paging (a task
+ * switch's CR3). */
+void vcpu_flush_guest_tlb(struct vcpu *v);
+
 /* VMCLEAR on this CPU, keeping current_vmcs and v->launched in step. */
 void vcpu_vmclear_here(struct vcpu *v);
 

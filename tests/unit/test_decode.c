@@ -14,7 +14,8 @@
 
 /* Decodes an instruction that must be exactly `n` bytes long. It is decoded once followed by
  * filler (so a decoder that reads too far shows up as a wrong length), once with exactly its
- * bytes available, and once with each shorter count, which must all be refused as truncated. */
+ * bytes available, and once with each shorter count, which must all be refused as truncated
+ * (DECODE_TRUNCATED: more bytes might complete it). */
 static struct mmio_insn decode_ok(unsigned mode, const uint8_t *bytes, size_t n)
 {
     uint8_t padded[16];
@@ -28,14 +29,20 @@ static struct mmio_insn decode_ok(unsigned mode, const uint8_t *bytes, size_t n)
     assert_int_equal(exact.size, in.size);
     assert_int_equal(exact.imm, in.imm);
     for (size_t k = 0; k < n; k++)
-        assert_int_equal(decode_mmio_insn(bytes, k, mode, &shorter), -1);
+        assert_int_equal(decode_mmio_insn(bytes, k, mode, &shorter), DECODE_TRUNCATED);
     return in;
 }
 
 static void rejects(unsigned mode, const uint8_t *bytes, size_t n)
 {
     struct mmio_insn in;
-    assert_int_equal(decode_mmio_insn(bytes, n, mode, &in), -1);
+    assert_int_equal(decode_mmio_insn(bytes, n, mode, &in), DECODE_UNSUPPORTED);
+}
+
+static void truncated(unsigned mode, const uint8_t *bytes, size_t n)
+{
+    struct mmio_insn in;
+    assert_int_equal(decode_mmio_insn(bytes, n, mode, &in), DECODE_TRUNCATED);
 }
 
 static void check(struct mmio_insn in, enum mmio_op op, unsigned size, unsigned reg, unsigned length)
@@ -301,12 +308,14 @@ static void test_rejected(void **state)
     rejects(64, BYTES(0x0f, 0x05));
     rejects(64, BYTES(0x01, 0x00));
     /* Truncated, including prefixes alone and nothing at all. */
-    rejects(64, BYTES(0x8b, 0x05, 0x00, 0x00, 0x00));
-    rejects(64, BYTES(0xc7, 0x00, 0x01, 0x00, 0x00));
-    rejects(64, BYTES(0x0f));
-    rejects(64, BYTES(0x66, 0x67, 0x48));
-    rejects(64, BYTES(0xa1, 1, 2, 3, 4));
-    rejects(64, (const uint8_t *)"", 0);
+    truncated(64, BYTES(0x8b, 0x05, 0x00, 0x00, 0x00));
+    truncated(64, BYTES(0xc7, 0x00, 0x01, 0x00, 0x00));
+    truncated(64, BYTES(0x0f));
+    truncated(64, BYTES(0x66, 0x67, 0x48));
+    truncated(64, BYTES(0xa1, 1, 2, 3, 4));
+    truncated(64, (const uint8_t *)"", 0);
+    /* An unsupported opcode is refused as such even when bytes run out after it. */
+    rejects(64, BYTES(0x66, 0xff));
     /* Not a mode the decoder knows. */
     rejects(8, BYTES(0x8b, 0x00));
     rejects(0, BYTES(0x8b, 0x00));
