@@ -32,14 +32,41 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 # Test guests (tests/guests/*.asm): flat images with the mhv guest header.
 GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/guests/%.bin,$(wildcard tests/guests/*.asm))
 
-.PHONY: all deps run run-qemu test unit fuzz guests bench linux-images clean
-all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests
+.PHONY: all deps run run-qemu test unit fuzz guests cguests bench linux-images clean
+all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests cguests
 guests: $(GUESTS)
 
 $(BUILD)/guests/%.bin: tests/guests/%.asm $(wildcard tests/guests/*.inc)
 	@mkdir -p $(@D)
 	$(call say,GUEST,$<)
 	$(Q)$(NASM) -f bin -I tests/guests/ -o $@ $<
+
+# C test guests (tests/cguests/<name>.c): linked flat with the runtime in tests/cguests/rt/ and
+# mhv's freestanding lib/format.c and lib/string.c (README "Tests").
+CGUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Itests/cguests/rt \
+    -ffreestanding -fno-pie -fno-pic -mcmodel=small -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse \
+    -mno-sse2 -fno-common -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none -nostdlib -MMD -MP
+CGUEST_RT := $(patsubst tests/cguests/rt/%.c,$(BUILD)/cguests/rt/%.o,$(wildcard tests/cguests/rt/*.c)) \
+    $(patsubst tests/cguests/rt/%.asm,$(BUILD)/cguests/rt/%.asm.o,$(wildcard tests/cguests/rt/*.asm)) \
+    $(BUILD)/lib/format.o $(BUILD)/lib/string.o
+CGUESTS := $(patsubst tests/cguests/%.c,$(BUILD)/cguests/%.bin,$(wildcard tests/cguests/*.c))
+.PRECIOUS: $(BUILD)/cguests/%.o $(BUILD)/cguests/rt/%.asm.o $(BUILD)/cguests/%.elf
+cguests: $(CGUESTS)
+
+$(BUILD)/cguests/%.o: tests/cguests/%.c
+	@mkdir -p $(@D)
+	$(call say,CC,$<)
+	$(Q)$(CC) $(CGUEST_CFLAGS) -c $< -o $@
+$(BUILD)/cguests/rt/%.asm.o: tests/cguests/rt/%.asm
+	@mkdir -p $(@D)
+	$(call say,NASM,$<)
+	$(Q)$(NASM) -f elf64 -g -F dwarf -o $@ $<
+$(BUILD)/cguests/%.elf: $(BUILD)/cguests/%.o $(CGUEST_RT) tests/cguests/rt/guest.ld
+	$(Q)$(LD) -n -nostdlib -T tests/cguests/rt/guest.ld -z max-page-size=0x1000 -z noexecstack \
+	  --no-warn-rwx-segments -o $@ $< $(CGUEST_RT)
+$(BUILD)/cguests/%.bin: $(BUILD)/cguests/%.elf
+	$(call say,CGUEST,$@)
+	$(Q)objcopy -O binary $< $@
 
 deps:
 	@tools/install-deps
@@ -166,3 +193,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(KERNEL_OBJS:.o=.d)
+-include $(patsubst tests/cguests/%.c,$(BUILD)/cguests/%.d,$(wildcard tests/cguests/*.c tests/cguests/rt/*.c))

@@ -275,5 +275,11 @@ uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next)
 
 void inject_single_step(struct vcpu *v)
 {
-    vmcs_writenat(v, VMCS_GUEST_PENDING_DEBUG, vmcs_readnat(v, VMCS_GUEST_PENDING_DEBUG) | (1u << 14));
+    /* The #DB goes in as an exception rather than through the pending debug exceptions: an
+     * interrupt injected at the same entry (a HLT that waited for one) would otherwise come
+     * first, where the CPU takes the single-step trap first (SDM Vol. 3A 7.9, priorities 4
+     * and 5). DR6 is the guest's, in this CPU's register while it is loaded (vmx/vcpu.c): it
+     * gets BS, and B0-B3 are cleared, as the CPU reports a single step (19.2.3). */
+    write_dr6((read_dr6() & ~0xfull) | DR6_BS);
+    inject_exception(v, VEC_DB, 0);
 }

@@ -23,8 +23,7 @@ enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, 
 uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next);
 
 /* An instruction mhv completed for a guest single-stepping (RFLAGS.TF): the single-step trap the
- * CPU would raise after it, through the pending debug exceptions' BS bit, which the CPU turns
- * into a #DB right after VM entry (SDM Vol. 3C 26.4.1.4, 28.7.3). */
+ * CPU would raise after it (SDM Vol. 3A 19.2.3: DR6.BS, a #DB with RIP after the instruction). */
 void inject_single_step(struct vcpu *v);
 
 /* Retires the instruction that exited: RIP += its length, STI/MOV-SS blocking ends (SDM Vol.

@@ -24,18 +24,19 @@ bool console_saw(const char *needle)
     return strstr(console_capture, needle) != NULL;
 }
 
-int console_init(uint16_t port)
+/* Weak: test_console links the real kernel/console.c instead. */
+__attribute__((weak)) int console_init(uint16_t port)
 {
     (void)port;
     return 0;
 }
 
-bool console_ready(void)
+__attribute__((weak)) bool console_ready(void)
 {
     return stub_console_up;
 }
 
-void console_write(const char *s, size_t n)
+__attribute__((weak)) void console_write(const char *s, size_t n)
 {
     if (capture_len + n >= sizeof(console_capture))
         n = sizeof(console_capture) - 1 - capture_len;
@@ -44,7 +45,7 @@ void console_write(const char *s, size_t n)
     console_capture[capture_len] = '\0';
 }
 
-void console_flush(void) {}
+__attribute__((weak)) void console_flush(void) {}
 
 __attribute__((noreturn)) static void fail_with(const char *kind, const char *fmt, va_list ap)
 {

@@ -64,6 +64,7 @@ DEFINE_DR_ACCESSORS(3)
 DEFINE_DR_ACCESSORS(6)
 #undef DEFINE_DR_ACCESSORS
 #define DR6_RESET 0xffff0ff0ull /* DR6 after reset: reserved bits set, no condition (19.2.3) */
+#define DR6_BS (1ull << 14)      /* single step */
 
 static inline uint64_t read_rflags(void)
 {

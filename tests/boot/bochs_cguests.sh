@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# C test guests (tests/cguests/, on the runtime in tests/cguests/rt/) as VMs on 2 CPUs:
+# rtcheck proves the runtime (output, checks, expected faults, CPL 3, interrupts from
+# hypercalls and the local APIC, SMP with 4 vCPUs) and exits 0; a variant shows the report of
+# an unexpected exception on vCPU 1 (status 222, only that VM stops); another shows that a seed
+# patched into the image reaches the guest.
+. "$(dirname "$0")/../lib.sh"
+G="$BUILD_DIR/cguests"
+tmp=$(mktemp -d)
+trap 'rm -rf "$tmp"' EXIT
+mkvariant() { "$ROOT/tests/cguests/mkvariant" "$@"; }
+
+mkvariant "$G/rtcheck.bin" "$tmp/rtcrash.bin" name=rtcrash vcpus=2 arg0=1
+mkvariant "$G/rtcheck.bin" "$tmp/rtseed.bin" name=rtseed seed=0x5eed00c0ffee
+run_mhv runtime --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 400 \
+  --module "$G/rtcheck.bin" --module "$tmp/rtcrash.bin" --module "$tmp/rtseed.bin"
+expect_rc 3 # rtcrash stops with 222 on purpose
+expect_line '^mhv: vm rtcheck: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
+expect_no_line '^\[rtcheck\] not ok'
+expect_line '^\[rtcheck\] done: [0-9]+ checks, 0 failed$'
+expect_line '^\[rtcheck\] ok - try_user: a CPL 3 function returns$'
+expect_line '^\[rtcheck\] ok - x2APIC one-shot timer fires$'
+expect_line '^\[rtcheck\] ok - all 3 other vCPUs started by INIT/SIPI$'
+expect_line '^\[rtcheck\] ok - 4 vCPUs met at [0-9]+ barriers and counted under a spinlock$'
+for i in 1 2 3; do expect_line "^\[rtcheck\] # vCPU $i runs C code \(APIC ID $i\)$"; done
+expect_line '^\[rtcrash\] not ok - unexpected exception #GP \(vector 13\) error 0x0 on vCPU 1 at rip 0x[0-9a-f]+, cr2 0x[0-9a-f]+$'
+expect_line '^\[rtcrash\] #   rax [0-9a-f]{16} rbx'
+expect_line '^mhv: vm rtcrash: stopped: debug-exit port 0xf4 written with 222 by vCPU 1 \(status 222\)$'
+expect_line '^\[rtseed\] # seed 0x5eed00c0ffee \(image\)$'
+expect_line '^\[rtseed\] ok - the PRNG replays from its seed 0x5eed00c0ffee \(image\) and stays in range$'
+expect_line '^mhv: vm rtseed: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
+finish

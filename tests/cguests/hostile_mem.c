@@ -1,0 +1,44 @@
+/*
+ * Hostile guest: memory outside the VM's RAM. One access per run, chosen by arg0 (0 read,
+ * 1 write, 2 execute, 3 a 16-byte SSE read, 4 a REP MOVSB read) at guest-physical arg1 (default
+ * 0x10000000, 256 MiB, beyond this VM's 8 MiB and below the devices). mhv stops the VM with a
+ * report (README "VM stops": status 254, "vm <name>: vCPU 0: read of guest-physical ...");
+ * a guest that gets past the access says so and exits 1. bochs_chostile runs the variants
+ * next to the canary.
+ */
+#include "rt.h"
+
+MHV_GUEST(.name = "hostile_mem", .memory_mib = 8);
+
+static void execute(void *addr)
+{
+    ((void (*)(void))addr)();
+}
+
+void guest_main(void)
+{
+    uint64_t op = rt_arg(0), addr = rt_arg(1) ? rt_arg(1) : 0x10000000;
+    static const char *const names[] = { "read", "write", "execute", "SSE read", "REP MOVSB read" };
+    if (op > 4) {
+        check(false, "arg0 %lu names an access (0-4)", op);
+        return;
+    }
+    printf("# %s at guest-physical 0x%lx\n", names[op], addr);
+    uint64_t v = 0;
+    int vec = -1;
+    uint8_t buf[16] __attribute__((aligned(16)));
+    switch (op) {
+    case 0: vec = try_read64(addr, &v); break;
+    case 1: vec = try_write64(addr, 0x5752); break;
+    case 2: vec = try_call(execute, (void *)(uintptr_t)addr); break;
+    case 3: vec = TRY_ASM("movdqu (%0), %%xmm0", : : "r"(addr) : "memory"); break;
+    case 4: {
+        uint64_t n = 16;
+        void *dst = buf;
+        vec = TRY_ASM("rep movsb", : "+D"(dst), "+S"(addr), "+c"(n) : : "memory");
+        break;
+    }
+    }
+    check(false, "the %s at 0x%lx stopped the VM (it went on: %s%s)", names[op], rt_arg(1) ? rt_arg(1) : 0x10000000,
+          vec < 0 ? "no fault" : "raised ", vec < 0 ? "" : exception_name((unsigned)vec));
+}

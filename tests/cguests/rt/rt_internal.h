@@ -1,0 +1,8 @@
+/* Between the runtime's start-up files (start.c, smp.c). */
+#ifndef RT_INTERNAL_H
+#define RT_INTERNAL_H
+
+/* Per-vCPU set-up, on the vCPU's own stack: descriptors, CR0/CR4 for SSE, the local APIC. */
+void rt_cpu_init(unsigned cpu);
+
+#endif
