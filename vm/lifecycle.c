@@ -64,14 +64,17 @@ void vm_restart_if_ready(struct vm *vm)
     for (unsigned i = 0; i < vm->vcpu_count; i++)
         if (running_somewhere(vm->vcpus[i]))
             return; /* another CPU still runs one of them: it tries again when that one stops */
-    if (!__atomic_exchange_n(&vm->restart_pending, false, __ATOMIC_ACQ_REL))
+    /* restart_pending stays set until the VM runs again, so that no CPU meanwhile finds
+     * nothing to run and ends the machine (vm_running_count); restart_busy says which CPU
+     * is at it. */
+    if (__atomic_exchange_n(&vm->restart_busy, true, __ATOMIC_ACQ_REL))
         return; /* another CPU got here first */
     /* Each vCPU's VMCS is made current here (vcpu_load VMCLEARs it where it was active). A
      * CPU too busy to release one now makes the restart wait for a later try (from any CPU's
      * scheduler loop: vm_restart_waiting). */
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         if (vcpu_load(vm->vcpus[i]) < 0) {
-            __atomic_store_n(&vm->restart_pending, true, __ATOMIC_RELEASE);
+            __atomic_store_n(&vm->restart_busy, false, __ATOMIC_RELEASE);
             return;
         }
     }
@@ -86,11 +89,16 @@ void vm_restart_if_ready(struct vm *vm)
     }
     vm_reset_devices(vm);
     if (!placed) {
+        __atomic_store_n(&vm->restart_pending, false, __ATOMIC_RELEASE);
+        __atomic_store_n(&vm->restart_busy, false, __ATOMIC_RELEASE);
         status_line("vm %s: its kernel could not be placed again (see above); left stopped", vm->name);
         return;
     }
-    /* Runnable only now that memory and every vCPU are rebuilt. */
-    vm->state = VM_RUNNING;
+    /* Running again (so counted), then no longer pending (so a stop counts), and runnable only
+     * now that memory and every vCPU are rebuilt. */
+    __atomic_store_n(&vm->state, VM_RUNNING, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&vm->restart_pending, false, __ATOMIC_SEQ_CST);
+    __atomic_store_n(&vm->restart_busy, false, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         vm->vcpus[i]->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
         sched_kick(vm->vcpus[i]);

@@ -21,9 +21,13 @@ unsigned vm_count;
 #define SIZE_2M (1ull << 21)
 #define SIZE_1G (1ull << 30)
 
+/* VMs between "stopped" and the decision what follows (vm_stop): counted as running, so no
+ * CPU ends its scheduler loop in that moment when a restart is about to be decided. */
+static volatile unsigned stops_in_progress;
+
 unsigned vm_running_count(void)
 {
-    unsigned n = 0;
+    unsigned n = __atomic_load_n(&stops_in_progress, __ATOMIC_SEQ_CST);
     for (unsigned i = 0; i < vm_count; i++)
         n += vms[i]->state == VM_RUNNING || vms[i]->restart_pending;
     return n;
@@ -181,20 +185,16 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
 {
     uint64_t flags = spin_lock_irqsave(&vm->lock);
     bool first = vm->state == VM_RUNNING && !vm->restart_pending;
-    vm->state = VM_STOPPED;
-    if (first)
+    if (first) {
+        __atomic_add_fetch(&stops_in_progress, 1, __ATOMIC_SEQ_CST); /* before it stops running */
         vm->status = status;
+    }
+    vm->state = VM_STOPPED;
     spin_unlock_irqrestore(&vm->lock, flags);
     if (!first)
         return;
     for (unsigned i = 0; i < vm->vcpu_count; i++)
         __atomic_store_n(&vm->vcpus[i]->state, VCPU_STOPPED, __ATOMIC_SEQ_CST); /* terminal: no swap needed */
-    /* The last VM: CPUs halted in their idle loop must wake to see that there is no more work
-     * (the boot CPU then reports and finishes). */
-    if (!vm_running_count())
-        for (unsigned c = 0; c < cpu_count; c++)
-            if (cpus[c] && cpus[c] != this_cpu())
-                smp_send_reschedule(c);
     char why[192];
     va_list ap;
     va_start(ap, fmt);
@@ -202,4 +202,11 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
     va_end(ap);
     status_line("vm %s: stopped: %s (status %d)", vm->name, why, status);
     vm_apply_stop_action(vm, kind == STOP_CRASH ? vm->on_crash : kind == STOP_REBOOT ? vm->on_reboot : vm->on_poweroff);
+    __atomic_sub_fetch(&stops_in_progress, 1, __ATOMIC_SEQ_CST);
+    /* The last VM: CPUs halted in their idle loop must wake to see that there is no more work
+     * (the boot CPU then reports and finishes). */
+    if (!vm_running_count())
+        for (unsigned c = 0; c < cpu_count; c++)
+            if (cpus[c] && cpus[c] != this_cpu())
+                smp_send_reschedule(c);
 }

@@ -85,6 +85,7 @@ struct vm {
     uint8_t on_poweroff, on_crash, on_reboot; /* enum vm_action (vm/config.h) */
     struct guest_boot *boot;
     volatile bool restart_pending;
+    volatile bool restart_busy; /* a CPU is rebuilding it (vm_restart_if_ready) */
     unsigned restarts;
     uint64_t restart_window_start;       /* TSC of the first restart in the current burst */
     /* Devices of the virtual platform (NULL where a VM has none). */
