@@ -32,7 +32,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 # Test guests (tests/guests/*.asm): flat images with the mhv guest header.
 GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/guests/%.bin,$(wildcard tests/guests/*.asm))
 
-.PHONY: all deps run run-qemu test unit fuzz guests cguests bench linux-images clean
+.PHONY: all deps run run-qemu test unit fuzz guests cguests bench linux-images kvm-unit-tests clean
 all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests cguests
 guests: $(GUESTS)
 
@@ -175,6 +175,13 @@ test:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory all unit fuzz
 	@tests/run-all
+
+# Every applicable kvm-unit-test, the slow ones too (make test leaves those out): tools/kut-run
+# with the prebuilt tests in $(KUT_DIR), else ../shared/kvm-unit-tests (skipped without them).
+kvm-unit-tests:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@tools/kut-run --all; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
 bench:
 	@tools/install-deps

@@ -14,6 +14,7 @@
 #include "vm/guest_image.h"
 #include "vm/linux.h"
 #include "vm/multiboot1.h"
+#include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
@@ -70,7 +71,8 @@ static void set_cmdline(struct guest_boot *b, const char *cmdline)
 
 static int place_multiboot(struct vm *vm, const struct guest_boot *b)
 {
-    return mb1_setup_vm(vm, b->kernel, &b->mb, b->cmdline);
+    const struct mb1_module module = { b->ramdisk, b->ramdisk_size, b->ramdisk_name };
+    return mb1_setup_vm(vm, b->kernel, &b->mb, b->cmdline, b->ramdisk ? &module : NULL);
 }
 
 static int place_linux(struct vm *vm, const struct guest_boot *b)
@@ -78,7 +80,8 @@ static int place_linux(struct vm *vm, const struct guest_boot *b)
     return linux_setup_vm(vm, b->kernel, &b->li, b->cmdline, b->ramdisk, b->ramdisk_size);
 }
 
-static struct vm *create_multiboot(const char *file, const struct vm_config *c, const uint8_t *data, uint64_t size)
+static struct vm *create_multiboot(const char *file, const struct vm_config *c, const struct boot_info *bi,
+                                   const uint8_t *data, uint64_t size)
 {
     static struct guest_boot b; /* large; the VM keeps its own copy */
     char why[160];
@@ -86,6 +89,18 @@ static struct vm *create_multiboot(const char *file, const struct vm_config *c, 
     if (mb1_parse(data, size, &b.mb, why, sizeof(why)) < 0) {
         log_err("%s:%u: VM '%s': multiboot kernel '%s': %s; VM not started", file, c->line, c->name, c->kernel, why);
         return NULL;
+    }
+    /* The ramdisk is the kernel's one module (spec 3.3), as QEMU's -initrd is. */
+    const struct boot_module *rd = c->ramdisk[0] ? find_module(bi, c->ramdisk) : NULL;
+    if (c->ramdisk[0] && !rd) {
+        log_err("%s:%u: VM '%s': ramdisk '%s' is not among the modules; VM not started", file, c->line, c->name,
+                c->ramdisk);
+        return NULL;
+    }
+    if (rd) {
+        b.ramdisk = phys_to_virt(rd->start);
+        b.ramdisk_size = rd->end - rd->start;
+        memcpy(b.ramdisk_name, c->ramdisk, sizeof(b.ramdisk_name) - 1);
     }
     b.spec = (struct guest_spec){ .mode = 32, .entry = b.mb.entry, .memory = c->memory, .vcpus = c->vcpus };
     apply_config(c, &b.spec);
@@ -171,7 +186,7 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
         g.vcpus = c->vcpus;
         break;
     case GUEST_MULTIBOOT:
-        return create_multiboot(file, c, data, size);
+        return create_multiboot(file, c, bi, data, size);
     case GUEST_LINUX:
         return create_linux(file, c, bi, data, size);
     default:
@@ -212,6 +227,8 @@ unsigned vm_boot_config(const struct boot_module *cfg, const struct boot_info *b
             vm->on_crash = (uint8_t)configs[i].on_crash;
             vm->on_reboot = (uint8_t)configs[i].on_reboot;
             vm->console_focus_wanted = configs[i].console;
+            if (configs[i].testdev) /* before any vCPU runs: admit comes next */
+                pc_testdev_attach(vm);
             admit(vm, &created);
         }
         else

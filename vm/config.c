@@ -6,8 +6,11 @@
 #include "lib/format.h"
 #include "lib/string.h"
 
-#define LINE_MAX_LEN 512
+/* Room for `cmdline = "..."` with a command line of CONFIG_CMDLINE_MAX characters, escaped. */
+#define LINE_MAX_LEN 4096
 #define MEMORY_MAX (1ull << 40)
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x) STRINGIFY_(x)
 
 struct parser {
     const char *file;
@@ -77,6 +80,8 @@ static int parse_number(const char *s, uint64_t *out, bool allow_unit, const cha
     return 0;
 }
 
+static const char string_too_long[] = "string too long";
+
 /* A "quoted string" (escapes \" \\ \n) into out; returns -1 when malformed or too long. */
 static int parse_string(const char *s, char *out, size_t size, const char **why)
 {
@@ -96,7 +101,7 @@ static int parse_string(const char *s, char *out, size_t size, const char **why)
             }
         }
         if (n + 1 >= size) {
-            *why = "string too long";
+            *why = string_too_long;
             return -1;
         }
         out[n++] = c;
@@ -214,6 +219,8 @@ static void set_key(struct parser *p, const char *key, const char *value)
         rc = parse_string(value, vm->ramdisk, sizeof(vm->ramdisk), &why);
     } else if (!strcmp(key, "cmdline")) {
         rc = parse_string(value, vm->cmdline, sizeof(vm->cmdline), &why);
+        if (rc < 0 && why == string_too_long)
+            why = "longer than " STRINGIFY(CONFIG_CMDLINE_MAX) " characters, the most Linux takes";
     } else if (!strcmp(key, "memory")) {
         /* A plain number is MiB, as in Xen's xl.cfg. */
         rc = parse_number(value, &n, true, &why);
@@ -255,6 +262,8 @@ static void set_key(struct parser *p, const char *key, const char *value)
             vm->on_reboot = (enum vm_action)choice;
     } else if (!strcmp(key, "console")) {
         rc = parse_bool(value, &vm->console, &why);
+    } else if (!strcmp(key, "testdev")) {
+        rc = parse_bool(value, &vm->testdev, &why);
     } else if (!strcmp(key, "serial_ports")) {
         rc = parse_number(value, &n, false, &why);
         if (rc == 0 && (n < 1 || n > 4))
@@ -264,7 +273,10 @@ static void set_key(struct parser *p, const char *key, const char *value)
         problem(p, "unknown key '%s'", key);
         return;
     }
-    if (rc < 0)
+    /* A long value (a command line) is shown by its start: the reason must fit the line. */
+    if (rc < 0 && strlen(value) > 60)
+        problem(p, "%s = %.40s...: %s", key, value, why);
+    else if (rc < 0)
         problem(p, "%s = %s: %s", key, value, why);
 }
 

@@ -43,7 +43,7 @@ enum fw_cfg_key {
 #define FW_CFG_ID_TRADITIONAL 1u    /* FW_CFG_ID bit 0; bit 1 (DMA) stays clear */
 
 /* Large enough for the longest item, the command line with its NUL (struct guest_boot). */
-#define ITEM_MAX 264
+#define ITEM_MAX (CONFIG_CMDLINE_MAX + 1)
 
 struct fw_cfg {
     struct spinlock lock;

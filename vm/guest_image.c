@@ -184,7 +184,8 @@ static void clear_memory(struct vm *vm)
 
 int guest_boot_rebuild(struct vm *vm, struct vcpu *v0)
 {
-    clear_memory(vm);
+    if (!vm_restart_keeps_memory(vm)) /* a power cycle; a reset keeps memory, as on a PC */
+        clear_memory(vm);
     vm_platform_place(vm);
     start_at_entry(v0, &vm->boot->spec);
     return vm->boot->place(vm, vm->boot);

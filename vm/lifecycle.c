@@ -35,6 +35,15 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
         status_line("vm %s: nothing to restart it from; left stopped", vm->name);
         return;
     }
+    /* A warm boot (a soft reset that found no resume code, vm/reset.c) is the guest's own
+     * doing, as often as it likes on a PC (kvm-unit-tests' init test does five in a row): only
+     * the other restarts, after a crash, a power-off, a hard reset or a power cycle, count
+     * towards the limit. */
+    if (vm->stop_kind == STOP_REBOOT_SOFT) {
+        vm->restart_pending = true;
+        status_line("vm %s: restarting (a warm boot: memory kept)", vm->name);
+        return;
+    }
     uint64_t now = rdtsc(), window = RESTART_WINDOW_S * tsc_hz;
     if (!vm->restarts || now - vm->restart_window_start > window) {
         vm->restart_window_start = now;

@@ -18,6 +18,7 @@ void vm_add_platform(struct vm *vm, unsigned serial_ports)
     for (unsigned i = 0; i < serial_ports && i < 4; i++)
         vuart_attach(vm, com_ports[i].base, com_ports[i].irq);
     vpm_attach(vm);
+    vreset_attach(vm);
     vpci_attach(vm);
     fw_cfg_attach(vm);
 }
@@ -25,4 +26,5 @@ void vm_add_platform(struct vm *vm, unsigned serial_ports)
 void vm_platform_place(struct vm *vm)
 {
     acpi_tables_write(vm);
+    firmware_write(vm);
 }

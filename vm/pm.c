@@ -1,15 +1,14 @@
 /*
- * Power management and reset of a VM (include/vm/platform.h): the ACPI fixed hardware the
- * FADT describes (vm/acpi_tables.c; ACPI 6.5 4.8, "ACPI Register Model": PM1 Event and
- * Control Registers, Power Management Timer) and the two legacy reset paths.
+ * Power management of a VM (include/vm/platform.h): the ACPI fixed hardware the FADT
+ * describes (vm/acpi_tables.c; ACPI 6.5 4.8, "ACPI Register Model": PM1 Event and Control
+ * Registers, Power Management Timer).
  *
  *   0x600  PM1a_STS  (16 bits)  write 1 to clear
  *   0x602  PM1a_EN   (16 bits)
  *   0x604  PM1a_CNT  (16 bits)  SCI_EN reads 1; SLP_TYP = \_S5's value with SLP_EN powers off
  *   0x608  PM_TMR    (32 bits)  24-bit counter at 3.579545 MHz, read-only
- *   0xcf9  reset control (Intel PIIX4/ICH "RC"/"RST_CNT"): RST_CPU set resets
- *   0x64   8042 command port: status "both buffers empty"; commands 0xF0-0xFE with bit 0
- *          clear pulse the reset line
+ *
+ * The resets (0xcf9, port 0x92, the keyboard controller) are in vm/reset.c.
  *
  * The only event mhv's fixed hardware knows is the timer's carry: TMR_STS is kept exactly,
  * but the carry interrupt is not offered (TMR_EN does not stick, the way ACPICA learns that an
@@ -60,20 +59,11 @@
  * whenever it changes (ACPI 6.5 4.8, "Power Management Timer"). */
 #define TMR_MSB_SHIFT 23
 
-/* Reset control register at 0xcf9 (Intel 82371AB PIIX4 datasheet, "RC"; ICH and PCH
- * datasheets, "RST_CNT"): SYS_RST chooses a hard reset over a soft one, RST_CPU going 0 -> 1
- * starts it, FULL_RST (ICH) adds a power cycle. RST_CPU never reads back set: the reset
- * happens at once. */
-#define RC_SYS_RST (1u << 1)
-#define RC_RST_CPU (1u << 2)
-#define RC_FULL_RST (1u << 3)
-
 struct vpm {
     struct spinlock lock;
     uint16_t enable;          /* PM1_EN: the sticky bits as written */
     uint16_t control;         /* PM1_CNT: BM_RLS and SLP_TYP as written */
     uint64_t timer_at_clear;  /* PM timer count when TMR_STS was last cleared */
-    uint8_t reset_control;    /* 0xcf9: SYS_RST and FULL_RST as written */
     bool warned_sleep_type;   /* a guest asking for a missing sleep state is reported once */
 };
 
@@ -153,56 +143,6 @@ static void pm_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, ui
     vm_stop(v->vm, STOP_POWEROFF, 0, "ACPI S5 (power off) by vCPU %u", v->id);
 }
 
-static uint32_t reset_control_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
-{
-    (void)v, (void)port, (void)size;
-    struct vpm *pm = ctx;
-    return __atomic_load_n(&pm->reset_control, __ATOMIC_RELAXED);
-}
-
-/* Linux writes 0x06 (its FADT reset value, or reboot=pci: 0x02 then 0x06). A soft reset
- * (RST_CPU without SYS_RST) would keep memory on hardware; a VM's restart rebuilds it from
- * its image either way, so every reset is a reboot. */
-static void reset_control_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
-{
-    (void)port, (void)size;
-    struct vpm *pm = ctx;
-    __atomic_store_n(&pm->reset_control, (uint8_t)(value & (RC_SYS_RST | RC_FULL_RST)), __ATOMIC_RELAXED);
-    if (!(value & RC_RST_CPU))
-        return;
-    vm_console_flush(v->vm);
-    vm_stop(v->vm, STOP_REBOOT, 0, "reset through port 0x%x by vCPU %u", PLATFORM_RESET_PORT, v->id);
-}
-
-/*
- * The 8042 keyboard controller's command port, for its reset line only; the FADT says there
- * is no 8042 (IAPC_BOOT_ARCH bit 1 clear), so Linux's i8042 driver does not probe it, and
- * port 0x60 has nothing behind it. The status reads 0: input buffer empty, so reset code that
- * waits for it (Linux's kb_wait, boot loaders' A20 code) goes on at once, and output buffer
- * empty, so a driver that probes anyway finds nothing to drain and times out on its first
- * command rather than reading garbage. Commands 0xF0-0xFF pulse the output port bits whose
- * command bit is 0; output port bit 0 is the CPU reset line (IBM PC AT Technical Reference,
- * keyboard controller), so 0xFE, the usual reset, and every even 0xFx reset the VM.
- */
-#define KBC_PORT 0x64
-
-static uint32_t kbc_status_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
-{
-    (void)v, (void)ctx, (void)port, (void)size;
-    return 0;
-}
-
-static void kbc_command_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
-{
-    (void)ctx, (void)port, (void)size;
-    uint8_t command = (uint8_t)value;
-    if ((command & 0xf0) != 0xf0 || (command & 1))
-        return;
-    vm_console_flush(v->vm);
-    vm_stop(v->vm, STOP_REBOOT, 0, "reset through the keyboard controller (port 0x64 command 0x%x) by vCPU %u",
-            command, v->id);
-}
-
 static void vpm_reset(struct vm *vm, void *ctx)
 {
     (void)vm;
@@ -211,7 +151,6 @@ static void vpm_reset(struct vm *vm, void *ctx)
     pm->enable = 0;
     pm->control = 0;
     pm->timer_at_clear = pm_timer_count();
-    pm->reset_control = 0;
     pm->warned_sleep_type = false;
     spin_unlock_irqrestore(&pm->lock, flags);
 }
@@ -227,7 +166,5 @@ void vpm_attach(struct vm *vm)
     vpm_reset(vm, pm);
     vm->pm = pm;
     vm_register_io(vm, &(struct io_handler){ PLATFORM_PM_BASE, PM_BLOCK_PORTS, pm_read, pm_write, pm });
-    vm_register_io(vm, &(struct io_handler){ PLATFORM_RESET_PORT, 1, reset_control_read, reset_control_write, pm });
-    vm_register_io(vm, &(struct io_handler){ KBC_PORT, 1, kbc_status_read, kbc_command_write, NULL });
     vm_register_reset(vm, vpm_reset, pm);
 }

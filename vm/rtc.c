@@ -493,6 +493,17 @@ static void reset(struct vm *vm, void *ctx)
     spin_unlock_irqrestore(&r->lock, flags);
 }
 
+uint8_t vrtc_shutdown_status(struct vm *vm)
+{
+    struct vrtc *r = vm->rtc;
+    if (!r)
+        return 0;
+    uint64_t flags = spin_lock_irqsave(&r->lock);
+    uint8_t value = r->chip.ram[RTC_SHUTDOWN_STATUS];
+    spin_unlock_irqrestore(&r->lock, flags);
+    return value;
+}
+
 void vrtc_attach(struct vm *vm)
 {
     struct vrtc *r = kzalloc(sizeof(*r));

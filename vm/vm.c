@@ -188,6 +188,7 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
     if (first) {
         __atomic_add_fetch(&stops_in_progress, 1, __ATOMIC_SEQ_CST); /* before it stops running */
         vm->status = status;
+        vm->stop_kind = (uint8_t)kind;
     }
     vm->state = VM_STOPPED;
     spin_unlock_irqrestore(&vm->lock, flags);
@@ -201,7 +202,7 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
     kvsnprintf(why, sizeof(why), fmt, ap);
     va_end(ap);
     status_line("vm %s: stopped: %s (status %d)", vm->name, why, status);
-    vm_apply_stop_action(vm, kind == STOP_CRASH ? vm->on_crash : kind == STOP_REBOOT ? vm->on_reboot : vm->on_poweroff);
+    vm_apply_stop_action(vm, kind == STOP_CRASH ? vm->on_crash : kind == STOP_POWEROFF ? vm->on_poweroff : vm->on_reboot);
     __atomic_sub_fetch(&stops_in_progress, 1, __ATOMIC_SEQ_CST);
     /* The last VM: CPUs halted in their idle loop must wake to see that there is no more work
      * (the boot CPU then reports and finishes). */

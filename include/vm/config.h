@@ -15,7 +15,8 @@
 #define CONFIG_MAX_VMS 16
 #define CONFIG_NAME_MAX 20
 #define CONFIG_MODULE_MAX 64
-#define CONFIG_CMDLINE_MAX 256
+/* A VM's command line, as long as Linux takes (COMMAND_LINE_SIZE 2048 with the NUL). */
+#define CONFIG_CMDLINE_MAX 2047
 #define CONFIG_MAX_VCPUS 8
 
 enum guest_type { GUEST_MHV, GUEST_RAW16, GUEST_RAW32, GUEST_RAW64, GUEST_MULTIBOOT, GUEST_LINUX };
@@ -39,6 +40,7 @@ struct vm_config {
     enum vm_action on_poweroff, on_crash, on_reboot;
     bool console;                  /* gets the serial input first */
     unsigned serial_ports;         /* 16550As: COM1 (the console) up to COM4 */
+    bool testdev;                  /* QEMU's pc-testdev (vm/testdev.c), for kvm-unit-tests */
 };
 
 /* Parses `text` (len bytes, need not be NUL-terminated) from file `file` into out[0..max).

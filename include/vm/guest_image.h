@@ -8,6 +8,7 @@ struct vm;
 struct vcpu;
 
 #include "vm/abi.h"
+#include "vm/config.h"
 #include "vm/linux.h"
 #include "vm/multiboot1.h"
 
@@ -36,7 +37,8 @@ struct guest_boot {
     int (*place)(struct vm *vm, const struct guest_boot *b);
     const uint8_t *kernel, *ramdisk;
     uint64_t kernel_size, ramdisk_size;
-    char cmdline[257];
+    char cmdline[CONFIG_CMDLINE_MAX + 1]; /* for the Linux and multiboot loaders */
+    char ramdisk_name[CONFIG_MODULE_MAX + 1]; /* the multiboot module's string */
     union {
         struct mb1_image mb;
         struct linux_image li;

@@ -27,10 +27,19 @@ struct mb1_image {
 /* Parses the kernel image. Returns 0, or -1 with what is wrong written into why. */
 int mb1_parse(const uint8_t *image, size_t size, struct mb1_image *out, char *why, size_t why_size);
 
+/* A module the loader hands the kernel (spec 3.3, mods_addr): its contents and its string. */
+struct mb1_module {
+    const uint8_t *data;
+    uint64_t size;
+    const char *name;
+};
+
 struct vm;
-/* Builds a VM's memory and vCPU 0 state for a parsed kernel: segments, the multiboot
- * information (at 0x1000: memory sizes, memory map, command line, boot loader name) and entry in
+/* Builds a VM's memory and vCPU 0 state for a parsed kernel: segments (BSS cleared), the
+ * multiboot information (at 0x1000: memory sizes, memory map, command line, boot loader name,
+ * and the module if there is one, placed on the first page after the kernel) and entry in
  * 32-bit protected mode with EAX = 0x2BADB002, EBX = the information. Returns 0 or -1 (reported). */
-int mb1_setup_vm(struct vm *vm, const uint8_t *image, const struct mb1_image *mb, const char *cmdline);
+int mb1_setup_vm(struct vm *vm, const uint8_t *image, const struct mb1_image *mb, const char *cmdline,
+                 const struct mb1_module *module);
 
 #endif

@@ -24,11 +24,15 @@ struct vcpu;
 #define PLATFORM_SCI_IRQ 9
 #define PLATFORM_RESET_PORT 0xcf9
 #define PLATFORM_FW_CFG_PORT 0x510       /* selector 0x510 (16-bit), data 0x511 */
+/* QEMU's pc-testdev (vm/testdev.c, `testdev = true`): ports 0xe0-0xeb, 0x2000 + line, and: */
+#define PC_TESTDEV_IOMEM_BASE 0xff000000ull
+#define PC_TESTDEV_IOMEM_SIZE 0x10000
+#define PC_TESTDEV_IRQ_LINES 24
 
 /* `serial_ports` 16550As at the PC's COM1-COM4 addresses (COM1 is the VM's console). */
 void vm_add_platform(struct vm *vm, unsigned serial_ports);
-/* Writes what lives in guest memory (the ACPI tables) again: at creation and at restart,
- * after the memory was zeroed and before the kernel is placed. */
+/* Writes what lives in guest memory (the ACPI tables, the firmware stub) again: at creation
+ * and at restart, before the kernel is placed. */
 void vm_platform_place(struct vm *vm);
 
 /* The devices (one file each). */
@@ -36,10 +40,14 @@ void vuart_attach(struct vm *vm, uint16_t base, unsigned irq);   /* vm/uart.c */
 void vpic_attach(struct vm *vm);                                  /* vm/pic.c */
 void vpit_attach(struct vm *vm);                                  /* vm/pit.c */
 void vrtc_attach(struct vm *vm);                                  /* vm/rtc.c */
-void vpm_attach(struct vm *vm);        /* vm/pm.c: PM timer, PM1 event/control, 0xcf9 and 0x64 resets */
+void vpm_attach(struct vm *vm);        /* vm/pm.c: PM timer, PM1 event/control */
+void vreset_attach(struct vm *vm);     /* vm/reset.c: resets through 0xcf9, port 0x92, the 8042 */
 void vpci_attach(struct vm *vm);                                  /* vm/pci.c */
 void fw_cfg_attach(struct vm *vm);                                /* vm/fw_cfg.c */
+void pc_testdev_attach(struct vm *vm); /* vm/testdev.c: QEMU's pc-testdev, for `testdev = true` only */
 int acpi_tables_write(struct vm *vm);  /* vm/acpi_tables.c: 0, or -1 (reported) */
+void firmware_write(struct vm *vm);    /* vm/firmware.c: the reset-vector stub at 0xfe05b-0xfffff */
+bool firmware_running(struct vcpu *v); /* v runs the stub (CS base 0xf0000); its VMCS is current */
 
 /* The 8259 pair's side of interrupt delivery (vm/pic.c), for vm/irq.c and the local APIC's
  * LINT0 in ExtINT mode: the line levels of ISA IRQs 0-15; the vector the PIC would hand the

@@ -12,6 +12,10 @@
 #include <stdint.h>
 
 #define RTC_NEVER UINT64_MAX
+/* The IBM PC/AT BIOS's shutdown status byte in CMOS RAM: what the firmware does after a reset
+ * (vm/reset.c, vm/firmware_stub.asm): 0x05 EOI and jump through 40:67, 0x0A jump, 0x0B IRET,
+ * 0x0C RETF through it; anything else boots. */
+#define RTC_SHUTDOWN_STATUS 0x0f
 
 struct mc146818 {
     uint8_t ram[128];       /* registers 0x00-0x0d, then battery-backed RAM 0x0e-0x7f */
@@ -45,6 +49,10 @@ bool mc146818_irq(struct mc146818 *c, uint64_t tsc);
 uint64_t mc146818_next_event(const struct mc146818 *c, uint64_t tsc);
 /* The clock's time now (Unix seconds). */
 uint64_t mc146818_seconds(const struct mc146818 *c, uint64_t tsc);
+struct vm;
+/* The VM's CMOS shutdown status byte (0 when it has no CMOS clock). */
+uint8_t vrtc_shutdown_status(struct vm *vm);
+
 /* The next clock time after `after` whose hour, minute and second match the alarm (-1: any
  * value), or RTC_NEVER when no time of day can match. */
 uint64_t rtc_alarm_next(uint64_t after, int hour, int minute, int second);

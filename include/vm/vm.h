@@ -79,6 +79,7 @@ struct vm {
     struct spinlock lock;
     volatile enum vm_state state;
     int status;          /* exit status once stopped */
+    uint8_t stop_kind;   /* enum stop_kind of that stop: what a restart keeps */
 
     /* Lifecycle (vm/lifecycle.c): what to do on each kind of stop, and what a restart
      * rebuilds the VM from. */
@@ -126,14 +127,26 @@ void vm_reset_devices(struct vm *vm);
 
 /* How a VM ended: the guest powered off (debug-exit port, STOP hypercall, HLT with interrupts
  * off, ACPI S5), asked for a reset (port 0xcf9, the keyboard controller's reset line), or it
- * crashed (triple fault, an access or exit mhv cannot serve, a failed entry). */
-enum stop_kind { STOP_POWEROFF, STOP_CRASH, STOP_REBOOT };
+ * crashed (triple fault, an access or exit mhv cannot serve, a failed entry). The three kinds
+ * of reboot differ in what a restart keeps (vm/reset.c), as on a PC, where only a power cycle
+ * loses the memory: a soft reset (INIT#: port 0x92, the keyboard controller, 0xcf9 without
+ * SYS_RST, a warm boot by the firmware) keeps memory and port 0x92; a hard reset (0xcf9 with
+ * SYS_RST) keeps memory; a power cycle (0xcf9 with FULL_RST), like a power-off or a crash,
+ * keeps nothing. Each is an on_reboot event. */
+enum stop_kind { STOP_POWEROFF, STOP_CRASH, STOP_REBOOT, STOP_REBOOT_SOFT, STOP_REBOOT_POWER_CYCLE };
 
 /* Stops the VM (all its vCPUs) with an exit status, prints "mhv: vm <name>: stopped: <reason>",
  * and applies the configured action for that kind of stop (on_poweroff, on_crash, on_reboot:
  * stop, restart, power off the machine). Later calls keep the first reason. */
 void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ...)
     __attribute__((format(printf, 4, 5)));
+
+/* Whether the restart after the VM's last stop keeps its memory (a reboot short of a power
+ * cycle): the loaders then place the kernel over what the guest left. */
+static inline bool vm_restart_keeps_memory(const struct vm *vm)
+{
+    return vm->stop_kind == STOP_REBOOT || vm->stop_kind == STOP_REBOOT_SOFT;
+}
 
 /* Once no vCPU of a VM waiting for a restart runs anywhere: rebuild its memory and vCPUs from
  * the image and start it again (vm/lifecycle.c; the scheduler calls it). */

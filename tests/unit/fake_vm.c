@@ -19,3 +19,8 @@ void vm_register_reset(struct vm *v, void (*reset)(struct vm *vm, void *ctx), vo
 {
     v->resets[v->reset_count++] = (struct device_reset){ reset, ctx };
 }
+
+void vm_register_mmio(struct vm *v, const struct mmio_handler *h)
+{
+    v->mmio[v->mmio_count++] = *h;
+}

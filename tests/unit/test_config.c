@@ -38,6 +38,7 @@ static void test_complete_example(void **state)
                        "on_reboot = stop\n"
                        "serial_ports = 2\n"
                        "console = true\n"
+                       "testdev = true\n"
                        "\n"
                        "[vm]\n"
                        "  name = \"linux\"\n"
@@ -63,6 +64,8 @@ static void test_complete_example(void **state)
     assert_int_equal(vms[0].on_reboot, ACTION_STOP);
     assert_int_equal(vms[0].serial_ports, 2);
     assert_true(vms[0].console);
+    assert_true(vms[0].testdev);
+    assert_false(vms[1].testdev);
     assert_true(vms[1].valid);
     assert_int_equal(vms[1].type, GUEST_LINUX);
     assert_string_equal(vms[1].cmdline, "console=ttyS0 quiet \"x\" # not a comment");
@@ -156,16 +159,40 @@ static void test_duplicate_names_and_too_many_vms(void **state)
 static void test_long_lines_and_nul_bytes(void **state)
 {
     (void)state;
-    char text[1200];
+    char text[5000];
     memset(text, 'x', sizeof(text));
     memcpy(text, "[vm]\ncmdline = \"", 16);
     text[sizeof(text) - 1] = '\0';
     parse(text);
-    assert_console_saw("vms.cfg:2: line longer than 511 characters");
+    assert_console_saw("vms.cfg:2: line longer than 4095 characters");
     const char with_nul[] = "[vm]\nname = \"a\0b\"\n";
     console_capture_reset();
     config_parse("vms.cfg", with_nul, sizeof(with_nul) - 1, vms, CONFIG_MAX_VMS);
     assert_console_saw("vms.cfg:2: NUL byte in the file");
+}
+
+/* "[vm]\nname = ...\ncmdline = \"<length x's>\"\n" */
+static unsigned parse_cmdline_of(size_t length)
+{
+    static char text[4096];
+    int n = snprintf(text, sizeof(text), "[vm]\nname = \"k\"\nkernel = \"k.flat\"\ntype = multiboot\ncmdline = \"");
+    memset(text + n, 'x', length);
+    snprintf(text + n + length, sizeof(text) - n - length, "\"\n");
+    return parse(text);
+}
+
+/* As long as Linux takes (2047 characters and the NUL); one more is refused by name. */
+static void test_command_line_length(void **state)
+{
+    (void)state;
+    assert_int_equal(parse_cmdline_of(CONFIG_CMDLINE_MAX), 1);
+    assert_true(vms[0].valid);
+    assert_int_equal(strlen(vms[0].cmdline), 2047);
+    assert_int_equal(vms[0].cmdline[2046], 'x');
+    assert_int_equal(parse_cmdline_of(CONFIG_CMDLINE_MAX + 1), 1);
+    assert_false(vms[0].valid);
+    assert_console_saw("vms.cfg:5: cmdline = \"xxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx...: longer than 2047 characters, "
+                       "the most Linux takes");
 }
 
 int main(void)
@@ -177,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_mistakes_are_reported),
         cmocka_unit_test(test_duplicate_names_and_too_many_vms),
         cmocka_unit_test(test_long_lines_and_nul_bytes),
+        cmocka_unit_test(test_command_line_length),
     };
     return cmocka_run_group_tests_name("config", tests, NULL, NULL);
 }
