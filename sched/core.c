@@ -197,6 +197,7 @@ void sched_loop(void)
         return;
     while (vm_running_count()) {
         uint64_t now = rdtsc();
+        xcall_poll(); /* as between exits (vmx/run.c): a guest with IF=0 may have hidden the IPI */
         if (p->index == 0 && now - last_console_poll >= tsc_us_to_ticks(CONSOLE_POLL_US / 5)) {
             last_console_poll = now; /* often enough for typing, rarely enough to cost nothing */
             console_input_poll();    /* serial input to the VM with the console focus */

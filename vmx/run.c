@@ -8,6 +8,7 @@
 #include "arch/x86/lapic.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
+#include "arch/x86/xcall.h"
 #include "kernel/console.h"
 #include "vm/vlapic.h"
 #include "vmx/caps.h"
@@ -80,11 +81,17 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
      * device) would hold the CPU for many times its slice of real time, and with it this
      * CPU's share of mhv's own work (the console, typed input, device timers). So the slice
      * also ends once that much real time has passed, and console output waiting for the line
-     * is fed between exits. */
+     * is fed between exits.
+     * Cross-CPU calls waiting for this CPU are served between exits too, not only in the
+     * window an external-interrupt exit opens: the call's IPI makes the guest exit whatever
+     * its RFLAGS.IF (external-interrupt exiting, SDM Vol. 3C 26.2), but Bochs takes no host
+     * interrupt while a guest runs with IF=0, so a guest spinning with interrupts off would
+     * otherwise keep every remote VMCLEAR for this CPU waiting until its slice ends. */
     uint64_t slice_end = rdtsc() + slice_ticks;
     while (v->state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME) {
         if (__builtin_expect(console_pending(), 0))
             console_drain();
+        xcall_poll();
         if (__builtin_expect((int64_t)(rdtsc() - slice_end) >= 0, 0)) {
             v->se.preempted = true;
             break;
