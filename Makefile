@@ -32,7 +32,7 @@ KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 # Test guests (tests/guests/*.asm): flat images with the mhv guest header.
 GUESTS := $(patsubst tests/guests/%.asm,$(BUILD)/guests/%.bin,$(wildcard tests/guests/*.asm))
 
-.PHONY: all deps run run-qemu test unit fuzz guests cguests bench linux-images kvm-unit-tests clean
+.PHONY: all deps run run-qemu test unit fuzz guests cguests bench linux-images kvm-unit-tests fuzz-long clean
 all: $(BUILD)/mhv.elf $(BUILD)/mhv.iso guests cguests
 guests: $(GUESTS)
 
@@ -67,6 +67,11 @@ $(BUILD)/cguests/%.elf: $(BUILD)/cguests/%.o $(CGUEST_RT) tests/cguests/rt/guest
 $(BUILD)/cguests/%.bin: $(BUILD)/cguests/%.elf
 	$(call say,CGUEST,$@)
 	$(Q)objcopy -O binary $< $@
+# The exit fuzzer (tests/cguests/exitfuzz.c) links its operation families from exitfuzz/ too.
+EXITFUZZ_OBJS := $(patsubst tests/cguests/%.c,$(BUILD)/cguests/%.o,$(wildcard tests/cguests/exitfuzz/*.c))
+$(BUILD)/cguests/exitfuzz.elf: $(BUILD)/cguests/exitfuzz.o $(EXITFUZZ_OBJS) $(CGUEST_RT) tests/cguests/rt/guest.ld
+	$(Q)$(LD) -n -nostdlib -T tests/cguests/rt/guest.ld -z max-page-size=0x1000 -z noexecstack \
+	  --no-warn-rwx-segments -o $@ $(filter %.o,$^)
 
 deps:
 	@tools/install-deps
@@ -183,6 +188,13 @@ kvm-unit-tests:
 	@$(MAKE) --no-print-directory all
 	@tools/kut-run --all; rc=$$?; [ $$rc -eq 0 ] || [ $$rc -eq 77 ]
 
+# The exit fuzzer for hours: its boot test (tests/boot/bochs_exitfuzz.sh) round after round with
+# new seeds until FUZZ_LONG_OPS operations ran (a hundred million; FUZZ_LONG_ROUND per round).
+fuzz-long:
+	@tools/install-deps
+	@$(MAKE) --no-print-directory all
+	@MHV_BUILD=$(BUILD) tests/cguests/fuzz-long
+
 bench:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory DEBUG=0 all
@@ -200,4 +212,4 @@ clean:
 	rm -rf $(BUILD)
 
 -include $(KERNEL_OBJS:.o=.d)
--include $(patsubst tests/cguests/%.c,$(BUILD)/cguests/%.d,$(wildcard tests/cguests/*.c tests/cguests/rt/*.c))
+-include $(patsubst tests/cguests/%.c,$(BUILD)/cguests/%.d,$(wildcard tests/cguests/*.c tests/cguests/rt/*.c tests/cguests/exitfuzz/*.c))

@@ -47,14 +47,16 @@ static void enqueue(struct vcpu *v, unsigned c)
     spin_unlock_irqrestore(&p->runq_lock, flags);
 }
 
-static void dequeue_locked(struct percpu *p, struct vcpu *v)
+/* Takes v out of p's queue; false when it is not there. */
+static bool dequeue_locked(struct percpu *p, struct vcpu *v)
 {
     for (unsigned i = 0; i < p->runq_len; i++) {
         if (p->runq[i] == v) {
             p->runq[i] = p->runq[--p->runq_len];
-            return;
+            return true;
         }
     }
+    return false;
 }
 
 void sched_kick(struct vcpu *v)
@@ -124,6 +126,7 @@ static bool steal(struct percpu *me)
             taken = v;
     }
     if (taken) {
+        policy->depart(victim, taken);
         dequeue_locked(victim, taken);
         policy->place(me, taken);
         me->runq[me->runq_len++] = taken;
@@ -165,12 +168,19 @@ static unsigned next_allowed_cpu(const struct vcpu *v, unsigned from)
     return from;
 }
 
-/* Moves v from this CPU's queue to `target`'s and tells that CPU. */
+/* Moves v from this CPU's queue to `target`'s and tells that CPU. Once its run here ended
+ * (p->running cleared), an idle CPU may have stolen v already: then it stays where it went.
+ * Enqueuing it anyway would put it in two queues, and two CPUs would run it at once (the
+ * second one's remote VMCLEAR pulling the VMCS from under the first: VMfailInvalid). */
 static void move_to(struct percpu *p, struct vcpu *v, unsigned target)
 {
     uint64_t f = spin_lock_irqsave(&p->runq_lock);
-    dequeue_locked(p, v);
+    bool ours = dequeue_locked(p, v);
+    if (ours)
+        policy->depart(p, v);
     spin_unlock_irqrestore(&p->runq_lock, f);
+    if (!ours)
+        return;
     enqueue(v, target);
     smp_send_reschedule(target);
 }

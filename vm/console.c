@@ -41,22 +41,36 @@ void vm_console_flush(struct vm *vm)
     spin_unlock_irqrestore(&output_lock, flags);
 }
 
-void vm_console_putc(struct vm *vm, char c)
+/* One byte into the VM's line buffer. Lock held. */
+static void putc_locked(struct vm *vm, char c)
 {
     if (c == '\r')
         return;
-    uint64_t flags = spin_lock_irqsave(&output_lock);
     if (c == '\n') {
         flush_locked(vm);
-    } else {
-        /* Control characters would let a guest forge mhv's own lines or move the cursor;
-         * bytes above ASCII would make the console log binary. */
-        if ((unsigned char)c < ' ' || (unsigned char)c >= 0x7f)
-            c = '.';
-        vm->console[vm->console_len++] = c;
-        if (vm->console_len == sizeof(vm->console) - 1)
-            flush_locked(vm);
+        return;
     }
+    /* Control characters would let a guest forge mhv's own lines or move the cursor; bytes
+     * above ASCII would make the console log binary. */
+    if ((unsigned char)c < ' ' || (unsigned char)c >= 0x7f)
+        c = '.';
+    vm->console[vm->console_len++] = c;
+    if (vm->console_len == sizeof(vm->console) - 1)
+        flush_locked(vm);
+}
+
+void vm_console_putc(struct vm *vm, char c)
+{
+    uint64_t flags = spin_lock_irqsave(&output_lock);
+    putc_locked(vm, c);
+    spin_unlock_irqrestore(&output_lock, flags);
+}
+
+void vm_console_write(struct vm *vm, const char *s, size_t n)
+{
+    uint64_t flags = spin_lock_irqsave(&output_lock);
+    for (size_t i = 0; i < n; i++)
+        putc_locked(vm, s[i]);
     spin_unlock_irqrestore(&output_lock, flags);
 }
 

@@ -216,7 +216,8 @@ static uint32_t timer_current(struct vlapic *l)
     uint64_t elapsed = (rdtsc() - l->timer_start) / timer_divisor(l);
     if (timer_mode(l) == TIMER_PERIODIC)
         return initial - (uint32_t)(elapsed % initial);
-    return initial - (uint32_t)elapsed;
+    /* The TSC moved on since timer_counting looked: a one-shot count may have run out since. */
+    return elapsed < initial ? initial - (uint32_t)elapsed : 0;
 }
 
 static void accept_locked(struct vlapic *l, uint8_t vector, bool level);
@@ -281,6 +282,29 @@ static void accept_locked(struct vlapic *l, uint8_t vector, bool level)
     l->entry_work = true;
 }
 
+/* An error the APIC detected (SDM Vol. 3A 12.5.3): its bit waits for the next ESR write, and
+ * the error LVT, unless masked, interrupts this APIC's vCPU. Lock held; true when the caller
+ * must notify the vCPU. */
+static bool record_error_locked(struct vlapic *l, uint32_t esr_bits)
+{
+    l->esr_pending |= esr_bits;
+    uint32_t lvt = REG(l, REG_LVT_ERROR);
+    if ((lvt & LVT_MASKED) || (lvt & 0xff) < 16)
+        return false;
+    accept_locked(l, lvt & 0xff, false);
+    return true;
+}
+
+/* An IPI with a vector below 16 sent: the sender logs it (12.5.3). */
+static void send_illegal_vector(struct vlapic *l)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    bool interrupted = record_error_locked(l, ESR_SEND_ILLEGAL_VECTOR);
+    spin_unlock_irqrestore(&l->lock, flags);
+    if (interrupted)
+        notify(l->vcpu);
+}
+
 /* The vCPU must look at its APIC: woken when halted, made to exit when running elsewhere (the
  * next entry merges what was posted: without posted-interrupt processing, only an exit makes
  * the CPU see new IRR bits). */
@@ -306,7 +330,7 @@ void vlapic_set_irq(struct vcpu *v, uint8_t vector, bool level)
     if (!vlapic_hw_enabled(l))
         ;
     else if (vector < 16)
-        l->esr_pending |= ESR_RECEIVE_ILLEGAL_VECTOR;
+        record_error_locked(l, ESR_RECEIVE_ILLEGAL_VECTOR);
     else
         accept_locked(l, vector, level);
     spin_unlock_irqrestore(&l->lock, flags);
@@ -537,11 +561,8 @@ static void send_ipi(struct vlapic *l, uint64_t icr)
         return;
     /* A fixed or lowest-priority IPI with a vector below 16: the sender logs it too (12.5.3);
      * the receivers log theirs and drop it (vlapic_set_irq). */
-    if ((mode == MODE_FIXED || mode == MODE_LOWEST) && (uint8_t)icr < 16) {
-        uint64_t flags = spin_lock_irqsave(&l->lock);
-        l->esr_pending |= ESR_SEND_ILLEGAL_VECTOR;
-        spin_unlock_irqrestore(&l->lock, flags);
-    }
+    if ((mode == MODE_FIXED || mode == MODE_LOWEST) && (uint8_t)icr < 16)
+        send_illegal_vector(l);
     vlapic_deliver(l->vcpu->vm, l->vcpu, dest, logical, mode, (uint8_t)icr, false, shorthand);
 }
 
@@ -866,7 +887,9 @@ bool vlapic_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
         REG(l, REG_ICR_HIGH) = (uint32_t)(value >> 32);
         write_register(l, REG_ICR_LOW, (uint32_t)value);
         return true;
-    case REG_SELF_IPI:
+    case REG_SELF_IPI: /* an IPI to itself: an illegal vector is logged as sent and received */
+        if ((uint8_t)value < 16)
+            send_illegal_vector(l);
         vlapic_set_irq(v, (uint8_t)value, false);
         return true;
     default:

@@ -82,9 +82,12 @@ static enum exit_action handle_window(struct vcpu *v)
 
 /* What ends a HLT at once: an NMI, an INIT, or (with interrupts enabled) an interrupt the
  * vCPU can take. */
+/* An NMI ends a HLT only when NMIs are not blocked: a CPU halted in its NMI handler (before
+ * the IRET that unblocks them) stays halted with the next NMI pending (SDM Vol. 3A 7.7). */
 static bool wakes_from_hlt(struct vcpu *v, bool interrupts)
 {
-    return (v->pending_events & EVENT_NMI) || vcpu_init_pending(v) || (interrupts && inject_interrupt_deliverable(v));
+    bool nmi = (v->pending_events & EVENT_NMI) && !(vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & BLOCKING_NMI);
+    return nmi || vcpu_init_pending(v) || (interrupts && inject_interrupt_deliverable(v));
 }
 
 static enum exit_action handle_hlt(struct vcpu *v)

@@ -15,7 +15,7 @@
 #define HV_SIGNATURE_ECX 0x686d7668 /* "hvmh" */
 #define HV_SIGNATURE_EDX 0x76686d76 /* "vmhv" */
 
-#define FILTERED_BASIC_LEAVES ((1u << 0) | (1u << 1) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xb) | \
+#define FILTERED_BASIC_LEAVES ((1u << 0) | (1u << 1) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 0xa) | (1u << 0xb) | \
                                (1u << 0xd) | (1u << 0x12) | (1u << 0x14) | (1u << 0x15) | (1u << 0x1f))
 #define TSC_LEAF 0x15
 
@@ -108,9 +108,9 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
     unsigned count = v->vm->vcpu_count, shift = 0;
     while ((1u << shift) < count)
         shift++;
-    if (leaf && leaf <= 0x1f && leaf > host_max_basic_leaf()) {
-        /* Beyond the host's basic leaves (reached because leaf 0x15 is offered): the CPU would
-         * answer with its highest leaf's data; a guest must see nothing there. */
+    if (leaf && leaf <= 0x1f && leaf > host_max_basic_leaf() && leaf != TSC_LEAF) {
+        /* Beyond the host's basic leaves but within the guest's (leaf 0x15 is offered): the
+         * CPU would answer with its highest leaf's data; a guest must see nothing there. */
         return (struct cpuid_regs){ 0 };
     }
     switch (leaf) {
@@ -133,8 +133,9 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
         r->edx = count > 1 ? r->edx | (1u << 28) : r->edx & ~(1u << 28);
         r->ebx = (r->ebx & 0x0000ffff) | (v->id << 24) | ((1u << shift) << 16);
         break;
-    case 6: case 0xa: case 0x12: case 0x14:
-        r->eax = r->ebx = r->ecx = r->edx = 0; /* power management, PMU, SGX, processor trace */
+    case 5: case 6: case 0xa: case 0x12: case 0x14:
+        /* MONITOR/MWAIT (hidden in leaf 1), power management, PMU, SGX, processor trace */
+        r->eax = r->ebx = r->ecx = r->edx = 0;
         break;
     case 7:
         if (sub == 0) {
@@ -190,9 +191,30 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
     return regs;
 }
 
+static uint32_t host_max_extended_leaf(void)
+{
+    static uint32_t max;
+    if (!max)
+        max = cpuid(0x80000000, 0).eax;
+    return max;
+}
+
+/* A leaf above the highest basic or extended one answers with the highest basic leaf's data
+ * (SDM Vol. 2A CPUID: "If a value entered for CPUID.EAX is higher than the maximum input value
+ * for basic or extended function ..."). mhv's own range 0x40000000-0x400000ff answers itself. */
+static uint32_t leaf_answered(uint32_t leaf)
+{
+    uint32_t max_basic = host_max_basic_leaf() > TSC_LEAF ? host_max_basic_leaf() : TSC_LEAF;
+    if (leaf >= 0x80000000u)
+        return leaf > host_max_extended_leaf() ? max_basic : leaf;
+    if (leaf >= 0x40000000u && leaf <= 0x400000ffu)
+        return leaf;
+    return leaf > max_basic ? max_basic : leaf;
+}
+
 enum exit_action handle_cpuid(struct vcpu *v)
 {
-    uint32_t leaf = (uint32_t)v->regs.gpr[GPR_RAX], sub = (uint32_t)v->regs.gpr[GPR_RCX];
+    uint32_t leaf = leaf_answered((uint32_t)v->regs.gpr[GPR_RAX]), sub = (uint32_t)v->regs.gpr[GPR_RCX];
     struct cpuid_regs r;
     if (leaf >= 0x40000000 && leaf <= 0x400000ff) {
         r = (struct cpuid_regs){ 0 };

@@ -68,7 +68,8 @@ static bool guest_write_cr0(struct vcpu *v, uint64_t value)
             return false; /* cannot leave long mode from 64-bit code */
         set_long_mode(v, false);
     }
-    v->cr0 = value | CR0_ET;
+    /* Reserved bits in CR0[31:0] are ignored, not faulted (SDM Vol. 3A 2.5): they read as 0. */
+    v->cr0 = (value & CR0_DEFINED) | CR0_ET;
     /* In force: the guest's bits, VMX's fixed ones (NE), but never CD/NW: caching stays on and
      * EPT's write-back type decides. PE and PG may be 0 with unrestricted guest. */
     uint64_t actual = (v->cr0 | vmx_boot_caps.cr0_fixed0) & ~(CR0_CD | CR0_NW);

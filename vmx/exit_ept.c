@@ -7,6 +7,7 @@
 #include "kernel/log.h"
 #include "vm/vlapic.h"
 #include "vm/vm.h"
+#include "vmx/debug_break.h"
 #include "vmx/decode.h"
 #include "vmx/exit.h"
 #include "vmx/guest_walk.h"
@@ -94,6 +95,11 @@ enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h,
         if (h->write)
             h->write(v, h->ctx, offset, insn.size, mmio_insn_store_value(&insn, v->regs.gpr));
     }
+    /* Data breakpoints on the access: its linear address comes with EPT violations
+     * (qualification bit 7, SDM Vol. 3C 29.2.1); APIC-access exits give none. */
+    if ((v->exit.reason & 0xffff) == EXIT_EPT_VIOLATION && (v->exit.qualification & 0x80))
+        debug_note_access(v, debug_enabled_dr7(v), v->exit.guest_linear, insn.size,
+                          insn.op == MMIO_LOAD ? DEBUG_READ : DEBUG_WRITE);
     if (v->vm->state != VM_RUNNING)
         return EXIT_RESCHED;
     /* The exit gives no instruction length for EPT violations or APIC accesses: the decoder's. */

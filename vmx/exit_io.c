@@ -4,8 +4,10 @@
  * prefixes are executed here, at most STRING_BATCH elements per exit so one exit stays short. */
 #include <stddef.h>
 
+#include "arch/x86/cpu.h"
 #include "kernel/log.h"
 #include "vm/vm.h"
+#include "vmx/debug_break.h"
 #include "vmx/exit.h"
 #include "vmx/guest_walk.h"
 #include "vmx/inject.h"
@@ -124,7 +126,10 @@ static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, 
     guest_paging_state(v, &w.paging);
     w.access = guest_user_access(v) | (in ? PAGING_WRITE : 0);
 
-    uint64_t done = 0;
+    uint64_t done = 0, dr7 = debug_enabled_dr7(v);
+    /* For breakpoints: an element's linear address (in 64-bit mode only FS and GS have bases). */
+    bool flat = w.mode == SEG_ADDR_64 && w.seg_index != SEG_FS && w.seg_index != SEG_GS;
+    uint64_t seg_base = flat ? 0 : w.seg.base, linear_mask = w.mode == SEG_ADDR_64 ? ~0ull : 0xffffffffull;
     struct guest_fault fault;
     enum guest_access_result r = GUEST_OK;
     for (; done < count && done < STRING_BATCH && v->vm->state == VM_RUNNING; done++) {
@@ -145,6 +150,16 @@ static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, 
         }
         if (!in)
             port_out(v, port, size, value);
+        if (__builtin_expect(dr7 != 0, 0)) {
+            /* A breakpoint an element hits traps after that element (SDM Vol. 3B 18.3.1.2). */
+            uint64_t linear = (seg_base + ((index + done * step) & amask)) & linear_mask;
+            debug_note_access(v, dr7, linear, size, in ? DEBUG_WRITE : DEBUG_READ);
+            debug_note_access(v, dr7, port, size, DEBUG_IO);
+            if (v->debug_hits) {
+                done++;
+                break;
+            }
+        }
     }
     /* The elements done stay done, as after an interrupted REP (SDM Vol. 2B REP): rSI/rDI and
      * rCX count them; RIP stays on the instruction unless all are done. A 16-bit index leaves
@@ -165,6 +180,8 @@ static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, 
         guest_inject_fault(v, &fault);
     else if (done == count)
         skip_instruction(v);
+    else if (v->debug_hits)
+        inject_debug_trap(v, false); /* RIP stays on the REP instruction, which goes on after */
     /* else RIP stays: the guest re-executes the REP instruction for the rest */
     return EXIT_RESUME;
 }
@@ -187,6 +204,8 @@ enum exit_action handle_io(struct vcpu *v)
     }
     if (v->vm->state != VM_RUNNING)
         return EXIT_RESCHED; /* the write stopped the VM (debug-exit port) */
+    if (__builtin_expect(v->cr4 & CR4_DE, 0)) /* I/O breakpoints exist only with CR4.DE */
+        debug_note_access(v, debug_enabled_dr7(v), port, size, DEBUG_IO);
     skip_instruction(v);
     return EXIT_RESUME;
 }

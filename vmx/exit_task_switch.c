@@ -52,8 +52,6 @@ enum { TSS16_AVAILABLE = 1, LDT_TYPE = 2, TSS16_BUSY = 3, TSS32_AVAILABLE = 9, T
 #define INFO_HAS_ERROR (1u << 11)
 enum { TYPE_EXTERNAL = 0, TYPE_NMI = 2, TYPE_HW_EXCEPTION = 3, TYPE_SW_INTERRUPT = 4, TYPE_PRIV_SW_EXCEPTION = 5,
        TYPE_SW_EXCEPTION = 6 };
-#define BLOCKING_STI_MOVSS 3u
-#define BLOCKING_NMI 8u
 
 /* The two TSS formats (Vol. 3A figures 8-2 and 8-11): offsets of the fields used here. */
 struct tss_layout {

@@ -22,10 +22,18 @@ __attribute__((noinline)) static int64_t hc_console_write(struct vcpu *v, uint64
         if (!vm_gpa_to_hva(v->vm, gpa + i, 1))
             return MHV_EFAULT;
     /* As much as mhv's console has room for (include/kernel/console.h): the guest writes the
-     * rest again, as it would after a short write() to a slow terminal. */
-    uint64_t done = 0;
-    for (; done < len && console_guest_room(1); done++)
-        vm_console_putc(v->vm, *(const char *)vm_gpa_to_hva(v->vm, gpa + done, 1));
+     * rest again, as it would after a short write() to a slow terminal. What is written goes
+     * in at once, so a line one call writes stays whole while other vCPUs write theirs. */
+    uint64_t done = len;
+    while (done && !console_guest_room(done))
+        done /= 2;
+    const char *s = vm_gpa_to_hva(v->vm, gpa, done);
+    if (s) {
+        vm_console_write(v->vm, s, done);
+    } else { /* the buffer spans a hole in guest RAM: byte by byte */
+        for (uint64_t i = 0; i < done; i++)
+            vm_console_putc(v->vm, *(const char *)vm_gpa_to_hva(v->vm, gpa + i, 1));
+    }
     console_drain();
     return (int64_t)done;
 }

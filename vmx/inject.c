@@ -68,8 +68,6 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
 
 #define PROC_INTERRUPT_WINDOW (1u << 2)
 #define PROC_NMI_WINDOW (1u << 22)
-#define BLOCKING_STI_MOVSS 3u
-#define BLOCKING_NMI 8u
 #define INFO_TYPE_EXTERNAL (0u << 8)
 #define INFO_TYPE_NMI (2u << 8)
 
@@ -273,13 +271,15 @@ uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next)
     return long_mode_code ? next : (uint32_t)next;
 }
 
-void inject_single_step(struct vcpu *v)
+void inject_debug_trap(struct vcpu *v, bool single_step)
 {
     /* The #DB goes in as an exception rather than through the pending debug exceptions: an
      * interrupt injected at the same entry (a HLT that waited for one) would otherwise come
-     * first, where the CPU takes the single-step trap first (SDM Vol. 3A 7.9, priorities 4
-     * and 5). DR6 is the guest's, in this CPU's register while it is loaded (vmx/vcpu.c): it
-     * gets BS, and B0-B3 are cleared, as the CPU reports a single step (19.2.3). */
-    write_dr6((read_dr6() & ~0xfull) | DR6_BS);
+     * first, where the CPU takes the debug trap first (SDM Vol. 3A 7.9, priorities 4 and 5).
+     * DR6 is the guest's, in this CPU's register while it is loaded (vmx/vcpu.c): it gets BS
+     * for a single step and B0-B3 for the breakpoints hit, the other B bits clear; the rest
+     * of DR6 is sticky (SDM Vol. 3B 18.2.3). */
+    write_dr6((read_dr6() & ~0xfull) | v->debug_hits | (single_step ? DR6_BS : 0));
+    v->debug_hits = 0;
     inject_exception(v, VEC_DB, 0);
 }

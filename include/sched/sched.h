@@ -22,6 +22,8 @@ struct percpu;
 /* Per-vCPU scheduling state and accounting. */
 struct sched_entity {
     uint64_t vruntime;   /* run time in TSC ticks, scaled by SCHED_WEIGHT_SCALE / weight */
+    uint64_t lag;        /* on its way to another CPU: its lead over the old queue (sched/fair.c) */
+    bool departed;       /* lag is set: the next place() is a migration */
     uint32_t weight;     /* relative share, from the VM (1-100) */
     uint32_t slice_us;
     uint64_t affinity;   /* bit i: may run on CPU i; all ones when unrestricted */
@@ -45,6 +47,8 @@ struct sched_policy {
     void (*charge)(struct vcpu *v, uint64_t ticks);
     /* v joins this CPU's queue (new, woken or migrated): position it fairly. */
     void (*place)(struct percpu *cpu, struct vcpu *v);
+    /* v leaves this CPU's queue for another CPU's (queue lock held); place() follows. */
+    void (*depart)(struct percpu *cpu, struct vcpu *v);
 };
 
 extern const struct sched_policy sched_fair;

@@ -5,9 +5,14 @@
 #ifndef MHV_VM_CONSOLE_H
 #define MHV_VM_CONSOLE_H
 
+#include <stddef.h>
+
 struct vm;
 
 void vm_console_putc(struct vm *vm, char c);
+/* n bytes as vm_console_putc would take them, all at once: the vCPUs of a VM writing at the
+ * same time (the CONSOLE_WRITE hypercall) do not mix their bytes. */
+void vm_console_write(struct vm *vm, const char *s, size_t n);
 /* mhv's console has room again for the VMs' text (the callback of console_start_queue):
  * their UARTs' waiting bytes go out. */
 void vm_console_room(void);

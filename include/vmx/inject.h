@@ -22,20 +22,23 @@ enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, 
  * only when an instruction crosses the 4 GiB line. */
 uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next);
 
-/* An instruction mhv completed for a guest single-stepping (RFLAGS.TF): the single-step trap the
- * CPU would raise after it (SDM Vol. 3A 19.2.3: DR6.BS, a #DB with RIP after the instruction). */
-void inject_single_step(struct vcpu *v);
+/* The debug trap the CPU would raise after an instruction mhv performed (or after an element of
+ * a REP string instruction): DR6.BS when the guest single-steps (RFLAGS.TF; SDM Vol. 3B
+ * 18.3.1.4) and B0-B3 for the data and I/O breakpoints it hit (v->debug_hits, 18.3.1.2). */
+void inject_debug_trap(struct vcpu *v, bool single_step);
 
 /* Retires the instruction that exited: RIP += its length, STI/MOV-SS blocking ends (SDM Vol.
- * 3C 25.4.2), and a single-stepping guest gets its #DB. Inline: almost every exit does it. */
+ * 3C 25.4.2), and a single-stepping guest, or one whose breakpoint the instruction hit, gets
+ * its #DB. Inline: almost every exit does it. */
 static inline void skip_instruction(struct vcpu *v)
 {
     uint64_t next = v->exit.rip + v->exit.instruction_length;
     if (__builtin_expect((next ^ v->exit.rip) >> 32, 0))
         next = inject_wrap_rip(v, next);
     vmcs_writenat(v, VMCS_GUEST_RIP, next);
-    if (__builtin_expect(vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_TF, 0))
-        inject_single_step(v);
+    bool single_step = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_TF;
+    if (__builtin_expect(single_step || v->debug_hits, 0))
+        inject_debug_trap(v, single_step);
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & 3)
         vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~3u);

@@ -63,6 +63,7 @@ struct vcpu {
      * external interrupt or NMI as soon as the guest can take it. */
     uint8_t pending_events;
     uint8_t nmi_pending;          /* NMIs to deliver, at most 2 (one in service, one latched) */
+    uint8_t debug_hits;           /* B0-B3: breakpoints accesses mhv performed hit (vmx/debug_break.c) */
     volatile uint32_t nmi_queued; /* NMIs other CPUs sent since the entry path last looked */
     struct vlapic *lapic;  /* its local APIC (vm/vlapic.c) */
     int64_t tsc_offset;    /* the VMCS TSC offset, readable from any CPU */

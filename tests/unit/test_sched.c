@@ -94,6 +94,31 @@ static void test_woken_vcpu_gets_no_credit_for_sleeping(void **state)
     assert_int_equal(vc[3].se.vruntime, 3000000);
 }
 
+/* Virtual time is per queue: a vCPU moving from a queue far ahead to one far behind keeps only
+ * its lead over the queue it left (it would otherwise wait until the new queue caught up),
+ * and one behind its old queue arrives with no credit. */
+static void test_migrating_vcpu_keeps_only_its_lead(void **state)
+{
+    (void)state;
+    vc[0].se.vruntime = 9000000;  /* cpu0's queue is far ahead */
+    vc[1].se.vruntime = 9500000;  /* the mover: 500000 ahead of cpu0's least */
+    vc[2].se.vruntime = 100;      /* cpu1's queue */
+    queue(cpu[0], &vc[0]);
+    queue(cpu[0], &vc[1]);
+    queue(cpu[1], &vc[2]);
+    sched_fair.depart(cpu[0], &vc[1]);
+    cpu[0]->runq_len = 1; /* taken out of cpu0's queue, as the core does */
+    sched_fair.place(cpu[1], &vc[1]);
+    assert_int_equal(vc[1].se.vruntime, 500100);
+    assert_ptr_equal(sched_fair.pick(cpu[1]), &vc[2]); /* behind by its lead: cpu1's own runs first */
+    vc[3].se.vruntime = 50;       /* behind cpu1's least when it leaves */
+    queue(cpu[1], &vc[3]);
+    sched_fair.depart(cpu[1], &vc[3]);
+    cpu[1]->runq_len = 1;
+    sched_fair.place(cpu[0], &vc[3]);
+    assert_int_equal(vc[3].se.vruntime, 9000000);
+}
+
 static void test_affinity_mask(void **state)
 {
     (void)state;
@@ -152,6 +177,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_pick_least_virtual_time_among_runnable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_weights_share_cpu_time, setup, teardown),
         cmocka_unit_test_setup_teardown(test_woken_vcpu_gets_no_credit_for_sleeping, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_migrating_vcpu_keeps_only_its_lead, setup, teardown),
         cmocka_unit_test_setup_teardown(test_affinity_mask, setup, teardown),
         cmocka_unit_test_setup_teardown(test_steal_from_the_busiest_queue, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_steal_from_a_queue_with_one_runnable, setup, teardown),
