@@ -100,6 +100,14 @@ static bool opcode_0f(unsigned b, unsigned rep, bool p66, unsigned rex, struct m
         in->op = INSN_CMOV;
         in->sub = b & 15;
         break;
+    case 0x90: case 0x91: case 0x92: case 0x93: case 0x94: case 0x95: case 0x96: case 0x97:
+    case 0x98: case 0x99: case 0x9a: case 0x9b: case 0x9c: case 0x9d: case 0x9e: case 0x9f:
+        /* SETcc r/m8: the reg field is not used (SDM Vol. 2B SETcc). */
+        in->op = INSN_SETCC;
+        in->sub = b & 15;
+        in->size = 1;
+        *flags = F_MODRM;
+        return true;
     case 0xa3: case 0xab: case 0xb3: case 0xbb: /* BT, BTS, BTR, BTC r/m, r */
         in->op = INSN_BT;
         in->sub = (uint8_t)(ALU_BT + ((b >> 3) & 3));

@@ -358,6 +358,8 @@ enum emu_result emulate_insn(struct emu *e, const struct mmio_insn *in)
         else if (size == 4 && e->mode == 64)
             e->gpr[in->reg] &= 0xffffffffull;
         return EMU_OK;
+    case INSN_SETCC:
+        return wr(e, seg, ea, 1, alu_condition(in->sub, e->rflags) ? 1 : 0);
     case INSN_STRING:
         return string_insn(e, in);
     case INSN_PUSH: case INSN_POP: case INSN_CALL: case INSN_RET: case INSN_ENTER: case INSN_LEAVE:

@@ -4,9 +4,10 @@
  * instruction's "Flags Affected" in Vol. 2). The one place that computes flags. Pure: host
  * tests compare every operation with the host CPU executing it.
  *
- * Flags an instruction leaves "undefined" are left as they were, with two exceptions that
- * follow what Intel CPUs (and Bochs) do: AND, OR, XOR and TEST clear AF, and the multiplies
- * set SF, ZF and PF from the low half of the result.
+ * Flags an instruction leaves "undefined" are left as they were, except where this follows
+ * what Intel CPUs (and Bochs) do: AND, OR, XOR and TEST clear AF; the multiplies set SF, ZF
+ * and PF from the low half of the result and clear AF; BSF and BSR set SF and PF from the bit
+ * index and clear CF, OF and AF; SHLD and SHRD clear AF and compute OF for every count.
  */
 #ifndef MHV_VMX_ALU_H
 #define MHV_VMX_ALU_H

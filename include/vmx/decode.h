@@ -32,6 +32,7 @@ enum mmio_op {
     INSN_MULDIV,     /* sub: MUL, IMUL, DIV, IDIV of rDX:rAX by memory */
     INSN_SHIFTD,     /* sub: SHLD, SHRD of memory with reg; count in imm (has_imm) or CL */
     INSN_CMOV,       /* sub: condition code 0-15 (the low nibble of Jcc/CMOVcc) */
+    INSN_SETCC,      /* sub: condition code: the memory byte <- 1 when it holds, else 0 */
     INSN_STRING,     /* sub: enum string_op; size: the element; rep: F3/F2 */
     INSN_PUSH,       /* push imm (has_imm), memory (mem), or reg */
     INSN_POP,        /* pop into memory (mem) or reg */

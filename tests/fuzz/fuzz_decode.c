@@ -121,6 +121,9 @@ static void check_insn(const struct mmio_insn *in, unsigned mode)
     case INSN_IMUL: case INSN_CMOV:
         MUST(size == in->opsize && in->mem && in->sub < 16);
         break;
+    case INSN_SETCC:
+        MUST(size == 1 && in->mem && in->sub < 16 && in->reg == 0);
+        break;
     case INSN_STRING:
         MUST(gp_size && !in->mem && in->sub <= STR_SCAS);
         break;

@@ -333,6 +333,7 @@ static void test_rejected(void **state)
     rejects(64, BYTES(0xff, 0xc0));             /* inc eax */
     rejects(64, BYTES(0xff, 0xe0));             /* jmp rax */
     rejects(64, BYTES(0x0f, 0x01, 0xe0));       /* smsw eax */
+    rejects(64, BYTES(0x0f, 0x94, 0xc0));       /* sete al */
     rejects(64, BYTES(0x8e, 0xd0));             /* mov ss, eax */
     rejects(64, BYTES(0x0f, 0x10, 0xc1));       /* movups xmm0, xmm1 */
     /* Other instructions, and reserved or #UD forms of emulated ones. */
@@ -482,6 +483,9 @@ static void test_unary_and_others(void **state)
     assert_int_equal(in.imm, 7);
     op(decode_ok(64, BYTES(0x41, 0x0f, 0x45, 0x45, 0x00)), INSN_CMOV, 5, 4, GPR_RAX); /* cmovne eax, [r13] */
     op(decode_ok(64, BYTES(0x48, 0x0f, 0x4f, 0x0b)), INSN_CMOV, 15, 8, GPR_RCX);
+    op(decode_ok(64, BYTES(0x0f, 0x94, 0x03)), INSN_SETCC, 4, 1, 0);                 /* sete [rbx] */
+    op(decode_ok(64, BYTES(0x41, 0x0f, 0x9f, 0x7c, 0x24, 0x10)), INSN_SETCC, 15, 1, 0); /* setg [r12+16], reg field 7 */
+    op(decode_ok(16, BYTES(0x0f, 0x92, 0x07)), INSN_SETCC, 2, 1, 0);                 /* setb [bx] */
     op(decode_ok(64, BYTES(0x0f, 0xc3, 0x03)), MMIO_STORE, 0, 4, GPR_RAX);          /* movnti */
     op(decode_ok(64, BYTES(0x48, 0x0f, 0xc3, 0x03)), MMIO_STORE, 0, 8, GPR_RAX);
 }
