@@ -1,6 +1,7 @@
 /* EPT violations and misconfigurations (SDM Vol. 3C 30.3.3). Guest RAM is mapped in full, so
  * a violation is either an MMIO access to an emulated device (decode the instruction, perform
- * it, retire it) or an access outside the guest's memory, which stops the VM. */
+ * it, retire it: a move here, anything else in vmx/emulate_vcpu.c) or an access outside the
+ * guest's memory, which stops the VM. */
 #include <stddef.h>
 
 #include "arch/x86/cpu.h"
@@ -9,6 +10,7 @@
 #include "vm/vm.h"
 #include "vmx/debug_break.h"
 #include "vmx/decode.h"
+#include "vmx/emulate_vcpu.h"
 #include "vmx/exit.h"
 #include "vmx/guest_walk.h"
 #include "vmx/inject.h"
@@ -21,6 +23,12 @@ static const struct mmio_handler *find(struct vm *vm, uint64_t gpa)
         if (gpa >= vm->mmio[i].base && gpa - vm->mmio[i].base < vm->mmio[i].size)
             return &vm->mmio[i];
     return NULL;
+}
+
+const struct mmio_handler *mmio_lookup(struct vcpu *v, uint64_t gpa, struct mmio_handler *moved)
+{
+    const struct mmio_handler *h = v->lapic->moved ? vlapic_moved_mmio(v, gpa, moved) : NULL;
+    return h ? h : find(v->vm, gpa); /* the VM's devices, the APIC at 0xfee00000 among them */
 }
 
 /* Fetches the bytes of the instruction at the guest's RIP, as far as they go, for the decoder:
@@ -68,6 +76,22 @@ static unsigned fetch_instruction(struct vcpu *v, unsigned mode, uint8_t *bytes,
     return got;
 }
 
+/* Whether a move's memory operand is exactly the access that exited: all of it on the page of
+ * gpa. An APIC-access exit gives the offset in the APIC page. An EPT violation gives the guest-
+ * linear address of the access (qualification bits 7 and 8: valid, and the access itself, not
+ * a page walk's, SDM Vol. 3C 29.2.1); an operand split across pages is two accesses, and the
+ * one reported may be either: the first runs past its page, the second starts one. */
+static bool one_access_at(struct vcpu *v, const struct mmio_insn *insn, uint64_t gpa)
+{
+    unsigned size = insn->size;
+    if ((v->exit.reason & 0xffff) != EXIT_EPT_VIOLATION)
+        return (gpa & 0xfff) + size <= 4096;
+    if ((v->exit.qualification & 0x180) != 0x180)
+        return false;
+    unsigned offset = (unsigned)(v->exit.guest_linear & 0xfff);
+    return offset + size <= 4096 && (offset || size == 1);
+}
+
 enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h, uint64_t gpa)
 {
     uint8_t bytes[15];
@@ -83,6 +107,11 @@ enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h,
     }
     if (decoded < 0)
         return exit_stop_vm(v, "MMIO access by an instruction mhv does not emulate");
+    /* The moves guests use for device registers take the short way: one access, to the
+     * exit's own address. Everything else (and a move that may straddle two pages) goes
+     * through the executor, which forms the addresses itself (vmx/emulate_vcpu.c). */
+    if (insn.op > MMIO_STORE || !one_access_at(v, &insn, gpa))
+        return emulate_vcpu_insn(v, &insn, mode);
     uint64_t offset = gpa - h->base;
     if (insn.op == MMIO_LOAD) {
         uint64_t value = h->read ? h->read(v, h->ctx, offset, insn.size) : ~0ull;
@@ -113,9 +142,7 @@ enum exit_action handle_ept_violation(struct vcpu *v)
     exit_info_read_details(v);
     uint64_t gpa = v->exit.guest_physical, q = v->exit.qualification;
     struct mmio_handler moved;
-    const struct mmio_handler *h = v->lapic->moved ? vlapic_moved_mmio(v, gpa, &moved) : NULL;
-    if (!h)
-        h = find(v->vm, gpa); /* the VM's devices, the APIC at 0xfee00000 among them */
+    const struct mmio_handler *h = mmio_lookup(v, gpa, &moved);
     if (h && !(q & 4))
         return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",

@@ -8,6 +8,7 @@
 #include "kernel/log.h"
 #include "vm/vm.h"
 #include "vmx/debug_break.h"
+#include "vmx/emulate_vcpu.h"
 #include "vmx/exit.h"
 #include "vmx/guest_walk.h"
 #include "vmx/inject.h"
@@ -96,10 +97,11 @@ static enum guest_access_result element_gpas(struct string_walk *w, uint64_t off
     return r;
 }
 
-/* An element's bytes between the port's value and guest RAM: INS writes, OUTS reads. */
+/* An element's bytes between the port's value and guest memory, RAM or an emulated device
+ * (INS into MMIO): INS writes, OUTS reads. */
 static int move(struct vcpu *v, uint64_t gpa, void *value, unsigned len, bool in)
 {
-    return in ? vm_write_gpa(v->vm, gpa, value, len) : vm_read_gpa(v->vm, gpa, value, len);
+    return guest_phys_access(v, gpa, value, len, in);
 }
 
 static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, bool in, bool rep)
@@ -170,7 +172,7 @@ static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, 
     if (rep)
         v->regs.gpr[GPR_RCX] = (v->regs.gpr[GPR_RCX] & keep) | ((count - done) & amask);
     if (r == GUEST_NOT_RAM) {
-        log_err("vm %s: vCPU %u: %s guest-physical 0x%lx, which is not RAM", v->vm->name, v->id,
+        log_err("vm %s: vCPU %u: %s guest-physical 0x%lx, which is neither RAM nor a device", v->vm->name, v->id,
                 in ? "INS into" : "OUTS from", fault.gpa);
         return exit_stop_vm(v, in ? "INS into memory mhv cannot reach" : "OUTS from memory mhv cannot reach");
     }

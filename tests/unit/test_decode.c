@@ -1,49 +1,80 @@
 // sources: vmx/decode.c
 /* The MMIO instruction decoder: every supported MOV form in 16-, 32- and 64-bit mode with its
- * exact length, the prefixes that change size or register, the forms it must refuse, and the
- * register-file semantics of completing a load or producing a store value. Encodings were
- * checked against the SDM tables (and GNU as where in doubt). */
+ * exact length, the prefixes that change size or register, the other instructions it decodes
+ * (ALU, unary, exchange, bit, multiply, shift-double, CMOV, string, stack, system and SSE/MMX
+ * moves) with their operands and immediates, effective addresses and default segments, the
+ * forms it must refuse, and the register-file semantics of completing a load or producing a
+ * store value. Every accepted instruction also goes through the decoder's general path, which
+ * must agree with its short path for common moves. Encodings were checked against the SDM
+ * tables (and GNU as where in doubt). */
 #include "stubs.h"
 
 #include <string.h>
 
 #include "vmx/decode.h"
+#include "vmx/guest_check.h"
 
 /* An instruction's bytes and their count, as decode_ok() and rejects() take them. */
 #define BYTES(...) (const uint8_t[]){ __VA_ARGS__ }, sizeof((const uint8_t[]){ __VA_ARGS__ })
 
+static void same_insn(const struct mmio_insn *a, const struct mmio_insn *b)
+{
+    assert_int_equal(a->op, b->op);
+    assert_int_equal(a->sub, b->sub);
+    assert_int_equal(a->size, b->size);
+    assert_int_equal(a->opsize, b->opsize);
+    assert_int_equal(a->addrsize, b->addrsize);
+    assert_int_equal(a->reg, b->reg);
+    assert_int_equal(a->dest_size, b->dest_size);
+    assert_int_equal(a->length, b->length);
+    assert_int_equal(a->seg, b->seg);
+    assert_int_equal(a->base, b->base);
+    assert_int_equal(a->index, b->index);
+    assert_int_equal(a->scale, b->scale);
+    assert_int_equal(a->rep, b->rep);
+    assert_int_equal(a->imm2, b->imm2);
+    assert_int_equal(a->has_imm, b->has_imm);
+    assert_int_equal(a->high_byte, b->high_byte);
+    assert_int_equal(a->sign_extend, b->sign_extend);
+    assert_int_equal(a->mem, b->mem);
+    assert_int_equal(a->lock, b->lock);
+    assert_int_equal(a->disp, b->disp);
+    assert_int_equal(a->imm, b->imm);
+}
+
 /* Decodes an instruction that must be exactly `n` bytes long. It is decoded once followed by
  * filler (so a decoder that reads too far shows up as a wrong length), once with exactly its
  * bytes available, and once with each shorter count, which must all be refused as truncated
- * (DECODE_TRUNCATED: more bytes might complete it). */
+ * (DECODE_TRUNCATED: more bytes might complete it). The decoder's general path (without the
+ * short way for common moves) must agree. */
 static struct mmio_insn decode_ok(unsigned mode, const uint8_t *bytes, size_t n)
 {
     uint8_t padded[16];
-    struct mmio_insn in, exact, shorter;
+    struct mmio_insn in, exact, shorter, general;
     memset(padded, 0x90, sizeof(padded));
     memcpy(padded, bytes, n);
     assert_int_equal(decode_mmio_insn(padded, sizeof(padded), mode, &in), 0);
     assert_int_equal(in.length, n);
     assert_int_equal(decode_mmio_insn(bytes, n, mode, &exact), 0);
-    assert_int_equal(exact.length, n);
-    assert_int_equal(exact.size, in.size);
-    assert_int_equal(exact.imm, in.imm);
+    same_insn(&in, &exact);
+    assert_int_equal(decode_mmio_insn_general(bytes, n, mode, &general), 0);
+    same_insn(&in, &general);
     for (size_t k = 0; k < n; k++)
         assert_int_equal(decode_mmio_insn(bytes, k, mode, &shorter), DECODE_TRUNCATED);
     return in;
 }
 
-static void rejects(unsigned mode, const uint8_t *bytes, size_t n)
+/* Refused (or truncated): the line of the case is printed when it is not. */
+static void refused_at(int line, int want, unsigned mode, const uint8_t *bytes, size_t n)
 {
     struct mmio_insn in;
-    assert_int_equal(decode_mmio_insn(bytes, n, mode, &in), DECODE_UNSUPPORTED);
+    int rc = decode_mmio_insn(bytes, n, mode, &in);
+    if (rc != want)
+        print_error("line %d: decode returned %d\n", line, rc);
+    assert_int_equal(rc, want);
 }
-
-static void truncated(unsigned mode, const uint8_t *bytes, size_t n)
-{
-    struct mmio_insn in;
-    assert_int_equal(decode_mmio_insn(bytes, n, mode, &in), DECODE_TRUNCATED);
-}
+#define rejects(...) refused_at(__LINE__, DECODE_UNSUPPORTED, __VA_ARGS__)
+#define truncated(...) refused_at(__LINE__, DECODE_TRUNCATED, __VA_ARGS__)
 
 static void check(struct mmio_insn in, enum mmio_op op, unsigned size, unsigned reg, unsigned length)
 {
@@ -298,27 +329,336 @@ static void test_rejected(void **state)
     rejects(64, BYTES(0xc7, 0xf8, 0x00, 0x00, 0x00, 0x00)); /* XBEGIN */
     rejects(64, BYTES(0x0f, 0xb6, 0xc0));
     rejects(16, BYTES(0x8b, 0xc0));
-    /* Other instructions. */
+    rejects(64, BYTES(0x01, 0xc0));             /* add eax, eax */
+    rejects(64, BYTES(0xff, 0xc0));             /* inc eax */
+    rejects(64, BYTES(0xff, 0xe0));             /* jmp rax */
+    rejects(64, BYTES(0x0f, 0x01, 0xe0));       /* smsw eax */
+    rejects(64, BYTES(0x0f, 0x94, 0xc0));       /* sete al */
+    rejects(64, BYTES(0x8e, 0xd0));             /* mov ss, eax */
+    rejects(64, BYTES(0x0f, 0x10, 0xc1));       /* movups xmm0, xmm1 */
+    /* Other instructions, and reserved or #UD forms of emulated ones. */
     rejects(64, BYTES(0x90));
-    rejects(64, BYTES(0xff, 0x00));
-    rejects(64, BYTES(0x8c, 0x00));             /* mov r/m, sreg */
-    rejects(64, BYTES(0x8e, 0x00));             /* mov sreg, r/m */
-    rejects(64, BYTES(0xa4));                   /* movsb */
-    rejects(64, BYTES(0x0f, 0x10, 0x00));       /* movups */
     rejects(64, BYTES(0x0f, 0x05));
-    rejects(64, BYTES(0x01, 0x00));
+    rejects(64, BYTES(0xff, 0x18));             /* call far */
+    rejects(64, BYTES(0xff, 0x38));             /* ff /7 */
+    rejects(64, BYTES(0xfe, 0x10));             /* fe /2 */
+    rejects(64, BYTES(0xf6, 0x08, 0x00));       /* f6 /1 */
+    rejects(64, BYTES(0x8f, 0x08));             /* 8f /1 */
+    rejects(64, BYTES(0x8c, 0x30));             /* mov r/m, sreg 6 */
+    rejects(64, BYTES(0x8e, 0x08));             /* mov cs, r/m */
+    rejects(64, BYTES(0x0f, 0x00, 0x10));       /* lldt */
+    rejects(64, BYTES(0x0f, 0x01, 0x30));       /* lmsw */
+    rejects(64, BYTES(0x0f, 0xba, 0x00, 0x01)); /* 0f ba /0 */
+    rejects(64, BYTES(0xf3, 0x0f, 0xbc, 0x00)); /* tzcnt */
+    rejects(64, BYTES(0x82, 0x00, 0x01));       /* 82 is not valid in 64-bit mode */
+    rejects(64, BYTES(0xf2, 0x0f, 0x6f, 0x00)); /* no F2 form */
+    rejects(64, BYTES(0xf3, 0x0f, 0x28, 0x00));
+    rejects(64, BYTES(0x66, 0x0f, 0xc3, 0x00)); /* movnti has no 16-bit form */
+    rejects(64, BYTES(0xc4, 0xe1, 0x79, 0x6f, 0x00)); /* VEX */
+    rejects(32, BYTES(0xc5, 0x00));             /* lds */
+    rejects(64, BYTES(0xd8, 0x00));             /* x87 */
     /* Truncated, including prefixes alone and nothing at all. */
     truncated(64, BYTES(0x8b, 0x05, 0x00, 0x00, 0x00));
     truncated(64, BYTES(0xc7, 0x00, 0x01, 0x00, 0x00));
     truncated(64, BYTES(0x0f));
     truncated(64, BYTES(0x66, 0x67, 0x48));
     truncated(64, BYTES(0xa1, 1, 2, 3, 4));
+    truncated(64, BYTES(0xff));
+    truncated(64, BYTES(0xc8, 0x00, 0x10));
     truncated(64, (const uint8_t *)"", 0);
     /* An unsupported opcode is refused as such even when bytes run out after it. */
-    rejects(64, BYTES(0x66, 0xff));
+    rejects(64, BYTES(0x66, 0xd8));
     /* Not a mode the decoder knows. */
     rejects(8, BYTES(0x8b, 0x00));
     rejects(0, BYTES(0x8b, 0x00));
+}
+
+/* An instruction's operation, suboperation, memory size and register. */
+static void op(struct mmio_insn in, enum mmio_op o, unsigned sub, unsigned size, unsigned reg)
+{
+    assert_int_equal(in.op, o);
+    assert_int_equal(in.sub, sub);
+    assert_int_equal(in.size, size);
+    assert_int_equal(in.reg, reg);
+}
+
+static void test_alu(void **state)
+{
+    (void)state;
+    struct mmio_insn in = decode_ok(64, BYTES(0x41, 0x09, 0x84, 0x24, 0x00, 0x10, 0x00, 0x00)); /* or [r12+0x1000], eax */
+    op(in, INSN_ALU_MEM, ALU_OR, 4, GPR_RAX);
+    assert_false(in.has_imm);
+    assert_int_equal(in.base, GPR_R12);
+    assert_int_equal(in.index, EA_NONE);
+    assert_int_equal(in.disp, 0x1000);
+    op(decode_ok(64, BYTES(0x03, 0x03)), INSN_ALU_REG, ALU_ADD, 4, GPR_RAX);       /* add eax, [rbx] */
+    op(decode_ok(64, BYTES(0x28, 0x23)), INSN_ALU_MEM, ALU_SUB, 1, GPR_RAX);       /* sub [rbx], ah */
+    assert_true(decode_ok(64, BYTES(0x28, 0x23)).high_byte);
+    op(decode_ok(64, BYTES(0x4c, 0x19, 0x03)), INSN_ALU_MEM, ALU_SBB, 8, GPR_R8);  /* sbb [rbx], r8 */
+    op(decode_ok(64, BYTES(0x3a, 0x0b)), INSN_ALU_REG, ALU_CMP, 1, GPR_RCX);       /* cmp cl, [rbx] */
+    op(decode_ok(32, BYTES(0x31, 0x0b)), INSN_ALU_MEM, ALU_XOR, 4, GPR_RCX);
+    op(decode_ok(16, BYTES(0x21, 0x07)), INSN_ALU_MEM, ALU_AND, 2, GPR_RAX);       /* and [bx], ax */
+    op(decode_ok(64, BYTES(0x11, 0x03)), INSN_ALU_MEM, ALU_ADC, 4, GPR_RAX);
+    /* Group 1 with immediates: 80 imm8, 81 imm16/32 (sign-extended for 64-bit), 83 imm8
+     * sign-extended to the operand size; 82 is 80 outside 64-bit mode. */
+    in = decode_ok(64, BYTES(0x80, 0x0b, 0x81));
+    op(in, INSN_ALU_MEM, ALU_OR, 1, 0);
+    assert_true(in.has_imm);
+    assert_int_equal(in.imm, 0x81);
+    in = decode_ok(64, BYTES(0x83, 0x2b, 0xff));
+    op(in, INSN_ALU_MEM, ALU_SUB, 4, 0);
+    assert_int_equal(in.imm, 0xffffffff);
+    assert_int_equal(decode_ok(64, BYTES(0x48, 0x83, 0x2b, 0xff)).imm, 0xffffffffffffffffull);
+    assert_int_equal(decode_ok(64, BYTES(0x66, 0x83, 0x3b, 0x80)).imm, 0xff80); /* cmp word, -128 */
+    assert_int_equal(decode_ok(64, BYTES(0x83, 0x03, 0x7f)).imm, 0x7f);
+    in = decode_ok(64, BYTES(0x81, 0x33, 0x78, 0x56, 0x34, 0x12));
+    op(in, INSN_ALU_MEM, ALU_XOR, 4, 0);
+    assert_int_equal(in.imm, 0x12345678);
+    assert_int_equal(decode_ok(64, BYTES(0x48, 0x81, 0x23, 0x00, 0x00, 0x00, 0x80)).imm, 0xffffffff80000000ull);
+    assert_int_equal(decode_ok(64, BYTES(0x66, 0x81, 0x03, 0x34, 0x12)).imm, 0x1234);
+    assert_int_equal(decode_ok(16, BYTES(0x81, 0x07, 0x34, 0x12)).imm, 0x1234);
+    op(decode_ok(32, BYTES(0x82, 0x3b, 0x01)), INSN_ALU_MEM, ALU_CMP, 1, 0);
+    /* TEST */
+    op(decode_ok(64, BYTES(0x85, 0x03)), INSN_ALU_MEM, ALU_TEST, 4, GPR_RAX);
+    op(decode_ok(64, BYTES(0x84, 0x3b)), INSN_ALU_MEM, ALU_TEST, 1, GPR_RBX);     /* test [rbx], bh */
+    in = decode_ok(64, BYTES(0xf6, 0x03, 0x80));
+    op(in, INSN_ALU_MEM, ALU_TEST, 1, 0);
+    assert_int_equal(in.imm, 0x80);
+    in = decode_ok(64, BYTES(0x48, 0xf7, 0x03, 0x00, 0x00, 0x00, 0x80));
+    op(in, INSN_ALU_MEM, ALU_TEST, 8, 0);
+    assert_int_equal(in.imm, 0xffffffff80000000ull);
+    /* The immediate follows SIB and displacement. */
+    in = decode_ok(64, BYTES(0x83, 0x44, 0x88, 0x10, 0x05));        /* add [rax+rcx*4+0x10], 5 */
+    assert_int_equal(in.imm, 5);
+    assert_int_equal(in.index, GPR_RCX);
+    assert_int_equal(in.scale, 2);
+}
+
+static void test_unary_and_others(void **state)
+{
+    (void)state;
+    op(decode_ok(64, BYTES(0xfe, 0x03)), INSN_UNARY, ALU_INC, 1, 0);
+    op(decode_ok(64, BYTES(0xfe, 0x0b)), INSN_UNARY, ALU_DEC, 1, 0);
+    op(decode_ok(64, BYTES(0xff, 0x03)), INSN_UNARY, ALU_INC, 4, 0);
+    op(decode_ok(16, BYTES(0xff, 0x0f)), INSN_UNARY, ALU_DEC, 2, 0);
+    op(decode_ok(64, BYTES(0xf6, 0x13)), INSN_UNARY, ALU_NOT, 1, 0);
+    struct mmio_insn in = decode_ok(64, BYTES(0xf0, 0x49, 0xf7, 0x9c, 0x24, 0x00, 0x10, 0x00, 0x00));
+    op(in, INSN_UNARY, ALU_NEG, 8, 0);                                /* lock neg qword [r12+0x1000] */
+    assert_true(in.lock);
+    op(decode_ok(64, BYTES(0xf7, 0x23)), INSN_MULDIV, ALU_MUL, 4, 0);
+    op(decode_ok(64, BYTES(0xf6, 0x2b)), INSN_MULDIV, ALU_IMUL, 1, 0);
+    op(decode_ok(64, BYTES(0x49, 0xf7, 0xb4, 0x24, 0x00, 0x10, 0x00, 0x00)), INSN_MULDIV, ALU_DIV, 8, 0);
+    op(decode_ok(64, BYTES(0x66, 0xf7, 0x3b)), INSN_MULDIV, ALU_IDIV, 2, 0);
+    op(decode_ok(64, BYTES(0x86, 0x03)), INSN_XCHG, 0, 1, GPR_RAX);
+    op(decode_ok(64, BYTES(0x49, 0x87, 0x45, 0x00)), INSN_XCHG, 0, 8, GPR_RAX);
+    op(decode_ok(64, BYTES(0x0f, 0xc0, 0x23)), INSN_XADD, 0, 1, GPR_RAX);          /* xadd [rbx], ah */
+    assert_true(decode_ok(64, BYTES(0x0f, 0xc0, 0x23)).high_byte);
+    op(decode_ok(64, BYTES(0x48, 0x0f, 0xc1, 0x0b)), INSN_XADD, 0, 8, GPR_RCX);
+    op(decode_ok(64, BYTES(0x0f, 0xb1, 0x0b)), INSN_CMPXCHG, 0, 4, GPR_RCX);
+    op(decode_ok(64, BYTES(0x0f, 0xa3, 0x03)), INSN_BT, ALU_BT, 4, GPR_RAX);
+    op(decode_ok(64, BYTES(0x49, 0x0f, 0xbb, 0x07)), INSN_BT, ALU_BTC, 8, GPR_RAX);
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0xab, 0x0b)), INSN_BT, ALU_BTS, 2, GPR_RCX);
+    op(decode_ok(64, BYTES(0x0f, 0xb3, 0x0b)), INSN_BT, ALU_BTR, 4, GPR_RCX);
+    in = decode_ok(64, BYTES(0x41, 0x0f, 0xba, 0x7d, 0x00, 0x20)); /* btc dword [r13+0], 32 */
+    op(in, INSN_BT, ALU_BTC, 4, 0);
+    assert_true(in.has_imm);
+    assert_int_equal(in.imm, 32);
+    assert_int_equal(in.base, GPR_R13);
+    op(decode_ok(64, BYTES(0x0f, 0xba, 0x23, 0x05)), INSN_BT, ALU_BT, 4, 0);
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0xbc, 0x03)), INSN_BITSCAN, ALU_BSF, 2, GPR_RAX);
+    op(decode_ok(64, BYTES(0x48, 0x0f, 0xbd, 0x03)), INSN_BITSCAN, ALU_BSR, 8, GPR_RAX);
+    op(decode_ok(64, BYTES(0x0f, 0xaf, 0x03)), INSN_IMUL, 0, 4, GPR_RAX);
+    in = decode_ok(64, BYTES(0x66, 0x6b, 0x03, 0xff));
+    op(in, INSN_IMUL, 0, 2, GPR_RAX);
+    assert_int_equal(in.imm, 0xffff);
+    in = decode_ok(64, BYTES(0x48, 0x69, 0x03, 0x37, 0x01, 0x00, 0x00));
+    op(in, INSN_IMUL, 0, 8, GPR_RAX);
+    assert_int_equal(in.imm, 0x137);
+    in = decode_ok(64, BYTES(0x0f, 0xa5, 0x03));                    /* shld [rbx], eax, cl */
+    op(in, INSN_SHIFTD, ALU_SHLD, 4, GPR_RAX);
+    assert_false(in.has_imm);
+    in = decode_ok(64, BYTES(0x48, 0x0f, 0xac, 0x0b, 0x07));        /* shrd [rbx], rcx, 7 */
+    op(in, INSN_SHIFTD, ALU_SHRD, 8, GPR_RCX);
+    assert_true(in.has_imm);
+    assert_int_equal(in.imm, 7);
+    op(decode_ok(64, BYTES(0x41, 0x0f, 0x45, 0x45, 0x00)), INSN_CMOV, 5, 4, GPR_RAX); /* cmovne eax, [r13] */
+    op(decode_ok(64, BYTES(0x48, 0x0f, 0x4f, 0x0b)), INSN_CMOV, 15, 8, GPR_RCX);
+    op(decode_ok(64, BYTES(0x0f, 0x94, 0x03)), INSN_SETCC, 4, 1, 0);                 /* sete [rbx] */
+    op(decode_ok(64, BYTES(0x41, 0x0f, 0x9f, 0x7c, 0x24, 0x10)), INSN_SETCC, 15, 1, 0); /* setg [r12+16], reg field 7 */
+    op(decode_ok(16, BYTES(0x0f, 0x92, 0x07)), INSN_SETCC, 2, 1, 0);                 /* setb [bx] */
+    op(decode_ok(64, BYTES(0x0f, 0xc3, 0x03)), MMIO_STORE, 0, 4, GPR_RAX);          /* movnti */
+    op(decode_ok(64, BYTES(0x48, 0x0f, 0xc3, 0x03)), MMIO_STORE, 0, 8, GPR_RAX);
+}
+
+static void test_strings(void **state)
+{
+    (void)state;
+    struct mmio_insn in = decode_ok(64, BYTES(0xa4));
+    op(in, INSN_STRING, STR_MOVS, 1, 0);
+    assert_int_equal(in.rep, REP_NONE);
+    assert_int_equal(in.seg, SEG_DS);
+    assert_int_equal(in.addrsize, 8);
+    assert_false(in.mem);
+    in = decode_ok(64, BYTES(0xf3, 0x48, 0xa5));
+    op(in, INSN_STRING, STR_MOVS, 8, 0);
+    assert_int_equal(in.rep, REP_E);
+    in = decode_ok(64, BYTES(0xf3, 0xa6));
+    op(in, INSN_STRING, STR_CMPS, 1, 0);
+    assert_int_equal(in.rep, REP_E);
+    in = decode_ok(64, BYTES(0x66, 0xf2, 0xaf));
+    op(in, INSN_STRING, STR_SCAS, 2, 0);
+    assert_int_equal(in.rep, REP_NE);
+    op(decode_ok(64, BYTES(0xab)), INSN_STRING, STR_STOS, 4, 0);
+    op(decode_ok(64, BYTES(0xac)), INSN_STRING, STR_LODS, 1, 0);
+    op(decode_ok(16, BYTES(0xa7)), INSN_STRING, STR_CMPS, 2, 0);
+    assert_int_equal(decode_ok(16, BYTES(0xa7)).addrsize, 2);
+    assert_int_equal(decode_ok(64, BYTES(0x67, 0xf3, 0xa4)).addrsize, 4);
+    assert_int_equal(decode_ok(32, BYTES(0x67, 0xf3, 0xa4)).addrsize, 2);
+    /* The source's segment may be overridden (not ES..DS in 64-bit mode). */
+    assert_int_equal(decode_ok(64, BYTES(0x64, 0xa4)).seg, SEG_FS);
+    assert_int_equal(decode_ok(64, BYTES(0x26, 0xa4)).seg, SEG_DS);
+    assert_int_equal(decode_ok(32, BYTES(0x26, 0xa4)).seg, SEG_ES);
+    assert_int_equal(decode_ok(32, BYTES(0x2e, 0xac)).seg, SEG_CS);
+}
+
+static void test_stack(void **state)
+{
+    (void)state;
+    op(decode_ok(64, BYTES(0x50)), INSN_PUSH, 0, 8, GPR_RAX);
+    op(decode_ok(64, BYTES(0x41, 0x57)), INSN_PUSH, 0, 8, GPR_R15);
+    op(decode_ok(64, BYTES(0x66, 0x53)), INSN_PUSH, 0, 2, GPR_RBX);
+    op(decode_ok(64, BYTES(0x48, 0x53)), INSN_PUSH, 0, 8, GPR_RBX);  /* REX.W changes nothing */
+    op(decode_ok(32, BYTES(0x53)), INSN_PUSH, 0, 4, GPR_RBX);
+    op(decode_ok(16, BYTES(0x53)), INSN_PUSH, 0, 2, GPR_RBX);
+    op(decode_ok(64, BYTES(0x5d)), INSN_POP, 0, 8, GPR_RBP);
+    struct mmio_insn in = decode_ok(64, BYTES(0x6a, 0xf9));
+    op(in, INSN_PUSH, 0, 8, 0);
+    assert_int_equal(in.imm, 0xfffffffffffffff9ull);
+    in = decode_ok(64, BYTES(0x68, 0x0d, 0x1c, 0x94, 0xff));
+    assert_int_equal(in.imm, 0xffffffffff941c0dull);
+    in = decode_ok(32, BYTES(0x66, 0x6a, 0x80));
+    op(in, INSN_PUSH, 0, 2, 0);
+    assert_int_equal(in.imm, 0xff80);
+    in = decode_ok(64, BYTES(0xff, 0x32));                           /* push [rdx] */
+    op(in, INSN_PUSH, 0, 8, 0);
+    assert_true(in.mem);
+    in = decode_ok(64, BYTES(0xff, 0xf0));                           /* push rax (ff /6) */
+    op(in, INSN_PUSH, 0, 8, GPR_RAX);
+    assert_false(in.mem);
+    in = decode_ok(64, BYTES(0x66, 0x41, 0xff, 0xb4, 0x24, 0x00, 0x10, 0x00, 0x00)); /* push word [r12+0x1000] */
+    op(in, INSN_PUSH, 0, 2, 0);
+    in = decode_ok(64, BYTES(0x41, 0x8f, 0x45, 0x00));               /* pop [r13] */
+    op(in, INSN_POP, 0, 8, 0);
+    assert_true(in.mem);
+    op(decode_ok(64, BYTES(0x41, 0x8f, 0xc1)), INSN_POP, 0, 8, GPR_R9);
+    in = decode_ok(64, BYTES(0xe8, 0xfb, 0xff, 0xff, 0xff));
+    op(in, INSN_CALL, 0, 8, 0);
+    assert_int_equal(in.imm, 0xfffffffffffffffbull);
+    assert_int_equal(decode_ok(16, BYTES(0xe8, 0x00, 0x80)).imm, 0xffffffffffff8000ull);
+    op(decode_ok(64, BYTES(0x66, 0xff, 0x13)), INSN_CALL, 0, 8, 0);  /* 66 is ignored */
+    op(decode_ok(32, BYTES(0x66, 0xff, 0x13)), INSN_CALL, 0, 2, 0);
+    op(decode_ok(64, BYTES(0x41, 0xff, 0xd7)), INSN_CALL, 0, 8, GPR_R15); /* call r15 */
+    op(decode_ok(64, BYTES(0x41, 0xff, 0x65, 0x00)), INSN_JMP, 0, 8, 0);
+    op(decode_ok(64, BYTES(0x49, 0xff, 0x6d, 0x00)), INSN_JMP_FAR, 0, 10, 0);
+    op(decode_ok(64, BYTES(0xff, 0x2b)), INSN_JMP_FAR, 0, 6, 0);
+    op(decode_ok(32, BYTES(0x66, 0xff, 0x2b)), INSN_JMP_FAR, 0, 4, 0);
+    op(decode_ok(64, BYTES(0xc3)), INSN_RET, 0, 8, 0);
+    in = decode_ok(32, BYTES(0xc2, 0x08, 0x00));
+    op(in, INSN_RET, 0, 4, 0);
+    assert_int_equal(in.imm, 8);
+    in = decode_ok(64, BYTES(0xc8, 0x38, 0x12, 0x03));
+    op(in, INSN_ENTER, 0, 8, 0);
+    assert_int_equal(in.imm, 0x1238);
+    assert_int_equal(in.imm2, 3);
+    op(decode_ok(64, BYTES(0xc9)), INSN_LEAVE, 0, 8, 0);
+    op(decode_ok(64, BYTES(0x66, 0xc9)), INSN_LEAVE, 0, 2, 0);
+}
+
+static void test_system(void **state)
+{
+    (void)state;
+    op(decode_ok(64, BYTES(0x66, 0x41, 0x8c, 0x8c, 0x24, 0x08, 0x10, 0x00, 0x00)), INSN_SREG_STORE, 0, 2, SEG_CS);
+    op(decode_ok(64, BYTES(0x8c, 0x23)), INSN_SREG_STORE, 0, 2, SEG_FS);
+    op(decode_ok(64, BYTES(0x41, 0x8e, 0x55, 0x00)), INSN_SREG_LOAD, 0, 2, SEG_SS);
+    op(decode_ok(16, BYTES(0x8e, 0x1f)), INSN_SREG_LOAD, 0, 2, SEG_DS);
+    op(decode_ok(64, BYTES(0x41, 0x0f, 0x01, 0xa4, 0x24, 0x00, 0x10, 0x00, 0x00)), INSN_SMSW, 0, 2, 0);
+    op(decode_ok(64, BYTES(0x41, 0x0f, 0x00, 0x5d, 0x00)), INSN_LTR, 0, 2, 0);
+}
+
+static void test_vector(void **state)
+{
+    (void)state;
+    op(decode_ok(64, BYTES(0x0f, 0x10, 0x03)), INSN_VEC_LOAD, VEC_XMM, 16, 0);     /* movups xmm0, [rbx] */
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0x11, 0x0b)), INSN_VEC_STORE, VEC_XMM, 16, 1); /* movupd [rbx], xmm1 */
+    op(decode_ok(64, BYTES(0xf3, 0x0f, 0x10, 0x03)), INSN_VEC_LOAD, VEC_XMM, 4, 0);  /* movss */
+    op(decode_ok(64, BYTES(0xf2, 0x0f, 0x11, 0x03)), INSN_VEC_STORE, VEC_XMM, 8, 0); /* movsd */
+    op(decode_ok(64, BYTES(0x0f, 0x28, 0x03)), INSN_VEC_LOAD, VEC_XMM, 16, 0);     /* movaps */
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0x29, 0x1b)), INSN_VEC_STORE, VEC_XMM, 16, 3); /* movapd */
+    op(decode_ok(64, BYTES(0x0f, 0x2b, 0x03)), INSN_VEC_STORE, VEC_XMM, 16, 0);    /* movntps */
+    op(decode_ok(64, BYTES(0xf3, 0x0f, 0x7f, 0x0b)), INSN_VEC_STORE, VEC_XMM, 16, 1); /* movdqu */
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0x6f, 0x0b)), INSN_VEC_LOAD, VEC_XMM, 16, 1);  /* movdqa */
+    op(decode_ok(64, BYTES(0x44, 0x0f, 0x10, 0x3b)), INSN_VEC_LOAD, VEC_XMM, 16, 15); /* xmm15 */
+    op(decode_ok(64, BYTES(0x41, 0x0f, 0x7f, 0x84, 0x24, 0x00, 0x10, 0x00, 0x00)), INSN_VEC_STORE, VEC_MM, 8, 0);
+    op(decode_ok(64, BYTES(0x0f, 0x6f, 0x0b)), INSN_VEC_LOAD, VEC_MM, 8, 1);        /* movq mm1, [rbx] */
+    op(decode_ok(64, BYTES(0x44, 0x0f, 0x6f, 0x0b)), INSN_VEC_LOAD, VEC_MM, 8, 1);  /* REX.R: still mm1 */
+    op(decode_ok(64, BYTES(0x0f, 0x6e, 0x03)), INSN_VEC_LOAD, VEC_MM, 4, 0);        /* movd mm0, [rbx] */
+    op(decode_ok(64, BYTES(0x48, 0x0f, 0x7e, 0x03)), INSN_VEC_STORE, VEC_MM, 8, 0); /* movq [rbx], mm0 */
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0x6e, 0x03)), INSN_VEC_LOAD, VEC_XMM, 4, 0); /* movd xmm0, [rbx] */
+    op(decode_ok(64, BYTES(0x66, 0x48, 0x0f, 0x7e, 0x03)), INSN_VEC_STORE, VEC_XMM, 8, 0);
+    op(decode_ok(64, BYTES(0xf3, 0x0f, 0x7e, 0x03)), INSN_VEC_LOAD, VEC_XMM, 8, 0); /* movq xmm0, [rbx] */
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0xd6, 0x03)), INSN_VEC_STORE, VEC_XMM, 8, 0); /* movq [rbx], xmm0 */
+    op(decode_ok(64, BYTES(0x0f, 0xe7, 0x03)), INSN_VEC_STORE, VEC_MM, 8, 0);       /* movntq */
+    op(decode_ok(64, BYTES(0x66, 0x0f, 0xe7, 0x03)), INSN_VEC_STORE, VEC_XMM, 16, 0); /* movntdq */
+    op(decode_ok(32, BYTES(0x0f, 0x11, 0x03)), INSN_VEC_STORE, VEC_XMM, 16, 0);
+}
+
+/* Effective addresses and default segments. */
+static uint64_t ea(unsigned mode, const uint8_t *bytes, size_t n, const uint64_t *gpr, unsigned seg)
+{
+    struct mmio_insn in = decode_ok(mode, bytes, n);
+    assert_true(in.mem);
+    assert_int_equal(in.seg, seg);
+    return mmio_insn_ea(&in, gpr, 0x400000 + n);
+}
+
+static void test_effective_address(void **state)
+{
+    (void)state;
+    uint64_t g[GPR_COUNT];
+    for (unsigned i = 0; i < GPR_COUNT; i++)
+        g[i] = 0x1000 * (i + 1);
+    g[GPR_RBX] = 0xfffffffffffffff0ull;
+    assert_int_equal(ea(64, BYTES(0x8b, 0x43, 0x20), g, SEG_DS), 0x10);          /* [rbx+0x20] wraps at 2^64 */
+    assert_int_equal(ea(64, BYTES(0x8b, 0x43, 0xf0), g, SEG_DS), 0xffffffffffffffe0ull); /* disp8 -16 */
+    assert_int_equal(ea(64, BYTES(0x8b, 0x05, 0x10, 0, 0, 0), g, SEG_DS), 0x400016); /* [rip+0x10] */
+    assert_int_equal(ea(64, BYTES(0x8b, 0x05, 0xf0, 0xff, 0xff, 0xff), g, SEG_DS), 0x3ffff6);
+    assert_int_equal(ea(64, BYTES(0x67, 0x8b, 0x05, 0x10, 0, 0, 0), g, SEG_DS), 0x400017); /* [eip+0x10] */
+    assert_int_equal(ea(64, BYTES(0x8b, 0x44, 0x88, 0x10), g, SEG_DS), 0x1000 + 4 * 0x2000 + 0x10);
+    assert_int_equal(ea(64, BYTES(0x8b, 0x04, 0xcd, 0, 1, 0, 0), g, SEG_DS), 8 * 0x2000 + 0x100); /* no base */
+    assert_int_equal(ea(64, BYTES(0x8b, 0x04, 0x25, 0x78, 0x56, 0x34, 0x12), g, SEG_DS), 0x12345678);
+    assert_int_equal(ea(64, BYTES(0x8b, 0x04, 0x24), g, SEG_SS), 0x5000);       /* [rsp] */
+    assert_int_equal(ea(64, BYTES(0x8b, 0x45, 0x08), g, SEG_SS), 0x6008);       /* [rbp+8] */
+    assert_int_equal(ea(64, BYTES(0x41, 0x8b, 0x04, 0x24), g, SEG_DS), 0xd000); /* [r12] */
+    assert_int_equal(ea(64, BYTES(0x41, 0x8b, 0x45, 0x00), g, SEG_DS), 0xe000); /* [r13] */
+    assert_int_equal(ea(64, BYTES(0x42, 0x8b, 0x04, 0x20), g, SEG_DS), 0x1000 + 0xd000); /* [rax+r12]: index 12 */
+    assert_int_equal(ea(64, BYTES(0x8b, 0x04, 0x20), g, SEG_DS), 0x1000);       /* index 100: none */
+    assert_int_equal(ea(64, BYTES(0x64, 0x8b, 0x45, 0x08), g, SEG_FS), 0x6008); /* fs: overrides SS */
+    assert_int_equal(ea(64, BYTES(0x3e, 0x8b, 0x45, 0x08), g, SEG_SS), 0x6008); /* ds: does nothing */
+    assert_int_equal(ea(64, BYTES(0x67, 0x8b, 0x03), g, SEG_DS), 0xfffffff0);   /* [ebx] */
+    assert_int_equal(ea(64, BYTES(0xa1, 8, 7, 6, 5, 4, 3, 2, 1), g, SEG_DS), 0x0102030405060708ull);
+    assert_int_equal(ea(64, BYTES(0x65, 0xa1, 8, 7, 6, 5, 4, 3, 2, 1), g, SEG_GS), 0x0102030405060708ull);
+    assert_int_equal(ea(32, BYTES(0x8b, 0x43, 0x20), g, SEG_DS), 0x10);         /* [ebx+0x20] wraps at 2^32 */
+    assert_int_equal(ea(32, BYTES(0x36, 0x8b, 0x03), g, SEG_SS), 0xfffffff0);
+    assert_int_equal(ea(32, BYTES(0x3e, 0x8b, 0x45, 0x08), g, SEG_DS), 0x6008); /* ds:[ebp+8] */
+    assert_int_equal(ea(32, BYTES(0x8b, 0x05, 0x10, 0, 0, 0), g, SEG_DS), 0x10); /* absolute, not RIP */
+    /* 16-bit addressing: BX+SI, BP+DI (SS), BP+disp (SS), [disp16], wrapping at 64 KiB. */
+    g[GPR_RBX] = 0xfff0;
+    assert_int_equal(ea(16, BYTES(0x8b, 0x40, 0x20), g, SEG_DS), (0xfff0 + 0x7000 + 0x20) & 0xffff);
+    assert_int_equal(ea(16, BYTES(0x8b, 0x03), g, SEG_SS), (0x6000 + 0x8000) & 0xffff);
+    assert_int_equal(ea(16, BYTES(0x8b, 0x46, 0xfe), g, SEG_SS), 0x5ffe);
+    assert_int_equal(ea(16, BYTES(0x8b, 0x06, 0x34, 0x12), g, SEG_DS), 0x1234);
+    assert_int_equal(ea(16, BYTES(0x8b, 0x87, 0x00, 0x80), g, SEG_DS), (0xfff0 + 0x8000) & 0xffff);
+    assert_int_equal(ea(16, BYTES(0x67, 0x8b, 0x43, 0x20), g, SEG_DS), 0xfff0 + 0x20); /* 32-bit in 16-bit mode */
 }
 
 static const uint64_t start[GPR_COUNT] = {
@@ -423,6 +763,13 @@ int main(void)
         cmocka_unit_test(test_prefixes),
         cmocka_unit_test(test_byte_registers),
         cmocka_unit_test(test_rejected),
+        cmocka_unit_test(test_alu),
+        cmocka_unit_test(test_unary_and_others),
+        cmocka_unit_test(test_strings),
+        cmocka_unit_test(test_stack),
+        cmocka_unit_test(test_system),
+        cmocka_unit_test(test_vector),
+        cmocka_unit_test(test_effective_address),
         cmocka_unit_test(test_complete_load),
         cmocka_unit_test(test_store_value),
     };

@@ -1,0 +1,32 @@
+/*
+ * Instruction emulation on a vCPU (vmx/emulate_vcpu.c): vmx/emulate.c's executor given the
+ * vCPU's registers, its memory through its segmentation and paging (vmx/segment.c,
+ * vmx/guest_walk.c) down to RAM or an emulated device, and its system state (CR0, segment
+ * registers and their descriptors, TR, the XMM and MMX registers).
+ */
+#ifndef MHV_VMX_EMULATE_VCPU_H
+#define MHV_VMX_EMULATE_VCPU_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "vmx/decode.h"
+#include "vmx/exit.h"
+
+struct vcpu;
+struct mmio_handler;
+
+/* Performs a decoded instruction that exited (EPT violation or APIC access) and retires it,
+ * or gives the guest the fault it raises, or stops the VM when it cannot be done. cpu_mode as
+ * for decode_mmio_insn. */
+enum exit_action emulate_vcpu_insn(struct vcpu *v, const struct mmio_insn *insn, unsigned cpu_mode);
+
+/* The emulated device at guest-physical gpa (a VM's MMIO handler, or its moved local APIC,
+ * through *moved), or NULL (vmx/exit_ept.c). */
+const struct mmio_handler *mmio_lookup(struct vcpu *v, uint64_t gpa, struct mmio_handler *moved);
+
+/* len bytes at guest-physical gpa, all in one page, from or to RAM or a device (in accesses of
+ * at most 8 bytes). Returns 0, or -1 when the page is neither RAM nor a device. */
+int guest_phys_access(struct vcpu *v, uint64_t gpa, void *buf, unsigned len, bool write);
+
+#endif
