@@ -8,6 +8,7 @@
 #include "kernel/log.h"
 #include "lib/string.h"
 #include "vm/vm.h"
+#include "vmx/debug_break.h"
 #include "vmx/emulate.h"
 #include "vmx/guest_descriptor.h"
 #include "vmx/guest_walk.h"
@@ -41,6 +42,7 @@ struct vcpu_emu {
     unsigned tlb_next;
     uint64_t bad_gpa;                  /* EMU_STOP: the guest-physical address that is nothing */
     bool bad_write;
+    uint64_t dr7;                      /* the guest's breakpoints, if any (vmx/debug_break.c) */
 };
 
 static struct vcpu_emu *of(struct emu *e)
@@ -162,6 +164,7 @@ static enum emu_result mem(struct emu *e, unsigned seg, uint64_t offset, void *b
             e->stop_reason = "access outside guest memory";
             return EMU_STOP;
         }
+    debug_note_access(c->v, c->dr7, linear, len, how == EMU_READ ? DEBUG_READ : DEBUG_WRITE);
     return EMU_OK;
 }
 
@@ -455,6 +458,7 @@ enum exit_action emulate_vcpu_insn(struct vcpu *v, const struct mmio_insn *insn,
     c.tlb_next = 0;
     c.bad_gpa = ~0ull;
     c.bad_write = false;
+    c.dr7 = debug_enabled_dr7(v);
     for (unsigned i = 0; i < TLB_ENTRIES; i++)
         c.tlb[i].valid = false;
     c.addressing = cpu_mode == 64 ? SEG_ADDR_64 : (v->cr0 & CR0_PE) ? SEG_ADDR_PROTECTED : SEG_ADDR_REAL;
@@ -499,10 +503,13 @@ enum exit_action emulate_vcpu_insn(struct vcpu *v, const struct mmio_insn *insn,
                     v->vm->name, v->id, c.bad_write ? "write to" : "read of", c.bad_gpa, v->vm->mem_size >> 10);
         return exit_stop_vm(v, e->stop_reason);
     case EMU_FAULT:
+        v->debug_hits = 0; /* the fault is what the guest sees */
         guest_inject_fault(v, &e->fault);
         return v->vm->state != VM_RUNNING ? EXIT_RESCHED : EXIT_RESUME;
-    case EMU_AGAIN:
-        return v->vm->state != VM_RUNNING ? EXIT_RESCHED : EXIT_RESUME; /* RIP stays: the rest next time */
+    case EMU_AGAIN: /* RIP stays: the rest next time; a breakpoint hit traps after this batch */
+        if (v->debug_hits)
+            inject_debug_trap(v, false);
+        return v->vm->state != VM_RUNNING ? EXIT_RESCHED : EXIT_RESUME;
     default:
         break;
     }

@@ -178,8 +178,10 @@ static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, 
     }
     if (v->vm->state != VM_RUNNING)
         return EXIT_RESCHED; /* an element stopped the VM (debug-exit port) */
-    if (r == GUEST_FAULT)
+    if (r == GUEST_FAULT) {
+        v->debug_hits = 0; /* the fault is what the guest sees */
         guest_inject_fault(v, &fault);
+    }
     else if (done == count)
         skip_instruction(v);
     else if (v->debug_hits)
