@@ -102,7 +102,10 @@ static struct vm *create_multiboot(const char *file, const struct vm_config *c, 
         b.ramdisk_size = rd->end - rd->start;
         memcpy(b.ramdisk_name, c->ramdisk, sizeof(b.ramdisk_name) - 1);
     }
-    b.spec = (struct guest_spec){ .mode = 32, .entry = b.mb.entry, .memory = c->memory, .vcpus = c->vcpus };
+    /* Started as after a BIOS, as GRUB and QEMU's -kernel leave a kernel (spec 3.2: "the boot
+     * loader must leave the PIC programmed with the normal BIOS/DOS values"). */
+    b.spec = (struct guest_spec){ .mode = 32, .entry = b.mb.entry, .memory = c->memory, .vcpus = c->vcpus,
+                                  .bios = true };
     apply_config(c, &b.spec);
     if (b.spec.memory > pages_free_count() * PAGE_SIZE || b.mb.end > b.spec.memory) {
         log_err("%s:%u: VM '%s': memory %lu MiB is too small for the kernel or more than mhv has free; VM not "

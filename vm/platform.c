@@ -1,6 +1,8 @@
 /* The virtual PC platform every VM gets (include/vm/platform.h). */
 #include "vm/platform.h"
 
+#include <stddef.h>
+
 #include "vm/ioapic.h"
 #include "vm/vm.h"
 
@@ -21,10 +23,18 @@ void vm_add_platform(struct vm *vm, unsigned serial_ports)
     vreset_attach(vm);
     vpci_attach(vm);
     fw_cfg_attach(vm);
+    if (vm->bios) {
+        /* POST's programming of the PIC and the PIT, now and after every device reset (the
+         * last reset registered, so it comes after theirs). */
+        firmware_bios_devices(vm, NULL);
+        vm_register_reset(vm, firmware_bios_devices, NULL);
+    }
 }
 
 void vm_platform_place(struct vm *vm)
 {
     acpi_tables_write(vm);
     firmware_write(vm);
+    if (vm->bios)
+        firmware_bios_data(vm);
 }

@@ -504,6 +504,17 @@ uint8_t vrtc_shutdown_status(struct vm *vm)
     return value;
 }
 
+uint64_t vrtc_seconds(struct vm *vm)
+{
+    struct vrtc *r = vm->rtc;
+    if (!r)
+        return 0;
+    uint64_t flags = spin_lock_irqsave(&r->lock);
+    uint64_t seconds = mc146818_seconds(&r->chip, rdtsc());
+    spin_unlock_irqrestore(&r->lock, flags);
+    return seconds;
+}
+
 void vrtc_attach(struct vm *vm)
 {
     struct vrtc *r = kzalloc(sizeof(*r));

@@ -170,6 +170,18 @@ void vm_reset_devices(struct vm *vm)
         vm->resets[i].reset(vm, vm->resets[i].ctx);
 }
 
+void vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value)
+{
+    for (unsigned i = 0; i < vm->io_count; i++) {
+        const struct io_handler *h = &vm->io[i];
+        if (port >= h->base && port - h->base < h->count) {
+            if (h->write)
+                h->write(vm->vcpus[0], h->ctx, port, size, value);
+            return;
+        }
+    }
+}
+
 void vm_register_mmio(struct vm *vm, const struct mmio_handler *h)
 {
     if (vm->mmio_count == VM_MAX_MMIO) {

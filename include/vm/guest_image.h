@@ -2,6 +2,7 @@
 #ifndef MHV_VM_GUEST_IMAGE_H
 #define MHV_VM_GUEST_IMAGE_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct vm;
@@ -22,6 +23,9 @@ struct guest_spec {
     uint32_t flags;         /* MHV_GUEST_FLAG_* */
     struct mhv_guest_sched sched;
     unsigned serial_ports;  /* 16550As at COM1..COMn (0: 1) */
+    bool bios;              /* the firmware leaves what a PC BIOS leaves a boot loader: the
+                             * interrupt vector table, the BIOS data area, the 8259s' BIOS
+                             * masks and the PIT's 18.2 Hz tick (vm/firmware.c; multiboot) */
 };
 
 /* Checks the header of the image at [data, data + size) and fills *spec from it. Returns 0, or

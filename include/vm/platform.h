@@ -48,6 +48,11 @@ void pc_testdev_attach(struct vm *vm); /* vm/testdev.c: QEMU's pc-testdev, for `
 int acpi_tables_write(struct vm *vm);  /* vm/acpi_tables.c: 0, or -1 (reported) */
 void firmware_write(struct vm *vm);    /* vm/firmware.c: the reset-vector stub at 0xfe05b-0xfffff */
 bool firmware_running(struct vcpu *v); /* v runs the stub (CS base 0xf0000); its VMCS is current */
+/* For VMs started as after a BIOS (vm->bios): the interrupt vector table, the BIOS data area
+ * and the EBDA's size byte (memory, before the kernel is placed); the 8259s' masks and the
+ * PIT's tick, as POST leaves them (devices, after their reset; ctx unused). */
+void firmware_bios_data(struct vm *vm);
+void firmware_bios_devices(struct vm *vm, void *ctx);
 
 /* The 8259 pair's side of interrupt delivery (vm/pic.c), for vm/irq.c and the local APIC's
  * LINT0 in ExtINT mode: the line levels of ISA IRQs 0-15; the vector the PIC would hand the

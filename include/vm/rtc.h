@@ -52,6 +52,8 @@ uint64_t mc146818_seconds(const struct mc146818 *c, uint64_t tsc);
 struct vm;
 /* The VM's CMOS shutdown status byte (0 when it has no CMOS clock). */
 uint8_t vrtc_shutdown_status(struct vm *vm);
+/* The VM's clock now (Unix seconds; 0 when it has no CMOS clock). */
+uint64_t vrtc_seconds(struct vm *vm);
 
 /* The next clock time after `after` whose hour, minute and second match the alarm (-1: any
  * value), or RTC_NEVER when no time of day can match. */

@@ -99,6 +99,7 @@ struct vm {
     struct vpci *pci;
     struct fw_cfg *fw_cfg;
     bool console_focus_wanted;  /* `console = true`: gets the serial input first */
+    bool bios;                  /* starts as a PC BIOS leaves a boot loader (vm/firmware.c) */
 
     char console[128];   /* the guest's COM1 line being assembled */
     unsigned console_len;
@@ -124,6 +125,9 @@ void vm_register_mmio(struct vm *vm, const struct mmio_handler *h);
 /* Devices with state register how to reset it; vm_reset_devices calls them all (restart). */
 void vm_register_reset(struct vm *vm, void (*reset)(struct vm *vm, void *ctx), void *ctx);
 void vm_reset_devices(struct vm *vm);
+/* A port write made by the VM's firmware (vm/firmware.c programming a device as a BIOS's POST
+ * does), served by the port's handler as vCPU 0's OUT would be; unclaimed ports drop it. */
+void vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 
 /* How a VM ended: the guest powered off (debug-exit port, STOP hypercall, HLT with interrupts
  * off, ACPI S5), asked for a reset (port 0xcf9, the keyboard controller's reset line), or it

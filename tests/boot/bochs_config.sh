@@ -20,6 +20,7 @@ expect_line '^\[io\] io32: all port I/O checks passed$'
 expect_count 9 '^\[pinned\] ok - '
 expect_line '^\[cpu0\] sched: vm pinned vcpu 0: weight 3, .*, ran on cpus 1$'
 expect_line '^\[mbk\] mbkernel: magic, memory sizes, command line and BSS are right$'
+expect_line "^\\[mbk\\] mbkernel: the BIOS's timer tick reaches real mode$"   # mhv's firmware as after a BIOS
 expect_line '^mhv: vm mbk: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
 expect_line '^mhv: all VMs stopped: 5 with status 0, 0 with another status$'
 finish

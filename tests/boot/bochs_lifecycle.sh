@@ -18,6 +18,7 @@ expect_line '^mhv: vm again: stopped 4 times within 10 s; not restarted again$'
 expect_line '^mhv: vm steady: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
 expect_count 9 '^\[steady\] ok - '
 expect_count 4 '^\[mbk\] mbkernel: magic, memory sizes, command line and BSS are right$'
+expect_count 4 "^\\[mbk\\] mbkernel: the BIOS's timer tick reaches real mode$"   # the BIOS state at every restart
 expect_line '^mhv: vm mbk: stopped 4 times within 10 s; not restarted again$'
 
 tmp=$(mktemp -d)

@@ -10,4 +10,5 @@ RC=$?
 echo "  ran: qemu -kernel mbkernel.bin -> exit $RC"
 expect_rc 1   # isa-debug-exit: (status 0 << 1) | 1
 expect_line '^mbkernel: magic, memory sizes, command line and BSS are right$'
+expect_line "^mbkernel: the BIOS's timer tick reaches real mode$"   # SeaBIOS's PIT, 8259s and IVT
 finish
