@@ -265,7 +265,9 @@ void op_port_string(struct fuzz_op *op)
     uint64_t gs_base = 0, old_gs = 0;
     if (gs) {
         old_gs = rdmsr(MSR_GS_BASE);
-        gs_base = start - fz_below(op, 0x10000);
+        /* With DF=1 the offset walks down: a base that far below, or a 32-bit offset would
+         * wrap past 0 to 4 GiB above the base, where a #PF is right. */
+        gs_base = start - (df ? elements * size : 0) - fz_below(op, 0x10000);
         wrmsr(MSR_GS_BASE, gs_base);
     }
     uint64_t di = start, si = start - gs_base, rcx = count;
