@@ -437,17 +437,6 @@ static const struct emu_ops vcpu_ops = {
 
 /* --- The instruction ---------------------------------------------------------------------------- */
 
-/* Retires an instruction that went somewhere other than the next one (a branch): RIP, the
- * single-step trap, the end of STI/MOV-SS blocking, as skip_instruction does. */
-static void retire_to(struct vcpu *v, uint64_t rip)
-{
-    vmcs_writenat(v, VMCS_GUEST_RIP, rip);
-    if (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_TF)
-        inject_single_step(v);
-    uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
-    if (blocking & 3)
-        vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~3u);
-}
 
 enum exit_action emulate_vcpu_insn(struct vcpu *v, const struct mmio_insn *insn, unsigned cpu_mode)
 {
@@ -519,7 +508,7 @@ enum exit_action emulate_vcpu_insn(struct vcpu *v, const struct mmio_insn *insn,
         v->exit.instruction_length = insn->length;
         skip_instruction(v);
     } else {
-        retire_to(v, e->next_rip);
+        retire_at(v, e->next_rip); /* a branch */
     }
     if (e->mov_ss) /* MOV SS: no interrupt or debug trap before the next instruction ends */
         vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY,

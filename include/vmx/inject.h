@@ -27,14 +27,11 @@ uint64_t inject_wrap_rip(struct vcpu *v, uint64_t next);
  * 18.3.1.4) and B0-B3 for the data and I/O breakpoints it hit (v->debug_hits, 18.3.1.2). */
 void inject_debug_trap(struct vcpu *v, bool single_step);
 
-/* Retires the instruction that exited: RIP += its length, STI/MOV-SS blocking ends (SDM Vol.
+/* Retires the instruction that exited, going on at `next`: STI/MOV-SS blocking ends (SDM Vol.
  * 3C 25.4.2), and a single-stepping guest, or one whose breakpoint the instruction hit, gets
- * its #DB. Inline: almost every exit does it. */
-static inline void skip_instruction(struct vcpu *v)
+ * its #DB. */
+static inline void retire_at(struct vcpu *v, uint64_t next)
 {
-    uint64_t next = v->exit.rip + v->exit.instruction_length;
-    if (__builtin_expect((next ^ v->exit.rip) >> 32, 0))
-        next = inject_wrap_rip(v, next);
     vmcs_writenat(v, VMCS_GUEST_RIP, next);
     bool single_step = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_TF;
     if (__builtin_expect(single_step || v->debug_hits, 0))
@@ -42,6 +39,16 @@ static inline void skip_instruction(struct vcpu *v)
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
     if (blocking & 3)
         vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~3u);
+}
+
+/* retire_at the next instruction: RIP += the exit's instruction length. Inline: almost every
+ * exit does it. */
+static inline void skip_instruction(struct vcpu *v)
+{
+    uint64_t next = v->exit.rip + v->exit.instruction_length;
+    if (__builtin_expect((next ^ v->exit.rip) >> 32, 0))
+        next = inject_wrap_rip(v, next);
+    retire_at(v, next);
 }
 
 /* Queues a hardware exception for the next entry (error code where the vector has one and the
