@@ -9,14 +9,25 @@
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
+/* Virtual time is per queue: cpu->min_vruntime follows the least vruntime of its runnable
+ * vCPUs and never goes back (Linux's CFS keeps the same). A vCPU that slept, or arrives from
+ * another queue, is measured against it: sleeping earns no credit to monopolize the CPU
+ * afterwards, and queues that drifted apart (one CPU's vCPUs got more of it than another's)
+ * do not make a vCPU moving between them wait for the other queue to catch up. */
 static struct vcpu *fair_pick(struct percpu *cpu)
 {
     struct vcpu *best = NULL;
     for (unsigned i = 0; i < cpu->runq_len; i++) {
         struct vcpu *v = cpu->runq[i];
-        if (v->state == VCPU_RUNNABLE && (!best || v->se.vruntime < best->se.vruntime))
+        if (v->state != VCPU_RUNNABLE)
+            continue;
+        if (v->se.vruntime < cpu->min_vruntime)
+            v->se.vruntime = cpu->min_vruntime; /* woke after a sleep */
+        if (!best || v->se.vruntime < best->se.vruntime)
             best = v;
     }
+    if (best)
+        cpu->min_vruntime = best->se.vruntime; /* every runnable vCPU is at or above it */
     return best;
 }
 
@@ -25,41 +36,22 @@ static void fair_charge(struct vcpu *v, uint64_t ticks)
     v->se.vruntime += ticks * SCHED_WEIGHT_SCALE / v->se.weight;
 }
 
-/* The least virtual time among the runnable vCPUs of cpu's queue but v, or UINT64_MAX. */
-static uint64_t least_vruntime(struct percpu *cpu, const struct vcpu *v)
-{
-    uint64_t least = UINT64_MAX;
-    for (unsigned i = 0; i < cpu->runq_len; i++)
-        if (cpu->runq[i] != v && cpu->runq[i]->state == VCPU_RUNNABLE && cpu->runq[i]->se.vruntime < least)
-            least = cpu->runq[i]->se.vruntime;
-    return least;
-}
-
-/* Virtual time is per queue, and queues drift apart (one CPU's vCPUs get more of it than
- * another's), so a vCPU moving between CPUs takes along only its lead over the queue it
- * leaves, never less than 0 (Linux's CFS does the same with min_vruntime). Without this, a
- * vCPU coming from a queue far ahead waited until every vCPU of the new one caught up. */
+/* v leaves for another CPU and takes along its lead over this queue, never less than 0. */
 static void fair_depart(struct percpu *cpu, struct vcpu *v)
 {
-    uint64_t least = least_vruntime(cpu, v);
-    v->se.lag = least != UINT64_MAX && v->se.vruntime > least ? v->se.vruntime - least : 0;
+    v->se.lag = v->se.vruntime > cpu->min_vruntime ? v->se.vruntime - cpu->min_vruntime : 0;
     v->se.departed = true;
 }
 
-/* A vCPU that came from another CPU keeps its lead over the queue's least; a new one starts
- * no further back than the least virtual time here: sleeping earns no credit to monopolize
- * the CPU afterwards. */
+/* v joins this queue: with the lead it had where it came from, or (new) no further back
+ * than this queue's virtual time. */
 static void fair_place(struct percpu *cpu, struct vcpu *v)
 {
-    uint64_t least = least_vruntime(cpu, v);
-    bool migrated = v->se.departed;
+    if (v->se.departed)
+        v->se.vruntime = cpu->min_vruntime + v->se.lag;
+    else if (v->se.vruntime < cpu->min_vruntime)
+        v->se.vruntime = cpu->min_vruntime;
     v->se.departed = false;
-    if (least == UINT64_MAX)
-        return; /* nobody runnable here to compare with */
-    if (migrated)
-        v->se.vruntime = least + v->se.lag;
-    else if (v->se.vruntime < least)
-        v->se.vruntime = least;
 }
 
 const struct sched_policy sched_fair = {

@@ -522,6 +522,7 @@ static void reset_cpu_state(struct vcpu *v, bool init)
         vcpu_cpuid_view_changed(v);
     }
     v->pending_events = 0;
+    v->debug_hits = 0;
     v->nmi_pending = 0;
     v->nmi_queued = 0;
     v->exit.idt_vectoring_info = 0;

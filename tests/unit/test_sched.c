@@ -84,37 +84,49 @@ static void test_woken_vcpu_gets_no_credit_for_sleeping(void **state)
     (void)state;
     vc[0].se.vruntime = 1000000;
     vc[1].se.vruntime = 2000000;
-    vc[2].se.vruntime = 5; /* slept a long time */
+    vc[2].se.vruntime = 5; /* slept a long time in this queue */
+    vc[2].state = VCPU_BLOCKED;
     queue(cpu[0], &vc[0]);
     queue(cpu[0], &vc[1]);
-    sched_fair.place(cpu[0], &vc[2]);
+    queue(cpu[0], &vc[2]);
+    assert_ptr_equal(sched_fair.pick(cpu[0]), &vc[0]);
+    assert_int_equal(cpu[0]->min_vruntime, 1000000);
+    sched_fair.charge(&vc[0], 300000);
+    vc[2].state = VCPU_RUNNABLE; /* woken: it runs next, but from the queue's virtual time */
+    assert_ptr_equal(sched_fair.pick(cpu[0]), &vc[2]);
     assert_int_equal(vc[2].se.vruntime, 1000000);
-    vc[3].se.vruntime = 3000000; /* ahead: keeps its own */
+    vc[3].se.vruntime = 7; /* new in this queue: no further back either */
     sched_fair.place(cpu[0], &vc[3]);
-    assert_int_equal(vc[3].se.vruntime, 3000000);
+    assert_int_equal(vc[3].se.vruntime, 1000000);
+    vc[4].se.vruntime = 3000000; /* ahead: keeps its own */
+    sched_fair.place(cpu[0], &vc[4]);
+    assert_int_equal(vc[4].se.vruntime, 3000000);
 }
 
-/* Virtual time is per queue: a vCPU moving from a queue far ahead to one far behind keeps only
- * its lead over the queue it left (it would otherwise wait until the new queue caught up),
- * and one behind its old queue arrives with no credit. */
+/* Queues drift apart: a vCPU moving from a queue far ahead to one far behind keeps only its
+ * lead over the queue it left (it would otherwise wait until the new queue caught up, even
+ * when that queue had nothing runnable as it arrived), and one behind arrives with no credit. */
 static void test_migrating_vcpu_keeps_only_its_lead(void **state)
 {
     (void)state;
     vc[0].se.vruntime = 9000000;  /* cpu0's queue is far ahead */
-    vc[1].se.vruntime = 9500000;  /* the mover: 500000 ahead of cpu0's least */
-    vc[2].se.vruntime = 100;      /* cpu1's queue */
+    vc[1].se.vruntime = 9500000;  /* the mover: 500000 ahead of cpu0's virtual time */
+    vc[2].se.vruntime = 100;      /* cpu1's queue, blocked as the mover arrives */
     queue(cpu[0], &vc[0]);
     queue(cpu[0], &vc[1]);
     queue(cpu[1], &vc[2]);
+    assert_ptr_equal(sched_fair.pick(cpu[0]), &vc[0]);
+    assert_ptr_equal(sched_fair.pick(cpu[1]), &vc[2]);
+    vc[2].state = VCPU_BLOCKED;
     sched_fair.depart(cpu[0], &vc[1]);
     cpu[0]->runq_len = 1; /* taken out of cpu0's queue, as the core does */
     sched_fair.place(cpu[1], &vc[1]);
+    queue(cpu[1], &vc[1]);
     assert_int_equal(vc[1].se.vruntime, 500100);
+    vc[2].state = VCPU_RUNNABLE;
     assert_ptr_equal(sched_fair.pick(cpu[1]), &vc[2]); /* behind by its lead: cpu1's own runs first */
-    vc[3].se.vruntime = 50;       /* behind cpu1's least when it leaves */
-    queue(cpu[1], &vc[3]);
+    vc[3].se.vruntime = 50;       /* behind cpu1's virtual time when it leaves */
     sched_fair.depart(cpu[1], &vc[3]);
-    cpu[1]->runq_len = 1;
     sched_fair.place(cpu[0], &vc[3]);
     assert_int_equal(vc[3].se.vruntime, 9000000);
 }

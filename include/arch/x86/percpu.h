@@ -47,6 +47,7 @@ struct percpu {
     struct vcpu *runq[64];     /* vCPUs whose home is this CPU (sched/core.c) */
     unsigned runq_len;
     struct spinlock runq_lock;
+    uint64_t min_vruntime;     /* the queue's virtual time, never going back (sched/fair.c) */
     struct vcpu *running;      /* the vCPU this CPU runs now, NULL when idle */
     volatile bool need_resched; /* set by an IPI or timer: pick again soon */
 
