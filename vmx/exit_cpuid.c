@@ -191,25 +191,26 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
     return regs;
 }
 
-static uint32_t host_max_extended_leaf(void)
-{
-    static uint32_t max;
-    if (!max)
-        max = cpuid(0x80000000, 0).eax;
-    return max;
-}
-
 /* A leaf above the highest basic or extended one answers with the highest basic leaf's data
  * (SDM Vol. 2A CPUID: "If a value entered for CPUID.EAX is higher than the maximum input value
- * for basic or extended function ..."). mhv's own range 0x40000000-0x400000ff answers itself. */
+ * for basic or extended function ..."). mhv's own range 0x40000000-0x400000ff answers itself.
+ * The common case, a basic leaf in range, costs one comparison. */
 static uint32_t leaf_answered(uint32_t leaf)
 {
-    uint32_t max_basic = host_max_basic_leaf() > TSC_LEAF ? host_max_basic_leaf() : TSC_LEAF;
+    static uint32_t max_basic, max_extended;
+    if (__builtin_expect(leaf <= max_basic, 1))
+        return leaf;
+    if (!max_basic) {
+        max_basic = host_max_basic_leaf() > TSC_LEAF ? host_max_basic_leaf() : TSC_LEAF;
+        max_extended = cpuid(0x80000000, 0).eax;
+        if (leaf <= max_basic)
+            return leaf;
+    }
     if (leaf >= 0x80000000u)
-        return leaf > host_max_extended_leaf() ? max_basic : leaf;
+        return leaf > max_extended ? max_basic : leaf;
     if (leaf >= 0x40000000u && leaf <= 0x400000ffu)
         return leaf;
-    return leaf > max_basic ? max_basic : leaf;
+    return max_basic;
 }
 
 enum exit_action handle_cpuid(struct vcpu *v)
