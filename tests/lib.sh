@@ -77,6 +77,24 @@ skip_if_runner_skipped() {
   fi
 }
 
+# expect_guest_checks NAME: a C test guest (tests/cguests) that checks its own outcome passed
+# every check and stopped with status 0; each failed check, with its "#" detail lines, fails.
+expect_guest_checks() {
+  local g=$1 bad
+  bad=$(awk -v vm="[$g]" 'index($0, vm " ") == 1 { rest = substr($0, length(vm) + 2)
+          if (rest ~ /^not ok/) { print; more = 1; next }
+          if (more && rest ~ /^#   /) { print; next }
+          more = 0 }' "$LOG")
+  if [ -n "$bad" ]; then
+    while IFS= read -r line; do fail "$line"; done <<< "$bad"
+  elif grep -Eq "^\[$g\] done: [0-9]+ checks, 0 failed$" "$LOG"; then
+    pass "$g: every check passed ($(grep -Eo "^\[$g\] done: [0-9]+ checks" "$LOG" | sed 's/.*done: //'))"
+  else
+    fail "$g: stopped before its 'done:' line: $(grep -E "^mhv: vm $g: stopped" "$LOG")"
+  fi
+  expect_line "^mhv: vm $g: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$"
+}
+
 # skip WHY: the test cannot run here (no nested VMX, no images): exits 77.
 skip() {
   echo "  SKIP: $*"

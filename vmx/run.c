@@ -91,8 +91,7 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
     while (v->state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME) {
         if (__builtin_expect(console_pending(), 0))
             console_drain();
-        if (__builtin_expect(p->xcall.pending != 0, 0))
-            xcall_poll();
+        xcall_poll();
         if (__builtin_expect((int64_t)(rdtsc() - slice_end) >= 0, 0)) {
             v->se.preempted = true;
             break;
