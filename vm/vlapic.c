@@ -458,6 +458,11 @@ static void init_vcpu(struct vcpu *t)
         return;
     vtimer_cancel(&t->lapic->timer);
     t->halted_for_good = false;
+    /* A STARTUP kept for an earlier INIT the vCPU has not taken yet belongs to that INIT: this
+     * one resets the vCPU again, and only a STARTUP sent after it may start it. (INIT, STARTUP
+     * to park code, then INIT, STARTUP to the real start, all before the vCPU ran: it parked
+     * and ignored the last STARTUP.) */
+    __atomic_store_n(&t->sipi_vector, -1, __ATOMIC_SEQ_CST);
     __atomic_add_fetch(&t->init_requests, 1, __ATOMIC_SEQ_CST);
     vcpu_state_swap(t, VCPU_BLOCKED, VCPU_RUNNABLE); /* one waiting for a SIPI waits on */
     sched_kick(t);
