@@ -12,7 +12,7 @@
  * operations again: tests/cguests/mkvariant seed=..., or MHV_FUZZ_SEED for the boot test.
  *
  * Parameters (mkvariant): seed=N (0: the TSC picks one); arg0 operations per vCPU (10000);
- * arg1 bit 0: the destructive variant (resets and stops at the PRNG's word, for a VM with
+ * arg1 bit 1: no INIT/STARTUP restarts of other vCPUs; bit 0: the destructive variant (resets and stops at the PRNG's word, for a VM with
  * on_reboot/on_crash/on_poweroff = restart); arg2 = N + 1: print every operation from index N
  * on; arg3 progress line every N operations per vCPU (arg0 / 10); arg4 report a vCPU that
  * made no progress for N ms (5000).
@@ -76,11 +76,18 @@ static void real_mode_nmi_stub(void)
 
 /* --- The loop ---------------------------------------------------------------------------- */
 
+/* Whether this run draws kind k: the destructive kinds only in the destructive variant, the
+ * INIT/STARTUP restarts unless arg1 bit 1 leaves them out. */
+static bool kind_drawn(const struct fz_kind *k)
+{
+    return (!k->destructive || fz_cfg.destructive) && !(fz_cfg.no_restarts && k->run == op_init_sipi);
+}
+
 static const struct fz_kind *pick_kind(struct fuzz_op *op)
 {
     uint64_t r = fz_below(op, kind_total_weight);
     for (unsigned i = 0; i < fz_kind_count; i++) {
-        if (fz_kinds[i].destructive && !fz_cfg.destructive)
+        if (!kind_drawn(&fz_kinds[i]))
             continue;
         if (r < fz_kinds[i].weight)
             return &fz_kinds[i];
@@ -252,11 +259,12 @@ static void configure(void)
     fz_cfg.cpus = smp_cpus();
     fz_cfg.ops_per_cpu = rt_arg(0) ? rt_arg(0) : 10000;
     fz_cfg.destructive = rt_arg(1) & 1;
+    fz_cfg.no_restarts = rt_arg(1) & 2;
     fz_cfg.trace_from = rt_arg(2) ? rt_arg(2) - 1 : ~0ull;
     fz_cfg.progress_every = rt_arg(3) ? rt_arg(3) : fz_cfg.ops_per_cpu / 10 ? fz_cfg.ops_per_cpu / 10 : 1;
     fz_cfg.stall_ms = rt_arg(4) ? rt_arg(4) : 5000;
     for (unsigned i = 0; i < fz_kind_count; i++)
-        if (!fz_kinds[i].destructive || fz_cfg.destructive)
+        if (kind_drawn(&fz_kinds[i]))
             kind_total_weight += fz_kinds[i].weight;
 }
 

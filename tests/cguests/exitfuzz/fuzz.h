@@ -127,6 +127,7 @@ struct fz_config {
     unsigned cpus;
     uint64_t ops_per_cpu;
     bool destructive;       /* resets, stops and crashes at the PRNG's word (arg1 bit 0) */
+    bool no_restarts;       /* no INIT/STARTUP restarts of other vCPUs (arg1 bit 1) */
     uint64_t trace_from;    /* print every operation from this index on (arg2 - 1; ~0: none) */
     uint64_t progress_every;
     uint64_t stall_ms;
