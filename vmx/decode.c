@@ -610,15 +610,6 @@ refuse:
 #undef NEED
 }
 
-static uint64_t sign_extend(uint64_t v, unsigned bytes)
-{
-    if (bytes >= 8)
-        return v;
-    uint64_t sign = 1ull << (8 * bytes - 1);
-    v &= size_mask(bytes);
-    return (v ^ sign) - sign;
-}
-
 #ifdef HOST_UNIT_TEST
 int decode_mmio_insn_general(const uint8_t *bytes, unsigned avail, unsigned cpu_mode, struct mmio_insn *out)
 {

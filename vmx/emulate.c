@@ -35,15 +35,6 @@ static enum emu_result wr(struct emu *e, unsigned seg, uint64_t offset, unsigned
     return e->ops->mem(e, seg, offset, &v, size, EMU_WRITE);
 }
 
-static uint64_t sext(uint64_t v, unsigned size)
-{
-    if (size >= 8)
-        return v;
-    uint64_t s = 1ull << (8 * size - 1);
-    v &= size_mask(size);
-    return (v ^ s) - s;
-}
-
 /* LOCK is allowed only on these, with a memory destination; elsewhere it is #UD (SDM Vol. 2A
  * "LOCK"). The CPU checks it before any access, so mhv sees it only when the instruction was
  * changed under the exit; it answers as the CPU would. */
@@ -72,7 +63,7 @@ static enum emu_result bit_test(struct emu *e, const struct mmio_insn *in, uint6
     if (in->has_imm) {
         bit = in->imm & (bits - 1);
     } else {
-        int64_t offset = (int64_t)sext(gpr_read(e->gpr, in->reg, size, false), size);
+        int64_t offset = (int64_t)sign_extend(gpr_read(e->gpr, in->reg, size, false), size);
         ea = (ea + (uint64_t)(offset >> shift) * size) & size_mask(in->addrsize);
         bit = (uint64_t)offset & (bits - 1);
     }

@@ -134,4 +134,14 @@ static inline uint64_t size_mask(unsigned size)
     return size >= 8 ? ~0ull : (1ull << (8 * size)) - 1;
 }
 
+/* The low `size` bytes of v, sign-extended to 64 bits. */
+static inline uint64_t sign_extend(uint64_t v, unsigned size)
+{
+    if (size >= 8)
+        return v;
+    uint64_t sign = 1ull << (8 * size - 1);
+    v &= size_mask(size);
+    return (v ^ sign) - sign;
+}
+
 #endif
