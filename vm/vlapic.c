@@ -458,11 +458,10 @@ static void init_vcpu(struct vcpu *t)
         return;
     vtimer_cancel(&t->lapic->timer);
     t->halted_for_good = false;
-    /* A STARTUP kept for an earlier INIT the vCPU has not taken yet belongs to that INIT: this
-     * one resets the vCPU again, and only a STARTUP sent after it may start it. (INIT, STARTUP
-     * to park code, then INIT, STARTUP to the real start, all before the vCPU ran: it parked
-     * and ignored the last STARTUP.) */
-    __atomic_store_n(&t->sipi_vector, -1, __ATOMIC_SEQ_CST);
+    /* A STARTUP kept for an earlier INIT the vCPU has not taken yet belongs to that INIT (its
+     * count says so): this one resets the vCPU again, and only a STARTUP sent after it may
+     * start it. (INIT, STARTUP to park code, then INIT, STARTUP to the real start, all before
+     * the vCPU ran: it must not park.) */
     __atomic_add_fetch(&t->init_requests, 1, __ATOMIC_SEQ_CST);
     vcpu_state_swap(t, VCPU_BLOCKED, VCPU_RUNNABLE); /* one waiting for a SIPI waits on */
     sched_kick(t);
@@ -476,7 +475,15 @@ static void start_vcpu(struct vcpu *t, uint8_t vector)
      * time it is ignored. The CPU that runs the vCPU sets up the entry state (vmx/run.c). */
     if (t->state != VCPU_WAIT_FOR_SIPI && !vcpu_init_pending(t))
         return;
-    __atomic_store_n(&t->sipi_vector, vector, __ATOMIC_SEQ_CST);
+    /* It belongs to the last INIT sent; a second STARTUP for the same INIT finds the CPU
+     * started by the first and is ignored, so the first one kept stays. Kept before the state
+     * changes: a CPU that sees the vCPU runnable finds its STARTUP too. */
+    uint64_t inits = __atomic_load_n(&t->init_requests, __ATOMIC_SEQ_CST);
+    uint64_t kept = __atomic_load_n(&t->startup, __ATOMIC_SEQ_CST);
+    uint64_t mine = inits << 32 | STARTUP_KEPT | vector;
+    while (!((kept & STARTUP_KEPT) && kept >> 32 == inits) &&
+           !__atomic_compare_exchange_n(&t->startup, &kept, mine, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        ;
     if (!vcpu_state_swap(t, VCPU_WAIT_FOR_SIPI, VCPU_RUNNABLE))
         vcpu_state_swap(t, VCPU_BLOCKED, VCPU_RUNNABLE);
     sched_kick(t);
@@ -492,7 +499,9 @@ static void deliver_to(struct vcpu *t, unsigned mode, uint8_t vector, bool level
         break;
     case MODE_NMI:
         inject_nmi(t);
-        notify(t);
+        /* Pending, not waking one halted in its NMI handler (vmx/exit.c, handle_hlt). */
+        if (!(t->state == VCPU_BLOCKED && t->halted_in_nmi))
+            notify(t);
         break;
     case MODE_INIT:
         init_vcpu(t);

@@ -12,6 +12,7 @@
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
+#include "vmx/caps.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -34,10 +35,27 @@ static enum exit_action skip_only(struct vcpu *v)
     return EXIT_RESUME;
 }
 
+/* A fault-like exit in the middle of an IRET that had lifted virtual-NMI blocking (bit 12 of
+ * the exit qualification of EPT violations and PML-full exits, of the interruption information
+ * of exception exits; SDM Vol. 3C 29.2.1, 29.2.2): the blocking was cleared before the exit
+ * (29.1), but the IRET has not completed and runs again (or faults) after the resume, so the
+ * guest is still in its NMI handler. The blocking goes back, or an NMI pending meanwhile would
+ * be taken on the IRET itself, nesting the handler ("Resuming Guest Software after Handling an
+ * Exception" in the SDM's VMM chapter). Bit 12 means nothing when the exit came during event
+ * delivery or without virtual NMIs. */
+void exit_keep_nmi_blocked_in_iret(struct vcpu *v, uint32_t field)
+{
+    if (!(field & (1u << 12)) || (v->exit.idt_vectoring_info & INFO_VALID) ||
+        !(vmcs_read32(v, VMCS_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+        return;
+    vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) | BLOCKING_NMI);
+}
+
 static enum exit_action handle_exception_nmi(struct vcpu *v)
 {
     exit_info_read_details(v);
     uint32_t info = v->exit.interruption_info;
+    exit_keep_nmi_blocked_in_iret(v, info);
     unsigned vector = info & 0xff, type = (info >> 8) & 7;
     if (type == 2) {
         /* A host NMI arrived while the guest ran (NMI exiting). Only machine_stop sends NMIs. */
@@ -81,9 +99,9 @@ static enum exit_action handle_window(struct vcpu *v)
 }
 
 /* What ends a HLT at once: an NMI, an INIT, or (with interrupts enabled) an interrupt the
- * vCPU can take. */
-/* An NMI ends a HLT only when NMIs are not blocked: a CPU halted in its NMI handler (before
- * the IRET that unblocks them) stays halted with the next NMI pending (SDM Vol. 3A 7.7). */
+ * vCPU can take. An NMI ends a HLT only when NMIs are not blocked: a CPU halted in its NMI
+ * handler (before the IRET that unblocks them) stays halted with the next NMI pending (SDM
+ * Vol. 3A 7.7), whether that NMI came before the HLT (here) or during it (vm/vlapic.c). */
 static bool wakes_from_hlt(struct vcpu *v, bool interrupts)
 {
     bool nmi = (v->pending_events & EVENT_NMI) && !(vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & BLOCKING_NMI);
@@ -97,6 +115,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
     /* Blocked first, then checked: a concurrent sender (vm/vlapic.c's notify, INIT) either
      * sees BLOCKED and wakes it, or is seen here. The swap fails when a VM stop got here first. */
     v->halted_for_good = !interrupts;
+    v->halted_in_nmi = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & BLOCKING_NMI;
     if (!vcpu_state_swap(v, VCPU_RUNNABLE, VCPU_BLOCKED))
         return EXIT_RESCHED;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);

@@ -141,6 +141,7 @@ enum exit_action handle_ept_violation(struct vcpu *v)
 {
     exit_info_read_details(v);
     uint64_t gpa = v->exit.guest_physical, q = v->exit.qualification;
+    exit_keep_nmi_blocked_in_iret(v, (uint32_t)q);
     struct mmio_handler moved;
     const struct mmio_handler *h = mmio_lookup(v, gpa, &moved);
     if (h && !(q & 4))

@@ -47,9 +47,6 @@ enum { TSS16_AVAILABLE = 1, LDT_TYPE = 2, TSS16_BUSY = 3, TSS32_AVAILABLE = 9, T
 #define EFLAGS_VALID 0x3f7fd5u /* bits a task switch may load; bit 1 reads as 1 */
 #define DR7_LOCAL_ENABLES 0x155u /* L0-L3 and LE, cleared by a task switch (Vol. 3B 19.2.4) */
 #define DR6_BT (1u << 15)
-#define INFO_VALID (1u << 31)
-#define INFO_TYPE(i) (((i) >> 8) & 7)
-#define INFO_HAS_ERROR (1u << 11)
 enum { TYPE_EXTERNAL = 0, TYPE_NMI = 2, TYPE_HW_EXCEPTION = 3, TYPE_SW_INTERRUPT = 4, TYPE_PRIV_SW_EXCEPTION = 5,
        TYPE_SW_EXCEPTION = 6 };
 
@@ -469,7 +466,7 @@ enum exit_action handle_task_switch(struct vcpu *v)
         r = leave_old_task(&t, &f);
     if (r == GUEST_OK)
         r = enter_new_task(&t, &f);
-    if (r == GUEST_OK && (t.event & INFO_VALID) && type == TYPE_HW_EXCEPTION && (t.event & INFO_HAS_ERROR))
+    if (r == GUEST_OK && (t.event & INFO_VALID) && type == TYPE_HW_EXCEPTION && (t.event & INFO_ERROR_CODE))
         r = push_error_code(&t, v->exit.idt_vectoring_error, &f);
     if (r == GUEST_NOT_RAM)
         return exit_stop_vm(v, "task switch touching memory outside guest RAM");

@@ -13,11 +13,7 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define INFO_VALID (1u << 31)
-#define INFO_ERROR_CODE (1u << 11)
 #define INFO_TYPE_HW_EXCEPTION (3u << 8)
-#define INFO_TYPE(info) (((info) >> 8) & 7)
-#define INFO_VECTOR(info) ((info) & 0xff)
 
 static bool has_error_code(unsigned vector)
 {
@@ -82,7 +78,8 @@ void inject_nmi(struct vcpu *v)
      * takes the count after, so none is missed). */
     __atomic_add_fetch(&v->nmi_queued, 1, __ATOMIC_SEQ_CST);
     __atomic_or_fetch(&v->pending_events, EVENT_NMI, __ATOMIC_SEQ_CST);
-    v->halted_for_good = false; /* an NMI ends even a HLT with interrupts off */
+    if (!v->halted_in_nmi)
+        v->halted_for_good = false; /* an NMI ends even a HLT with interrupts off */
 }
 
 /* The local APIC's vector the vCPU would take now, or -1. With virtual-interrupt delivery
@@ -179,7 +176,11 @@ static void sync_virtual_interrupts(struct vcpu *v, uint32_t info)
         vmcs_write64(v, VMCS_EOI_EXIT_BITMAP2, s.eoi_exit[2]);
         vmcs_write64(v, VMCS_EOI_EXIT_BITMAP3, s.eoi_exit[3]);
     }
-    if (s.deliverable && !open)
+    /* Any vector in RVI, deliverable now or only once the TPR or an EOI lowers the priority:
+     * the guest lowers those itself without an exit (TPR virtualization, EOI virtualization,
+     * SDM Vol. 3C 31.1.2, 31.1.4), and each evaluates RVI; with the window armed nothing is
+     * recognized while the guest cannot take it. */
+    if ((s.interrupt_status & 0xff) && !open)
         arm_window(v, PROC_INTERRUPT_WINDOW);
     refresh_hint(v);
 }

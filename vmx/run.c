@@ -30,6 +30,24 @@ static enum exit_action enter_once(struct vcpu *v)
     return exit_dispatch(v);
 }
 
+/* Takes the STARTUP IPI kept for the INIT this CPU took last (vm/vlapic.c start_vcpu). One
+ * kept for an earlier INIT is dropped; one for a later INIT, still pending, stays for after
+ * it. */
+static bool take_startup(struct vcpu *v, uint8_t *vector)
+{
+    uint64_t kept = __atomic_load_n(&v->startup, __ATOMIC_SEQ_CST);
+    while (kept & STARTUP_KEPT) {
+        int32_t age = (int32_t)(v->init_handled - (uint32_t)(kept >> 32));
+        if (age < 0)
+            return false;
+        if (__atomic_compare_exchange_n(&v->startup, &kept, 0, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST)) {
+            *vector = (uint8_t)kept;
+            return age == 0;
+        }
+    }
+    return false;
+}
+
 enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
 {
     struct percpu *p = this_cpu();
@@ -39,22 +57,30 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
     uint32_t inits = __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST);
     if (inits != v->init_handled) {
         /* INIT (vm/vlapic.c): the bootstrap vCPU goes on at the reset vector, the others wait
-         * for a STARTUP IPI, which may already have come (it is kept in sipi_vector). The INIT
-         * counts as taken only once the state says so: a STARTUP IPI arriving meanwhile sees
-         * it pending or sees the wait, and is kept either way. */
+         * for a STARTUP IPI, which may already have come (kept in v->startup). The INIT counts
+         * as taken only once the state says so: a STARTUP IPI arriving meanwhile sees it
+         * pending or sees the wait, and is kept either way. */
         vcpu_init_signal(v);
+        v->awaiting_startup = !bsp;
         if (!bsp)
             vcpu_state_swap(v, VCPU_RUNNABLE, VCPU_WAIT_FOR_SIPI);
         __atomic_store_n(&v->init_handled, inits, __ATOMIC_SEQ_CST);
     }
-    /* A STARTUP IPI the vCPU took while waiting for one (or with an INIT pending): real mode
-     * at vector << 12. The bootstrap processor takes none. */
-    int sipi = __atomic_exchange_n(&v->sipi_vector, -1, __ATOMIC_SEQ_CST);
-    if (sipi >= 0 && !bsp) {
-        vcpu_set_real_mode(v, (uint16_t)(sipi << 8), 0);
-        vcpu_state_swap(v, VCPU_WAIT_FOR_SIPI, VCPU_RUNNABLE);
+    /* The STARTUP IPI for the INIT taken: real mode at vector << 12. The sender keeps it
+     * before it makes the vCPU runnable, so a vCPU found runnable but still waiting has its
+     * STARTUP kept by now: the second look finds it. Waiting is this CPU's to end, never the
+     * state alone: a vCPU that runs without its STARTUP would start at 0:0. */
+    for (int look = 0; v->awaiting_startup && look < 2; look++) {
+        uint8_t vector;
+        if (take_startup(v, &vector)) {
+            vcpu_set_real_mode(v, (uint16_t)(vector << 8), 0);
+            v->awaiting_startup = false;
+            vcpu_state_swap(v, VCPU_WAIT_FOR_SIPI, VCPU_RUNNABLE);
+        } else if (v->state != VCPU_RUNNABLE) {
+            break;
+        }
     }
-    if (v->state != VCPU_RUNNABLE) {
+    if (v->awaiting_startup || v->state != VCPU_RUNNABLE) {
         vcpu_put(v);
         return v->state == VCPU_STOPPED ? RUN_STOPPED : RUN_BLOCKED;
     }

@@ -482,7 +482,6 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     v->xcr0 = 1; /* x87 only, the reset value */
     v->last_cpu = -1;
     v->home_cpu = -1;
-    v->sipi_vector = -1;
     v->mtrr_def_type = 0xc06; /* MTRRs on, default write-back */
     v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
     v->vpid = allowed(CTL_PROC2, PROC2_VPID) ? next_vpid++ : 0;
@@ -566,7 +565,8 @@ static void reset_cpu_state(struct vcpu *v, bool init)
 
 void vcpu_reset(struct vcpu *v)
 {
-    v->sipi_vector = -1;
+    v->startup = 0;
+    v->awaiting_startup = v->id != 0; /* the state the callers give it: APs wait for a STARTUP */
     v->init_handled = __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST); /* none pending */
     reset_cpu_state(v, false);
     vlapic_reset(v->lapic);

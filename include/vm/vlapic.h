@@ -119,10 +119,11 @@ void vlapic_refresh_entry_work(struct vlapic *l);
  * then takes timer interrupts inside IRQs-off sections and hangs. Real CPUs recognize but do
  * not deliver (SDM Vol. 3C 31.2.2). mhv therefore never lets one be recognized while the guest
  * cannot take it, where it can help it: the entry path keeps the interrupt-window exit armed
- * instead (a pending virtual interrupt is not recognized then, 31.2.1), and while a second
- * vector waits behind the one delivered at entry every EOI exits (so the EOI does not
- * recognize the next one inside the handler). A self-IPI or TPR write by a guest with
- * interrupts off can still make one recognized until its next exit or STI. */
+ * instead (a pending virtual interrupt is not recognized then, 31.2.1) whenever a vector waits
+ * in RVI, even one the TPR or an in-service vector holds back (a MOV to CR8 or an EOI, which
+ * do not exit, would otherwise make it recognized), and while a second vector waits behind
+ * the one delivered at entry every EOI exits (so the EOI does not recognize the next one
+ * inside the handler). Self-IPIs exit (every x2APIC MSR is intercepted). */
 struct vlapic_entry_state {
     uint16_t interrupt_status;
     bool deliverable;

@@ -46,6 +46,10 @@ struct exit_info {
 
 void exit_info_read_details(struct vcpu *v);
 
+/* Puts back the virtual-NMI blocking an IRET lifted when the exit interrupted it (bit 12 of
+ * `field`, the exit qualification or interruption information: vmx/exit.c). */
+void exit_keep_nmi_blocked_in_iret(struct vcpu *v, uint32_t field);
+
 /* What the run loop does after a handler. */
 enum exit_action {
     EXIT_RESUME,    /* re-enter the guest */

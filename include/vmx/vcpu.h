@@ -42,10 +42,14 @@ struct vcpu {
     volatile enum vcpu_state state;
     bool migrate_stress;   /* testing: move to another CPU after every slice */
     volatile bool halted_for_good; /* HLT with interrupts off: only an NMI or INIT resumes it */
-    volatile int sipi_vector; /* >= 0: a STARTUP IPI arrived while the vCPU waited for one (or
-                               * had an INIT pending); the CPU that runs it starts it (vmx/run.c) */
+    volatile bool halted_in_nmi;   /* that HLT ran in its NMI handler: an NMI does not end it */
     volatile uint32_t init_requests; /* INITs sent to it (any CPU adds one) ... */
     uint32_t init_handled;           /* ... and those its CPU has taken: more sent means pending */
+    /* A STARTUP IPI that arrived while the vCPU waited for one (or had an INIT pending), kept
+     * for the CPU that runs it (vmx/run.c): STARTUP_KEPT | vector, and in bits 63:32 the count
+     * of INITs sent before it, which says the INIT it belongs to; 0 when none. */
+    volatile uint64_t startup;
+    bool awaiting_startup; /* an AP after its INIT, until a STARTUP starts it (its CPU's only) */
 
     /* Guest-visible state mhv keeps outside the VMCS. */
     uint64_t cr0, cr4;     /* as the guest wrote them (the VMCS has the values in force) */
@@ -83,6 +87,8 @@ static inline bool vcpu_state_swap(struct vcpu *v, enum vcpu_state from, enum vc
 {
     return __atomic_compare_exchange_n(&v->state, &from, to, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
 }
+
+#define STARTUP_KEPT (1u << 8)
 
 /* An INIT was sent that the CPU running v has not taken yet (vmx/run.c). */
 static inline bool vcpu_init_pending(const struct vcpu *v)

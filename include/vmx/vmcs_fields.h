@@ -92,6 +92,12 @@
 /* Its bits (SDM Vol. 3C 25.4.2 table 25-3): blocking by STI (0) and by MOV SS (1), by NMI (3). */
 #define BLOCKING_STI_MOVSS 3u
 #define BLOCKING_NMI 8u
+/* The interruption-information format of the entry, exit and IDT-vectoring fields (SDM Vol. 3C
+ * 25.8.3, 25.9.2, 25.9.3): vector, type, error code valid, valid. */
+#define INFO_VALID (1u << 31)
+#define INFO_ERROR_CODE (1u << 11)
+#define INFO_TYPE(info) (((info) >> 8) & 7)
+#define INFO_VECTOR(info) ((info) & 0xff)
 #define VMCS_GUEST_ACTIVITY_STATE 0x4826
 #define VMCS_GUEST_SYSENTER_CS 0x482a
 #define VMCS_PREEMPTION_TIMER_VALUE 0x482e

@@ -338,6 +338,7 @@ static void test_rejected(void **state)
     rejects(64, BYTES(0x0f, 0x10, 0xc1));       /* movups xmm0, xmm1 */
     /* Other instructions, and reserved or #UD forms of emulated ones. */
     rejects(64, BYTES(0x90));
+    rejects(64, BYTES(0xd1, 0x20));             /* shl dword [rax], 1: the exit fuzzer's end */
     rejects(64, BYTES(0x0f, 0x05));
     rejects(64, BYTES(0xff, 0x18));             /* call far */
     rejects(64, BYTES(0xff, 0x38));             /* ff /7 */

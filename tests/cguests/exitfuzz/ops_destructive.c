@@ -87,7 +87,7 @@ void fz_destructive_end(void)
         __asm__ volatile("lidt %0\n\tint3" : : "m"(empty)); /* #BP, #GP, #DF: no IDT for any */
         break;
     }
-    case 5: __asm__ volatile("lock addl $1, (%0)" : : "r"(0xfebf0008ull) : "memory"); break;
+    case 5: __asm__ volatile("shll $1, (%0)" : : "r"(0xfebf0008ull) : "memory"); break; /* shifts: README */
     default: break;
     }
     for (;;)
