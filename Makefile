@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # mhv build. `make` builds build/mhv.elf and build/mhv.iso; see README.md for the rest.
 
 # DEBUG=1 (the default, used by make run and make test) keeps debug assertions such as "every

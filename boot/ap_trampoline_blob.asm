@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The assembled AP trampoline (boot/ap/trampoline.asm), carried in mhv's image for
 ; arch/x86/smp.c to copy below 1 MiB.
 section .rodata

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; 32-bit entry from a multiboot2 boot loader, switch to 64-bit long mode, call kernel_main.
 ;
 ; State on entry (multiboot2 spec 3.3): protected mode, paging off, EAX = magic 0x36D76289,

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Multiboot2 header (multiboot2 specification 3.1). It must lie 8-byte aligned within the
 ; first 32 KiB of the image; linker.ld puts the .multiboot2 section first.
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* ACPI table parsing (ACPI 6.5 chapter 5). See include/drivers/acpi.h. */
 #include "drivers/acpi.h"
 

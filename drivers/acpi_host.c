@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Glue between the ACPI parser and this machine: identity-mapped reads, the boot report. */
 #include "drivers/acpi_host.h"
 

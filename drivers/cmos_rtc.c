@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The machine's CMOS real-time clock (include/drivers/cmos_rtc.h). References are to the
  * Motorola MC146818 data sheet: "Address map", "Time, calendar and alarm data modes",

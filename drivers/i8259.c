@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* 8259A PIC: initialize (ICW1-4) to harmless vectors, then mask all lines (Intel 8259A data
  * sheet). A masked PIC can still raise a spurious IRQ 7/15; those land on 0x27/0x2f. */
 #include "drivers/i8259.h"

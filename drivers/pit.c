@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* 8254 PIT channel 2 as a one-shot stopwatch (Intel 8254 data sheet; PC port 0x61 gates it). */
 #include "drivers/pit.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * 16550 UART driver. Register layout and bits from the PC16550D data sheet: THR/RBR 0,
  * IER 1, FCR/IIR 2, LCR 3, MCR 4, LSR 5, MSR 6, SCR 7; divisor latch at 0/1 while LCR.DLAB = 1.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Command line tokenizer and table-driven option dispatch (see include/kernel/cmdline.h). */
 #include "kernel/cmdline.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Console: where log lines, status lines and the VMs' console lines go, the serial line (see
  * include/kernel/console.h for the queue and who drains it). */
 #include "kernel/console.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Size-class heap. Objects of up to 2 KiB come from slab pages: each 4 KiB page serves one
  * size class and starts with a small header naming it, so kfree() finds the class from the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Symbol lookup for stack traces: binary search in the generated, sorted table. */
 #include "kernel/ksyms.h"
 

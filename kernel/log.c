@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Log and status lines (see include/kernel/log.h). */
 #include "kernel/log.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mhv's C entry point on the boot CPU (called from boot/entry.asm in long mode). */
 #include <stdint.h>
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The machine's page allocator, built from the boot memory map minus everything in use. */
 #include "kernel/memory.h"
 

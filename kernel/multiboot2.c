@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Defensive multiboot2 information parser. Layout (multiboot2 spec 3.6): u32 total_size,
  * u32 reserved, then tags, each u32 type, u32 size (header included) padded to 8 bytes, ending

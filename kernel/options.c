@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The option table behind mhv's command line. Add an option: one parse function, one row. */
 #include "kernel/options.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Bitmap page allocator (see include/kernel/page_alloc.h). First fit from a hint: simple and
  * good enough while allocations happen at boot and VM creation, not on the exit path. */
 #include "kernel/page_alloc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* fatal() and panic(): see include/kernel/panic.h. */
 #include "kernel/panic.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Deliberate faults, so tests can check that mhv reports its own bugs with a full dump and
  * that the memory protections (NULL page, NX, W^X, stack guard) are really in force. */
 #include "kernel/selftest.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* printf-style formatting (see lib/format.h for what is supported). */
 #include "lib/format.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Freestanding string helpers. Byte loops: small and obviously right; nothing here is hot. */
 #include "lib/string.h"
 

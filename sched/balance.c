@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Idle balancing: which queue an idle CPU takes work from (see include/sched/sched.h). */
 #include "sched/sched.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The scheduler core (see include/sched/sched.h). Run queues are per CPU, each behind its own
  * lock; a vCPU is in exactly one queue, its home CPU's. */
 #include "sched/sched.h"

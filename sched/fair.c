@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Weighted fair share: every vCPU accumulates virtual run time, its real run time divided by
  * its weight; the runnable vCPU with the least runs next. Over time a weight-2 VM gets twice
  * the CPU of a weight-1 VM when both are busy (the idea of Linux's CFS, on a flat list). */

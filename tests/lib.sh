@@ -1,3 +1,4 @@
+# SPDX-License-Identifier: BSD-2-Clause
 # Helpers for boot tests (tests/boot/*.sh). A boot test runs mhv once or more through
 # tools/mhv-run and checks what a user would see: serial lines and the exit status.
 # It exits 0 when every check held, 1 when one failed, 77 when it could not run here. Every

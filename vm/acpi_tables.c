@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A VM's ACPI tables (include/vm/acpi_tables.h), laid out from PLATFORM_ACPI_BASE:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The VMs of this boot: from a VM configuration file (a module named by config=, or one whose
  * name ends in .cfg), else one VM per module that is a guest image, else the built-in demo. */
 #include <stddef.h>

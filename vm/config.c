@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VM configuration parser (see include/vm/config.h). Line by line; each value is checked for
  * its key's type and range before it is stored. */
 #include "vm/config.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VM consoles (see include/vm/console.h): each VM's output lines, and mhv's serial input
  * going to the VM that has the focus. */
 #include "vm/console.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mhv's built-in demo (README.md "The built-in demo"): what a boot without a configuration and
  * without guest images runs. The configuration (vm/demo.cfg) and the guests it names are in
  * mhv's image (vm/demo_images.asm); Linux joins (vm/demo-linux.cfg) when GRUB passed a module

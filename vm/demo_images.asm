@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The built-in demo (vm/demo.c): its configuration files and the test guests they name,
 ; assembled into mhv so that a boot without modules still has VMs to run.
 section .rodata

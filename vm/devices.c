@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Standard per-VM devices. Small on purpose: the full virtual platform (the 16550 at COM1 in
  * vm/uart.c, local APIC, I/O APIC, PIC, PIT, RTC, ACPI tables) is separate work, one file per
  * device; these are the pieces the exit handlers and test guests need now. */

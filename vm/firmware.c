@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What a VM finds where a PC has its BIOS (include/vm/platform.h): mhv is the VMs' firmware,
  * and the only firmware code a guest ever runs is the reset-vector stub of

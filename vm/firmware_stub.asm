@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The VMs' firmware at the reset vector (vm/firmware.c copies it to F000:E05B, the PC BIOS's
 ; POST entry, and puts a far jump to it at F000:FFF0). A vCPU gets here after an INIT (the
 ; bootstrap vCPU's reset, SDM Vol. 3A 9.1.4: real mode at F000:FFF0) or when the guest jumps

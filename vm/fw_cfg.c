@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * QEMU's firmware configuration device (fw_cfg), traditional I/O interface only, as QEMU's
  * docs/specs/fw_cfg.rst describes it for x86: a 16-bit write to the selector at 0x510 picks an

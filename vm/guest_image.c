@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The guest image loader (include/vm/guest_image.h; README.md "Guest images"). */
 #include "vm/guest_image.h"
 

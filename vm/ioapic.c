@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The VM's I/O APIC (include/vm/ioapic.h; 82093AA datasheet section 3). */
 #include "vm/ioapic.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A VM's interrupt lines (include/vm/irq.h): each change goes to the I/O APIC pin and, for
  * ISA IRQs, to the 8259 pair, whose output reaches vCPU 0 through LINT0. */
 #include "vm/irq.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What happens when a VM stops (on_poweroff / on_crash in its configuration): it stays
  * stopped, it restarts from its image, or the whole machine powers off. */
 #include <stdbool.h>

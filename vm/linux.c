@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* bzImage parsing (the "real-mode kernel header", boot protocol 2.12+). */
 #include "vm/linux.h"
 

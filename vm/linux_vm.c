@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Placing a Linux kernel in a VM: the zero page, the command line, the ramdisk, the entry state
  * (Linux boot protocol: "32-bit boot protocol" and "64-bit boot protocol"). */
 #include "vm/linux.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The multiboot (v1) loader (include/vm/multiboot1.h). */
 #include "vm/multiboot1.h"
 

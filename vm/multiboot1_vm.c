@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Placing a multiboot (v1) kernel in a VM (include/vm/multiboot1.h; Multiboot Specification
  * 0.6.96 section 3.2 "Machine state" and 3.3 "Boot information format"). */
 #include "vm/multiboot1.h"

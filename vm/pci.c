@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * PCI configuration space of a VM, through configuration mechanism #1 (PCI Local Bus
  * Specification 3.0, 3.2.2.3.2): a dword write to CONFIG_ADDRESS at 0xcf8 names bus, device,

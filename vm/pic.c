@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The VM's 8259A PIC pair (include/vm/pic.h). References are to the Intel 8259A data sheet
  * ("8259A Programmable Interrupt Controller", order number 231468): its "Interrupt sequence",

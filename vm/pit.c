@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The VM's 8254 PIT (include/vm/pit.h). References are to the Intel 8254 data sheet
  * ("8254 Programmable Interval Timer", order number 231164): "Control word format", "Counter

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The virtual PC platform every VM gets (include/vm/platform.h). */
 #include "vm/platform.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Power management of a VM (include/vm/platform.h): the ACPI fixed hardware the FADT
  * describes (vm/acpi_tables.c; ACPI 6.5 4.8, "ACPI Register Model": PM1 Event and Control

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The PC's reset paths and what a reset does, as the chipset and the firmware of a PC would
  * (include/vm/platform.h; README.md "Resets and the firmware").

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The VM's MC146818 CMOS clock and RAM (include/vm/rtc.h). References are to the Motorola
  * MC146818 data sheet: "Address map", "Time, calendar and alarm data modes", "Update cycle",

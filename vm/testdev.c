@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * QEMU's ISA test device ("-device pc-testdev", QEMU's hw/misc/pc-testdev.c), which
  * kvm-unit-tests' x86 tests expect next to the debug-exit port: opt-in per VM with

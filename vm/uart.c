@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The virtual 16550A UART every VM gets at 0x3f8 (IRQ 4), and any other ports vuart_attach is
  * given. Register behaviour follows the National Semiconductor PC16550D data sheet (June 1995;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The local APIC of each vCPU (include/vm/vlapic.h; SDM Vol. 3A chapter 12, and Vol. 3C
  * chapter 31 "APIC Virtualization and Virtual Interrupts" for what the CPU does with the page). */
 #include "vm/vlapic.h"

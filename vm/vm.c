@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VM objects: memory, bitmaps, device registries, stopping. */
 #include "vm/vm.h"
 

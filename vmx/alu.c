@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Arithmetic and status flags of the emulated instructions (see include/vmx/alu.h). */
 #include "vmx/alu.h"
 

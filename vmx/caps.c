@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Decoding and checking of the VMX capability MSRs (see include/vmx/caps.h). */
 #include "vmx/caps.h"
 

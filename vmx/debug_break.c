@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Breakpoint matching for accesses mhv performs (see include/vmx/debug_break.h). */
 #include "vmx/debug_break.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Decoding of the instructions mhv emulates on MMIO (see include/vmx/decode.h). Opcodes and
  * encodings are those of SDM Vol. 2 (the opcode map of appendix A, operand-size and
  * address-size rules of 2.1-2.2, ModRM/SIB tables 2-1 to 2-3); only memory forms are accepted,

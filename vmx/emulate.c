@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Execution of decoded instructions (see include/vmx/emulate.h). Each case follows the
  * instruction's "Operation" in SDM Vol. 2; the flags come from vmx/alu.c. */
 #include "vmx/emulate.h"

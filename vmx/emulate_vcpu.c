@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Instruction emulation on a vCPU (see include/vmx/emulate_vcpu.h): the callbacks of
  * vmx/emulate.c on the VMCS's guest state, and what becomes of the instruction afterwards. */
 #include "vmx/emulate_vcpu.h"

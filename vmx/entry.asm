@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; VM entry and exit (SDM Vol. 3C 28 "VM Entries", 29 "VM Exits").
 ;
 ; int vmx_enter(struct vcpu *v)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Diagnosing failed VM entries (SDM Vol. 3C 28.1-28.3): VMfail with its VM-instruction error as
  * text, and "invalid guest state" exits checked field by field (vmx/guest_check.c). */
 #include "kernel/log.h"

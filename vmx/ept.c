@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* EPT construction (SDM Vol. 3C 30.3.2 "EPT Translation Mechanism", 30.3.7 memory typing). */
 #include "vmx/ept.h"
 

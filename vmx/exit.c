@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The VM-exit table and dispatch (SDM Vol. 3D appendix C; the pattern of KVM's
  * kvm_vmx_exit_handlers[]). Every basic reason 0..69 has a name and a handler. */
 #include <stddef.h>

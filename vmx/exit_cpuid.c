@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* CPUID exits (unconditional in VMX non-root operation, SDM Vol. 3C 26.1.2): the host's values,
  * filtered to what mhv virtualizes, plus mhv's own leaves at 0x40000000. */
 #include "arch/x86/cpu.h"

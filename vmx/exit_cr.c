@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Control-register access exits (SDM Vol. 3C 29.2.1 table 29-3): writes to the CR0/CR4 bits
  * mhv owns, and CR8. The guest sees its own values through the read shadows; the VMCS holds
  * what is in force (VMX fixed bits added). EFER.LMA and the "IA-32e mode guest" entry control

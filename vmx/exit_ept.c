@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* EPT violations and misconfigurations (SDM Vol. 3C 30.3.3). Guest RAM is mapped in full, so
  * a violation is either an MMIO access to an emulated device (decode the instruction, perform
  * it, retire it: a move here, anything else in vmx/emulate_vcpu.c) or an access outside the

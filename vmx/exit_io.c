@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* I/O instruction exits (SDM Vol. 3C 29.2.1 table 29-5). Every port exits (both I/O bitmaps
  * are all ones); a registry of port handlers serves them; unclaimed ports read all-ones and
  * drop writes, as on a PC bus with nothing behind them. String forms (INS/OUTS) and their REP

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* RDMSR/WRMSR exits (SDM Vol. 3C 26.1.3; MSR bitmaps 26.6.9). mhv passes through the MSRs the
  * VMCS or the lazy switch in vcpu_load already keeps per vCPU, emulates a deliberate set, and
  * injects #GP for everything else, for reserved bits and for bad values. */

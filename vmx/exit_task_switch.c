@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Task-switch exits (basic reason 9): under VMX every hardware task switch of a 32-bit guest
  * exits (SDM Vol. 3C 26.4.2), whether a CALL or JMP to a TSS or task gate, an IRET with NT=1,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The guest-state checks of SDM Vol. 3C 28.3.1 (26.3.1 in older editions), run by mhv itself
  * so that a "VM-entry failure due to invalid guest state" exit can name the field at fault

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Guest descriptor-table lookups and updates (see include/vmx/guest_descriptor.h). */
 #include "vmx/guest_descriptor.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* A vCPU's memory accesses through its segmentation and paging (see include/vmx/guest_walk.h):
  * the VMCS's guest state feeds the pure walker of vmx/paging.c and the checks of
  * vmx/segment.c; guest RAM is reached through the VM's memory slots. */

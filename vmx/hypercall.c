@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VMCALL: mhv's hypercall ABI (include/vm/abi.h, README.md "Hypercalls"). */
 #include "kernel/console.h"
 #include "kernel/log.h"

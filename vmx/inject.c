@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Event injection (SDM Vol. 3C 28.6) and skip_instruction(). */
 #include "vmx/inject.h"
 

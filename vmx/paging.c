@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Guest paging-structure walks (see include/vmx/paging.h): SDM Vol. 3A 5.3 (32-bit paging),
  * 5.4 (PAE), 5.5 (4-level and 5-level), 5.6 (access rights), 5.7 (#PF), 5.8 (A/D flags). */
 #include "vmx/paging.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VMX pre-flight (SDM Vol. 3C 25.6 "Discovering support for VMX", 25.7 "Enabling and entering
  * VMX operation"). */
 #include "vmx/preflight.h"

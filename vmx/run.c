@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* One slice of one vCPU (include/vmx/run.h). Interrupts stay off while mhv runs here; they
  * are taken in the window after an external-interrupt exit. */
 #include "vmx/run.h"

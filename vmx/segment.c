@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Segment limit, type and canonical-address checks (see include/vmx/segment.h). */
 #include "vmx/segment.h"
 

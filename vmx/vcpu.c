@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* vCPU creation, VMCS setup and the load/put discipline (SDM Vol. 3C chapter 26 "VMCS", 25.11
  * "Software Use of the VMCS and Related Structures"). */
 #include "vmx/vcpu.h"

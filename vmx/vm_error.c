@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VM-instruction error numbers as text (see include/vmx/vm_error.h). */
 #include "vmx/vm_error.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VMCS accessors and the VMCS instructions (SDM Vol. 3C 25.11, 31.3). */
 #include "vmx/vmcs.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VMXON / VMXOFF on each CPU (SDM Vol. 3C 25.7 "Enabling and Entering VMX Operation",
  * 25.8 "Restrictions on VMX Operation"). */
 #include "vmx/vmxon.h"

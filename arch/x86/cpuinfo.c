@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* CPU identification (SDM Vol. 2A, CPUID: leaf 0 vendor, leaf 1 signature, brand string). */
 #include "arch/x86/cpuinfo.h"
 

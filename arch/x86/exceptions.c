@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The fatal exception dump: an exception in mhv itself is always a bug in mhv. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Per-CPU GDT and TSS. 64-bit code ignores most segment fields (SDM Vol. 3A 3.2.4); the TSS
  * matters for the IST stacks of #DF, NMI and #MC. */
 #include "arch/x86/gdt.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* IDT: all 256 vectors enter through arch/x86/isr.asm (SDM Vol. 3A 7.10-7.14). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/gdt.h"

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Interrupt and exception entry stubs for all 256 vectors. Each stub makes the stack look the
 ; same (SDM Vol. 3A 7.12.1: the CPU pushes an error code only for vectors 8, 10-14, 17, 21,
 ; 29, 30), pushes its vector, and jumps to a common path that saves every general register into

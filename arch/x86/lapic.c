@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Local APIC driver (SDM Vol. 3A chapter 12 "Advanced Programmable Interrupt Controller"). */
 #include "arch/x86/lapic.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* 4-level paging (SDM Vol. 3A 5.5 "4-Level Paging and 5-Level Paging"). */
 #include "arch/x86/paging.h"
 

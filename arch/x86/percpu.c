@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Per-CPU areas (see include/arch/x86/percpu.h). */
 #include "arch/x86/percpu.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* AP bring-up (SDM Vol. 3A 9.4 "Multiple-Processor (MP) Initialization"). */
 #include "arch/x86/smp.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Frame-pointer stack walk. Each frame is [rbp] = caller's rbp, [rbp+8] = return address
  * (System V AMD64 ABI with -fno-omit-frame-pointer). The chain ends at rbp = 0 (boot/entry.asm
  * clears it). A corrupt chain must not fault the walker: every rbp is checked first. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* machine_stop(): the one way mhv ends. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/io.h"

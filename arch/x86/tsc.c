@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TSC frequency (SDM Vol. 3B 19.17 "Time-Stamp Counter"; CPUID leaves 15H and 16H). */
 #include "arch/x86/tsc.h"
 

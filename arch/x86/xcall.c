@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Cross-CPU calls (see include/arch/x86/xcall.h). One slot per target CPU: a caller takes the
  * slot's lock, posts fn/arg with a sequence number, sends VECTOR_XCALL, and waits for the
  * target to take the call (and, when asked, to finish it). */

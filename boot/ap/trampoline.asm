@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; AP start-up trampoline: real mode -> protected mode -> long mode -> mhv's ap_main.
 ;
 ; Assembled as a flat binary and copied by arch/x86/smp.c to a free page below 1 MiB; the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * ACPI tables from the firmware (ACPI 6.5 chapter 5): RSDP, RSDT/XSDT, MADT (CPUs, I/O APICs,
  * interrupt overrides), FADT (PM timer, reset register) and HPET. The parser reads memory

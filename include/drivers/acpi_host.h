@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The machine's own ACPI tables, parsed once at boot. */
 #ifndef MHV_DRIVERS_ACPI_HOST_H
 #define MHV_DRIVERS_ACPI_HOST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The machine's own MC146818-compatible CMOS real-time clock (ports 0x70/0x71), read once at
  * boot for the wall-clock time every VM's clock starts from; and the calendar arithmetic the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The legacy 8259A PIC pair. */
 #ifndef MHV_DRIVERS_I8259_H
 #define MHV_DRIVERS_I8259_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The 8254 programmable interval timer: a known 1.193182 MHz clock for calibration. */
 #ifndef MHV_DRIVERS_PIT_H
 #define MHV_DRIVERS_PIT_H

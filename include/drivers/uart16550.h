@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* 16550-compatible UART on an I/O port (the PC COM ports). */
 #ifndef MHV_DRIVERS_UART16550_H
 #define MHV_DRIVERS_UART16550_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What mhv learned from its boot loader, in a form independent of multiboot2. */
 #ifndef MHV_KERNEL_BOOT_INFO_H
 #define MHV_KERNEL_BOOT_INFO_H

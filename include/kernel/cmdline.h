@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Kernel command line: space-separated "key=value" or "key" words; a value may be quoted
  * ("key=\"a b\""). Each key is looked up in a table of options; each option parses its own

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The operator's console: the serial line. Everything mhv and its VMs print goes through one
  * queue, in order. Until the scheduler starts (console_start_queue), and again once the

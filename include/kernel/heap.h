@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Small-object heap for kernel objects (VM and vCPU structures, tables). Page-aligned things
  * (VMCS, page tables, guest memory) come from the page allocator instead. */
 #ifndef MHV_KERNEL_HEAP_H

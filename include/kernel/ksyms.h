@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Kernel symbol table for stack traces, generated at link time (tools/gen-ksyms). */
 #ifndef MHV_KERNEL_KSYMS_H
 #define MHV_KERNEL_KSYMS_H

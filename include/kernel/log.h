@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Logging. Two kinds of lines reach the console:
  *  - log lines, "[cpuN] text", filtered by the log level (loglevel= on the command line);

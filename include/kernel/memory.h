@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Sets up the machine's page allocator from the boot information. */
 #ifndef MHV_KERNEL_MEMORY_H
 #define MHV_KERNEL_MEMORY_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Multiboot2 boot information parsing (multiboot2 specification, section 3.6). */
 #ifndef MHV_KERNEL_MULTIBOOT2_H
 #define MHV_KERNEL_MULTIBOOT2_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mhv's command line options (documented in README.md, "Command line"). */
 #ifndef MHV_KERNEL_OPTIONS_H
 #define MHV_KERNEL_OPTIONS_H

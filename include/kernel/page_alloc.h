@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Physical page allocator: one bit per 4 KiB page from address 0 to the top of usable RAM
  * (set = not available). It hands out runs of contiguous, aligned pages, which VMCS regions,

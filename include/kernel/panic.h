@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Fatal paths. Every one ends in machine_stop(): a status line, then power off / halt. */
 #ifndef MHV_KERNEL_PANIC_H
 #define MHV_KERNEL_PANIC_H

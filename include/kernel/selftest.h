@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* selftest=NAME: deliberately trigger one of mhv's diagnostic paths (for tests). */
 #ifndef MHV_KERNEL_SELFTEST_H
 #define MHV_KERNEL_SELFTEST_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * printf-style formatting into a buffer, C99 semantics: the result is always NUL-terminated
  * (when size > 0) and the return value is the length the full output would have had.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Freestanding memory and string helpers (the compiler may also emit calls to mem*). */
 #ifndef MHV_LIB_STRING_H
 #define MHV_LIB_STRING_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The vCPU scheduler. Each physical CPU runs sched_loop(): pick a runnable vCPU from its own
  * run queue, run it for at most its slice (vcpu_load, enter, handle exits, vcpu_put), charge

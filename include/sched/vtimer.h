@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Timers of virtual devices (the local APIC timer, the PIT, ...). Each timer belongs to a vCPU
  * and is kept by the CPU whose run queue holds that vCPU: its scheduler loop fires expired

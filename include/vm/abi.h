@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What guests see of mhv (documented in README.md "Guests"): the guest image header, the
  * hypercall ABI, and the fixed devices every VM has. tests/guests/mhv.inc mirrors it for nasm.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The ACPI tables a VM finds in its memory (vm/acpi_tables.c): RSDP, XSDT, RSDT, FADT, FACS,
  * DSDT and MADT, describing exactly the virtual platform of include/vm/platform.h. The

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Creating the VMs of this boot from the multiboot2 modules. */
 #ifndef MHV_VM_BOOT_H
 #define MHV_VM_BOOT_H

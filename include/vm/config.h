@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * VM configuration files (README.md "VM configuration"): INI-style sections, one "[vm]" per VM,
  * then "key = value" lines; "#" starts a comment; values are numbers (with K/M/G for sizes),

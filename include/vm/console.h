@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VM consoles. Output: bytes from a VM's COM1 (or the console hypercall), printed on mhv's
  * console as whole lines "[<vm name>] <text>". Input: what arrives on mhv's serial line goes
  * to the COM1 of the VM that has the console focus; Ctrl-A three times in a row moves the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The built-in demo VMs (vm/demo.c). */
 #ifndef MHV_VM_DEMO_H
 #define MHV_VM_DEMO_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Guest images: multiboot2 modules that start with a struct mhv_guest_header (vm/abi.h). */
 #ifndef MHV_VM_GUEST_IMAGE_H
 #define MHV_VM_GUEST_IMAGE_H

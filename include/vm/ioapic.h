@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The VM's I/O APIC (Intel 82093AA I/O APIC datasheet; ACPI MADT describes it): 24 pins at
  * PLATFORM_IOAPIC_BASE, a redirection table entry per pin (vector, delivery and destination

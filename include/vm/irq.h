@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A VM's interrupt lines. Devices drive ISA IRQ lines 0-15 (and PCI-style GSIs 16-23) by
  * level; vm/irq.c fans each change out to the I/O APIC pin the VM's MADT names for it (ISA IRQ

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The Linux x86 boot protocol (Documentation/arch/x86/boot.rst in the kernel tree), for
  * bzImages of protocol 2.12 or later: parsed here without a VM (host tests), placed in a VM by
  * linux_setup_vm. */

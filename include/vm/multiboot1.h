@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Multiboot (version 1) kernels, the kind QEMU boots with -kernel (Multiboot Specification
  * 0.6.96): the image is parsed here without touching any VM, so host tests can feed it
  * anything; vm/boot.c then builds the VM. */

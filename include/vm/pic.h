@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The 8259A programmable interrupt controller pair of each VM (vm/pic.c), as a PC wires it:
  * the master at ports 0x20/0x21 takes ISA IRQs 0-7, the slave at 0xa0/0xa1 takes IRQs 8-15

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The 8254 programmable interval timer of each VM (vm/pit.c): channels 0-2 at ports 0x40-0x42,
  * the control word register at 0x43, and the PC's system control port B at 0x61 (channel 2's

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The virtual PC platform every VM gets (README.md "The virtual platform"), one device per
  * file under vm/. Each *_attach creates the device's state, registers its ports or MMIO range

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The MC146818 CMOS clock and RAM of each VM (vm/rtc.c), at ports 0x70 (index; bit 7 the NMI
  * mask) and 0x71 (data). Its clock starts at the machine's wall-clock time read at boot

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The local APIC of each vCPU (SDM Vol. 3A chapter 12 "Advanced Programmable Interrupt
  * Controller"): xAPIC registers in the MMIO page at 0xfee00000 and x2APIC registers as MSRs

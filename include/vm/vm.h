@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Virtual machines: guest-physical memory, EPT, I/O and MMIO device registries, vCPUs. */
 #ifndef MHV_VM_VM_H
 #define MHV_VM_VM_H

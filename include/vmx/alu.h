@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The arithmetic of the instructions mhv emulates (vmx/emulate.c), with the status flags the
  * CPU leaves in RFLAGS (SDM Vol. 1 3.4.3.1, appendix A "EFLAGS Cross-Reference", and each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * VMX capabilities, decoded from the VMX capability MSRs (SDM Vol. 3D appendix A). Decoding
  * is pure (the MSR values are read through a function), so host tests can feed values.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Data and I/O breakpoints (DR7) hit by accesses mhv performs for a guest: the port of an IN or
  * OUT, the memory an INS, OUTS or MMIO instruction reads or writes. The CPU never saw those
  * accesses (the instruction exited), so mhv matches them against the guest's breakpoints and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Decoder for the instructions a guest uses to touch emulated MMIO. An EPT violation reports
  * the guest-physical address but not the operation, so mhv fetches the faulting instruction

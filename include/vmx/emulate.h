@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Execution of a decoded instruction (include/vmx/decode.h) on a register file and, through
  * callbacks, on the guest's memory and system state: what mhv does for an instruction that

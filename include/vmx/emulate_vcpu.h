@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Instruction emulation on a vCPU (vmx/emulate_vcpu.c): vmx/emulate.c's executor given the
  * vCPU's registers, its memory through its segmentation and paging (vmx/segment.c,

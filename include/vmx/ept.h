@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Extended page tables: guest-physical to host-physical (SDM Vol. 3C 30.3). */
 #ifndef MHV_VMX_EPT_H
 #define MHV_VMX_EPT_H

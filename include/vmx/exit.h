@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VM exits: the information read once per exit, and the dispatch table (vmx/exit.c). */
 #ifndef MHV_VMX_EXIT_H
 #define MHV_VMX_EXIT_H

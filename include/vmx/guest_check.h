@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mhv's own check of a guest-state area against SDM Vol. 3C 28.3.1 "Checks on the Guest
  * State Area" (26.3.1 in older editions). A VM exit with basic reason 33 ("VM-entry failure

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The guest's descriptor tables (SDM Vol. 3A 3.5.1): looking a selector up in the GDT or the
  * LDT, and the locked updates the CPU makes to a descriptor's type byte (busy and accessed

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A vCPU's memory accesses as its CPU would make them: segmentation (include/vmx/segment.h)
  * and paging (include/vmx/paging.h) on the guest state in the VMCS, with the fault the CPU

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Event injection and instruction retirement (SDM Vol. 3C 28.6 "Event Injection"). */
 #ifndef MHV_VMX_INJECT_H
 #define MHV_VMX_INJECT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Guest linear -> guest-physical translation as the CPU does it (SDM Vol. 3A chapter 5): the
  * walk of 32-bit, PAE, 4-level and 5-level paging structures with their reserved-bit checks,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VMX pre-flight on the boot CPU: can mhv use VMX on this machine at all? */
 #ifndef MHV_VMX_PREFLIGHT_H
 #define MHV_VMX_PREFLIGHT_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Running one vCPU for one slice (the scheduler in sched/ decides which and for how long). */
 #ifndef MHV_VMX_RUN_H
 #define MHV_VMX_RUN_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Segmentation as the CPU applies it to a memory access (SDM Vol. 3A 3.4 and 5.x "Protection":
  * limit checks 6.3, type checks 6.4; Vol. 1 3.3.7 canonical addresses in 64-bit mode), on the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Virtual CPUs: a VMCS, the guest's registers, and the load/put discipline around the per-CPU
  * current_vmcs (the pattern of KVM's vmx_vcpu_load/vmx_vcpu_put). */
 #ifndef MHV_VMX_VCPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * VM-instruction error numbers (SDM Vol. 3C 31.4, "VM Instruction Error Numbers"). When a
  * VMX instruction ends in VMfailValid, the number in the VM-instruction error field says why;

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * VMCS access. The VMCS a vCPU owns is only ever touched while it is this CPU's current VMCS
  * (vcpu_load made it so); every accessor asserts that. Accessors exist per field width and

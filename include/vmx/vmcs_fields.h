@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VMCS field encodings (SDM Vol. 3D appendix B). Bits 14:13 of an encoding give its width:
  * 0 16-bit, 1 64-bit, 2 32-bit, 3 natural width; the accessors in vmx/vmcs.h check it. */
 #ifndef MHV_VMX_VMCS_FIELDS_H

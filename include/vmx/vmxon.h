@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* VMX root operation on every CPU (what KVM's hardware_enable() does per CPU). */
 #ifndef MHV_VMX_VMXON_H
 #define MHV_VMX_VMXON_H

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # C test guests (tests/cguests/, on the runtime in tests/cguests/rt/) as VMs on 2 CPUs:
 # rtcheck proves the runtime (output, checks, expected faults, CPL 3, interrupts from
 # hypercalls and the local APIC, SMP with 4 vCPUs) and exits 0; a variant shows the report of

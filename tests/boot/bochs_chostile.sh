@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Hostile C guests (tests/cguests/hostile_*.c) as VMs on 2 CPUs next to a canary VM that keeps
 # working and checks it never waited a second for a CPU: control, debug and extended control
 # registers; MSR sweeps; a port sweep; hypercall argument abuse; runaway vCPUs (spinning and

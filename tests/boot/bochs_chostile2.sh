@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # More hostile C guests (tests/cguests/hostile_*.c) on 2 CPUs next to the canary, the corners
 # bochs_chostile leaves out: RIP at the canonical edge, at 2^64 and (compatibility mode) at
 # 4 GiB after instructions mhv performs, and running off the end of RAM (two variants that

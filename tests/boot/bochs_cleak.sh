@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Register state crossing VMs (tests/cguests/leak.c): a writer and a checker VM pinned to one
 # physical CPU with the same 1 ms slice, alternating; each keeps its own pattern in every
 # register the VMCS does not obviously switch and reports, register by register, whether it

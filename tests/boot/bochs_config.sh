@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # VMs from one configuration file (tests/configs/mixed.cfg): guests of different types start
 # together, among them an unmodified multiboot kernel written for QEMU's -kernel; the broken
 # definitions are reported with file and line and do not stop the others.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The built-in demo adds a Linux VM when GRUB passes modules named vmlinuz and initrd. Here
 # vmlinuz is not a bzImage: the demo says it tried, the Linux VM is refused with the loader's
 # reason and the place in the built-in configuration, and the other five VMs run as usual.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The exit fuzzer (tests/cguests/exitfuzz.c): three fuzz VMs with 2, 3 and 4 vCPUs, each
 # vCPU 0 moved to another CPU after every slice (header flag bit 0), issue MHV_FUZZ_OPS
 # random exit-causing operations in all (default a million) on 2 CPUs, next to a destructive

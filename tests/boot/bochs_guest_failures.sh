@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A guest that misbehaves is stopped with a diagnostic while mhv and the other VMs go on:
 # an access outside guest memory, a triple fault, a malformed guest header, and failed VM
 # entries (self-tests that break the first VM's control fields or guest state).

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Eight test guests as eight VMs in one boot on 2 CPUs: every check each guest makes from the
 # inside passes (CPUID, MSRs, control registers and XSETBV, hypercalls, MMIO, port I/O with
 # string forms, real mode, interrupt and NMI injection), each VM stops with status 0, and mhv

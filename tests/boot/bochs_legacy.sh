@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The legacy PC devices every VM gets, checked from inside a guest (tests/guests/legacy.asm):
 # the 8259 PIC pair's initialisation and registers, the 8254 PIT's latched counts, read-back
 # status and channel 2's OUT on port 0x61, and the CMOS clock's UIP, date, running seconds,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # VM lifecycle from the configuration: on_crash/on_poweroff = restart rebuild the VM from its
 # image or kernel (a multiboot kernel too; a crash loop is given up after 3 restarts within
 # 10 s) without disturbing other VMs;

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Debian's stock Linux kernel, unmodified, boots in an mhv VM in Bochs to a BusyBox shell on
 # the VM's serial console. tools/linux-images fetches linux-image-*-cloud-amd64 and
 # busybox-static with `apt-get download` (cached in build/linux/) and builds the initramfs,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The virtual platform seen from a guest (tests/guests/platform.asm): ACPI tables found by the
 # BIOS-area scan with good checksums, the PM timer, PCI configuration space, fw_cfg; then the
 # guest powers off through ACPI S5. Two patched copies leave through the resets instead: port

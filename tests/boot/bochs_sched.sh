@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The scheduler, measured by work done inside guests (tests/guests/sched.asm variants):
 # fairness of four CPU-bound VMs on two CPUs, weights 2:1 on one CPU, a vCPU spinning with
 # interrupts off not starving others, a halting VM costing almost nothing, affinity, and an

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # VMX root operation on every core, in Bochs with 2 and 4 CPUs: each CPU enters VMX root
 # operation itself, the boot CPU prints exactly one ready line, the built-in demo's VMs all
 # end well, and the shutdown path leaves VMX on every CPU before stopping with status 0.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Emulated instructions that touch guest memory, in one boot on 2 CPUs: hardware task switches
 # of a 32-bit guest (tests/guests/tasks.asm: CALL/JMP/IRET, task gates for INT n, exceptions,
 # an external interrupt and NMIs, a #DF task surviving a stack overflow, 16-bit TSS, LDT, CR3,

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The virtual 16550A at COM1 and the serial console's input side.
 #  1. The uart guest checks, from the inside, the registers a driver relies on (scratch,
 #     divisor latch, IER, loopback and MSR, FIFO detection and order, overrun, IIR sources

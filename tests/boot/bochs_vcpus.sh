@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # vCPUs across physical CPUs, under load: a guest starts its second vCPU with INIT/SIPI, and a
 # guest whose vCPU mhv moves between the two CPUs after every short slice (thousands of times,
 # through vcpu_put, remote VMCLEAR and vcpu_load) finds its registers, SSE state and memory

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Bochs emulates VMX: the capability report shows VMX with EPT, VPID, unrestricted guest and
 # the preemption timer; without modules mhv runs its built-in demo and ends cleanly (status 0).
 . "$(dirname "$0")/../lib.sh"

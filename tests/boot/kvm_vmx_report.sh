@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Under QEMU/KVM with nested VMX (a developer's workstation, a CI host that offers it) mhv
 # sees real VMX. Where the host has no nested VMX the runner says so and the test is skipped.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # A fault inside mhv prints the vector, error code, every register, CR0/2/3/4 and a
 # symbolized stack trace, then stops with status 2. The faults also prove the memory
 # protections: page 0 unmapped, data not executable, text not writable, a stack guard page.

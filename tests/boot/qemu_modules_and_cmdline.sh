@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # Modules and the command line arrive intact: names, sizes, page-aligned placement; the
 # command line's options take effect (loglevel=debug shows debug lines); bad options are
 # reported and skipped without stopping the boot.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The multiboot test kernel (tests/guests/mbkernel.asm) is a real QEMU -kernel kernel: QEMU's
 # own multiboot loader boots it and it reports success through isa-debug-exit. bochs_config
 # then runs the same, unmodified file under mhv.

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # QEMU TCG has no VMX: mhv boots, reports the machine, then refuses with one fatal line and
 # exit status 1, in well under 10 seconds.
 . "$(dirname "$0")/../lib.sh"

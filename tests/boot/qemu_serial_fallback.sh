@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # serial= picks the console UART; when nothing answers there, mhv says so on COM1 instead of
 # going silent.
 . "$(dirname "$0")/../lib.sh"

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # SMP bring-up under QEMU TCG with 1, 2, 4 and 16 CPUs: every CPU comes up, says so itself
 # (with its own [cpuN] prefix), answers a cross-CPU call, and all of that happens before the
 # VMX fatal line, which still ends the run cleanly. maxcpus= limits the CPUs started.

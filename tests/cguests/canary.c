@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The canary next to hostile guests: proves they left mhv and the other VMs alone. It works for
  * arg1 ms of TSC time (default 3000), keeping values in registers and memory that it checks all

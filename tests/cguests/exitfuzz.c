@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The exit fuzzer (README "Tests"): every vCPU of the VM issues a seeded random sequence of
  * exit-causing operations with random operands (tests/cguests/exitfuzz/, one family per file:

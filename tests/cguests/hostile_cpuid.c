@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: a CPUID sweep. Every leaf 0-0x20, 0x40000000-0x40000100 and
  * 0x80000000-0x80000020, with subleaves 0-63 where a leaf has them and 0, 1 and 0xffffffff

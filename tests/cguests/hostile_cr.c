@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: control, debug and extended control registers. Every illegal write must raise
  * the exception the SDM gives (and change nothing), every legal one must read back, and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: single steps and debug registers around the instructions mhv performs for
  * the guest (SDM Vol. 3B chapter 18). mhv retires CPUID, RDMSR, IN/OUT, INS/OUTS, VMCALL,

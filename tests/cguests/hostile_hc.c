@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: hypercall argument abuse (README "Hypercalls"). Unknown numbers must return
  * ENOSYS, bad vectors and targets EINVAL, buffers that are too long EINVAL, buffers outside

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: hypercalls from all 4 vCPUs at once (README "Hypercalls"). Each vCPU, in
  * ROUNDS rounds, writes a whole console line of its own straight through CONSOLE_WRITE (not

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: INIT arriving while the target is in the middle of exits. vCPU 1 runs a storm
  * of instructions mhv performs (CPUID, IN, a REP INSB of 3000 bytes that mhv does in batches,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: port I/O sweep. IN of every port 0-0xffff in all three sizes, then OUT of 0 and
  * of all-ones in all three sizes, except the ports listed in skip_write() (they would end the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: IPI, NMI, INIT and STARTUP storms between its own vCPUs (SDM Vol. 3A 11.6).
  * vCPU 0 floods vCPUs 1-3 with fixed IPIs, NMIs and broadcasts, itself with self-IPIs, sends

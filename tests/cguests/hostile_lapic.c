@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: local APIC corners, in xAPIC and then in x2APIC mode (SDM Vol. 3A chapter 12).
  *  - An IPI with an illegal vector (0-15): the sender's ESR gets "send illegal vector" (bit 5),

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: memory outside the VM's RAM. One access per run, chosen by arg0 (0 read,
  * 1 write, 2 execute, 3 a 16-byte SSE read, 4 a REP MOVSB read) at guest-physical arg1 (default

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: MSR sweeps. RDMSR, then WRMSR of 0 and of all-ones (each read back, then the
  * old value restored) on every MSR in 0-0x1fff, 0x40000000-0x40000fff and

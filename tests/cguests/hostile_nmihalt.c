@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: a vCPU halted inside its NMI handler, with a second NMI sent to it. This is
  * what Linux does when it stops the other CPUs for a crash dump (they halt in the NMI

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: page tables rewritten under exiting loops. vCPU 1 keeps doing what mhv
  * performs through the guest's page tables: REP INSB into window page L, an MMIO load

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: RIP at the edges of the address space, with an instruction mhv performs for
  * the guest (CPUID, IN, OUT, VMCALL) as the last one before the edge, and one it does not

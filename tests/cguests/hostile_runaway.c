@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: runaway vCPUs. vCPU 1 spins with interrupts off, vCPU 2 spins on PAUSE with
  * interrupts off, vCPU 3 halts with interrupts off (README "What every VM has": that ends the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: string I/O and MMIO instructions with bad operands. mhv performs INS and
  * OUTS itself, element by element in batches of 1024, through the guest's segmentation and

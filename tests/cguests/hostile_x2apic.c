@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Hostile guest: the x2APIC registers as MSRs, swept (SDM Vol. 3A 12.12.1, table 12-6). In
  * x2APIC mode every MSR 0x800-0x8ff is read, then written with 0 and with all-ones, and each

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Register state that crosses VMs (GUIDE.md section 5: state the VMCS does not switch is mhv's
  * to switch). Two copies of this guest run pinned to the same physical CPU with the same slice

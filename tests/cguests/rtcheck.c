@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Proves the C guest runtime (tests/cguests/rt/) on mhv: formatted output, checks, expected
  * faults (TRY_ASM, try_call, try_user at CPL 3), interrupts from the TIMER and INJECT

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/config.c kernel/log.c lib/format.c
 /* libFuzzer target for the VM configuration parser (run for a bounded time by make test):
  * any input must parse without a sanitizer report, and whatever the parser accepts as a valid

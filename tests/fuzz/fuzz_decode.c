@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vmx/decode.c vmx/alu.c vmx/emulate.c
 /* libFuzzer target for the MMIO instruction decoder (vmx/decode.c) and the executor that runs
  * what it decodes (vmx/emulate.c, vmx/alu.c), run for a bounded time by make test. Input: one

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vmx/paging.c
 /* libFuzzer target for the guest page-table walker (vmx/paging.c), run for a bounded time by
  * make test. The input is a paging state (CR0, CR3, CR4, EFER, PDPTEs, PKRU, MAXPHYADDR,

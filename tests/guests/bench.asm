@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Exit round trips, timed with RDTSC around loops (in Bochs a TSC tick is one instruction):
 ; CPUID, VMCALL, a port write emulated in mhv, an MMIO write to an emulated device. Each figure
 ; is (loop - empty loop) / iterations, printed as "bench: <name> <instructions>".

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; CPUID as a guest sees it: mhv's signature at 0x40000000, VMX hidden, hypervisor bit set,
 ; OSXSAVE following the guest's own CR4.
 bits 64

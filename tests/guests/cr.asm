@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Control registers through mhv's masks and read shadows: the guest reads back what it wrote,
 ; never sees VMX's bits, and gets #GP for reserved bits and illegal combinations. XSETBV is
 ; validated the same way.

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Reads lines from COM1 by polling (LSR.DR, then RBR) and prints each back as "got: <line>",
 ; control characters shown as ^X; the line "quit" ends the guest with status 0. The boot
 ; tests type into mhv's serial line and watch where the lines come back.

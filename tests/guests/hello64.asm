@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The smallest 64-bit guest: one line on COM1, then exit status 0.
 bits 64
 org 0x100000

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The hypercall ABI: version, console write (with pointer and length checks), unknown numbers.
 bits 64
 org 0x100000

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; INIT and STARTUP sent back to back, as Linux sends them on CPUs that need no delay: vCPU 0
 ; restarts vCPU 1 (broadcast to all but itself) 300 times while vCPU 1 is busy in one of three
 ; states, running, halted with interrupts on, halted with interrupts off, and checks that it

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Port I/O from 32-bit protected mode: unclaimed ports read all-ones, string forms with REP
 ; move the right bytes and update ESI/EDI/ECX, also backwards (DF=1).
 bits 32

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Event injection: external interrupts arrive only when the guest can take them (RFLAGS.IF and
 ; no STI blocking), an interrupt raised under CLI waits for the interrupt window, and NMIs are
 ; delivered through vector 2. The events come from the MHV_HC_INJECT test hypercall.

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The legacy PC devices from inside a VM, through their ports: the 8259 PIC pair (initialisation,
 ; IMR, IRR/ISR reads), the 8254 PIT (latched counts, read-back status, channel 2's OUT on port
 ; 0x61) and the MC146818 CMOS clock (UIP, date, seconds advancing, register D, RAM, the NMI

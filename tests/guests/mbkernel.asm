@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; A multiboot (v1) kernel written the way one writes for QEMU's -kernel: a.out kludge header,
 ; 16550 output on 0x3f8 with LSR polling, and the exit status to isa-debug-exit at 0xf4. It
 ; checks what a multiboot loader must hand over and exits 0 when all of it holds: the boot

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; One vCPU that mhv moves to another physical CPU after every short slice (header flag
 ; FLAG_MIGRATE). The guest keeps values in general registers, SSE registers and memory and
 ; checks them all the time: a migration that lost any state would show here.

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; MMIO to mhv's emulated test device through the MOV forms guests use, decoded by mhv.
 bits 64
 org 0x100000

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; MSRs: emulated ones, passed-through ones, #GP for unknown MSRs, reserved bits and bad values;
 ; and VMX instructions, which a guest cannot use, raise #UD.
 bits 64

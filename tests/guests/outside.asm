@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Touches guest-physical memory it does not have: mhv stops this VM, and only this VM.
 bits 64
 org 0x100000

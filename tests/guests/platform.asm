@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The virtual platform from the inside: the ACPI tables a guest finds by scanning the BIOS
 ; area, the PM timer the FADT names, PCI configuration space through ports 0xcf8/0xcfc and
 ; QEMU's fw_cfg at 0x510. Then it leaves the way an OS does, not through the debug-exit port:

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; A real-mode guest (unrestricted guest): prints, asks CPUID for the hypervisor bit, exits.
 bits 16
 org 0x7c00

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Scheduler test guest. One image, three behaviours, chosen by the KIND field below (the boot
 ; tests patch the name, weight, slice, affinity, KIND and RUN_MS into copies of this image):
 ;   0 spin:     count loop iterations for RUN_MS of TSC time, then report the count

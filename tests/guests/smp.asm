@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Two vCPUs: vCPU 0 starts vCPU 1 the way firmware starts an AP, INIT then STARTUP through the
 ; local APIC's ICR. vCPU 1 runs real-mode code at 0x8000, reports, and raises a flag.
 bits 64

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; String I/O (INS/OUTS, REP) whose memory operand faults, from 32-bit protected mode with
 ; paging: mhv performs these instructions itself and must raise what the CPU would: #PF with
 ; CR2 and the error code (not present, write, user, reserved bit, SMAP), with the elements

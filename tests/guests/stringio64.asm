@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; String I/O in 64-bit mode: canonical checks (#GP), FS's base, and the
 ; 32-bit address size (ESI, zero-extended into RSI as every 32-bit register write is). The
 ; UART's scratch register (0x3ff) gives back what OUTS sent. (An SS override would make a

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Hardware task switches in a 32-bit protected-mode guest with paging: JMP and CALL to a TSS,
 ; CALL through a task gate in the GDT, IRET with NT=1, INT n, exceptions (with and without an
 ; error code), an external interrupt and NMIs through task gates in the IDT, a #DF task that

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Triple fault: no usable IDT, then an exception. mhv stops this VM and keeps running.
 bits 32
 org 0x100000

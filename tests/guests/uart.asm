@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; The virtual 16550A at COM1, register by register, as a driver sees it (Linux's 8250 probe
 ; and startup, PC16550D data sheet). Interrupts are judged by what IIR reports, not by their
 ; delivery. Every check runs with the UART back in normal mode before its line is printed:

@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # The README's first command in a copy of the tree that has never been built (no build/): one
 # `make run`, with nothing typed, must build mhv, fetch the Linux images (saying which
 # packages and how big), say that Bochs is starting and how long that takes, boot the built-in

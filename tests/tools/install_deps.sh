@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# SPDX-License-Identifier: BSD-2-Clause
 # tools/install-deps on a machine where nothing is installed, without touching this one: fake
 # dpkg-query, apt-get, sudo and id come first on a PATH that holds nothing else of apt's, and
 # record every command they are given. Cases: root with and without package lists, a user

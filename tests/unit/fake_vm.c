@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // The VM-side functions device files call to register themselves, for host tests that
 // attach one device to a zeroed struct vm: handlers and resets land in the VM's own arrays,
 // the heap is the C library's.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Host stand-ins for mhv's hardware edges, shared by the unit tests. The console is replaced
  * by a capture buffer, so tests can assert on the exact lines mhv would print; panic() and
  * fatal() become cmocka assertion failures (expect_assert_failure catches them). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: drivers/acpi.c kernel/log.c lib/format.c
 /* ACPI parsing on the real tables QEMU (SeaBIOS) and Bochs 2.7 present, captured with
  * `acpidump` and tools/acpi-extract, and on malformed variants of them. Tables sit at their

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/acpi_tables.c drivers/acpi.c kernel/log.c lib/format.c
 /* The ACPI tables mhv builds for a VM (vm/acpi_tables.c), read back by mhv's own parser of the
  * firmware's tables (drivers/acpi.c) the way a guest finds them: by scanning the BIOS area. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: kernel/cmdline.c kernel/options.c kernel/log.c lib/format.c
 /* Command line tokenizing and mhv's options as an operator types them. */
 #include "stubs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/config.c kernel/log.c lib/format.c
 /* The VM configuration parser on good files and on every kind of mistake an operator makes:
  * each is reported as file:line: problem, and only the VM it belongs to is dropped. */

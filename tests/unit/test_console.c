@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: kernel/console.c
 /* The console's output queue (include/kernel/console.h): in order, "\n" as "\r\n", at most a
  * UART FIFO (16 bytes) at a time and never waiting once queued, the VMs' half of the queue

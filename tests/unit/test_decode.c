@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vmx/decode.c
 /* The MMIO instruction decoder: every supported MOV form in 16-, 32- and 64-bit mode with its
  * exact length, the prefixes that change size or register, the other instructions it decodes

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vmx/emulate.c vmx/alu.c vmx/decode.c
 /* The MMIO instruction executor and its arithmetic. vmx/alu.c is compared with the host CPU
  * executing the same instruction (inline assembly) on a table of edge operands, in every

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: lib/format.c
 /* kvsnprintf against the host C library's snprintf as the oracle, plus the edge cases of
  * truncation that the console and log rely on. */

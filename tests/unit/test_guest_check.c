@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vmx/guest_check.c vmx/vm_error.c lib/format.c
 /* The guest-state checks of SDM Vol. 3C 28.3.1 (26.3.1 in older editions): three known-good
  * guests (real mode under unrestricted guest, flat 32-bit protected mode, 64-bit long mode)

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: kernel/heap.c
 /* The kernel heap, on pages from a host stand-in for the page allocator. */
 #include "stubs.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/linux.c lib/format.c
 /* bzImage headers (Linux x86 boot protocol): what mhv takes from a good one, and why it refuses
  * the others. */

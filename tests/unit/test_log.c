@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: kernel/log.c lib/format.c
 /* What reaches the console: prefixes, the log level filter, status lines, and lines logged
  * before the console existed (kept in the ring and printed when it starts). */

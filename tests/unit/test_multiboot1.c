@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/multiboot1.c lib/format.c
 /* Multiboot (v1) kernel images: a.out-kludge and ELF32/ELF64 forms, and the malformed ones a
  * loader must refuse with a reason. */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: kernel/multiboot2.c kernel/log.c lib/format.c
 /* Multiboot2 parsing: well-formed information as GRUB builds it, each kind of malformed
  * structure the parser must refuse or work around, and a bounded mutation run under

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: kernel/page_alloc.c kernel/log.c lib/format.c
 /* The physical page allocator and the placement of its own bitmap. */
 #include "stubs.h"

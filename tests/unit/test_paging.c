@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vmx/paging.c vmx/segment.c
 /* The guest page-table walker and the segment checks, on hand-built tables whose answers
  * were worked out from the SDM (Vol. 3A 5.6 access rights, 5.7 #PF error codes, 5.8 A/D

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/pit.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8254: counter arithmetic per mode, then the chip through its ports with made-up TSC
  * values (10 TSC ticks per PIT clock, so times are exact), then channel 0's interrupts through

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/reset.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The PC's reset paths (vm/reset.c): port 0x92, 0xcf9 and the keyboard controller's output
  * port; what the firmware makes of a reset (the CMOS shutdown status: resume through 40:67 by

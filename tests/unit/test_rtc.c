@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/rtc.c drivers/cmos_rtc.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The CMOS clock: calendar and register encodings, then the MC146818 chip with made-up TSC
  * values (1 MHz, so 244 us of UIP is 244 ticks): time registers in each format, UIP, SET,

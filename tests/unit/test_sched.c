@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: sched/fair.c sched/balance.c
 /* Scheduling decisions on made-up run queues: pick order, weights, placement of woken vCPUs,
  * affinity, and which queue an idle CPU steals from. */

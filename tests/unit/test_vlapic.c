@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vm/vlapic.c
 /* The local APIC's state in its virtual-APIC page, as both paths use it: the emulated one
  * (MMIO and MSR accesses decoded by mhv) and the CPU's APIC virtualisation (the CPU writes the

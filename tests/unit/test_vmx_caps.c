@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 // sources: vmx/caps.c lib/format.c
 /* VMX capability decoding and mhv's go/no-go decision, fed with the capability MSRs that
  * Bochs 2.7 (corei7_skylake_x) reports (captured with loglevel=debug) and variations of them. */

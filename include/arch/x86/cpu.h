@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* CPU primitives: CPUID, control registers, halting. */
 #ifndef MHV_ARCH_X86_CPU_H
 #define MHV_ARCH_X86_CPU_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Identification of the CPU mhv runs on (CPUID leaves 0, 1 and 0x80000002-4). */
 #ifndef MHV_ARCH_X86_CPUINFO_H
 #define MHV_ARCH_X86_CPUINFO_H

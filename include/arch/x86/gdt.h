@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* GDT and TSS of one CPU (SDM Vol. 3A 3.4.5 segment descriptors, 8.7 64-bit TSS). */
 #ifndef MHV_ARCH_X86_GDT_H
 #define MHV_ARCH_X86_GDT_H

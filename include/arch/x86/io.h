@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Port I/O (SDM Vol. 1 18.2 "I/O port addressing"). */
 #ifndef MHV_ARCH_X86_IO_H
 #define MHV_ARCH_X86_IO_H

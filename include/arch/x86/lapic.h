@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Local APIC in xAPIC (MMIO) or x2APIC (MSR) mode (SDM Vol. 3A chapter 12). */
 #ifndef MHV_ARCH_X86_LAPIC_H
 #define MHV_ARCH_X86_LAPIC_H

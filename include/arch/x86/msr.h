@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Model-specific registers: numbers mhv uses and RDMSR/WRMSR (SDM Vol. 4 "MSRs"). */
 #ifndef MHV_ARCH_X86_MSR_H
 #define MHV_ARCH_X86_MSR_H

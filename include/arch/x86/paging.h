@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* mhv's own page tables: an identity map of RAM with W^X for the kernel image. */
 #ifndef MHV_ARCH_X86_PAGING_H
 #define MHV_ARCH_X86_PAGING_H

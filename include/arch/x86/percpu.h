@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Per-CPU state: one page-aligned struct percpu per CPU, reached through GS (its first field
  * points to itself, so this_cpu() is one GS-relative load). The boot CPU's is static, the

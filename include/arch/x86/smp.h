@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Bringing up the application processors. */
 #ifndef MHV_ARCH_X86_SMP_H
 #define MHV_ARCH_X86_SMP_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Ticket spinlocks: FIFO-fair, so no CPU starves under contention (unlike a test-and-set
  * lock). Interrupt state is the caller's business: take a lock that an interrupt handler also
  * takes only with interrupts off (spin_lock_irqsave). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Stack traces by walking the frame-pointer chain (the kernel builds with frame pointers). */
 #ifndef MHV_ARCH_X86_STACKTRACE_H
 #define MHV_ARCH_X86_STACKTRACE_H

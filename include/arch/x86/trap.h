@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Interrupt and exception entry: the saved frame and handler registration. */
 #ifndef MHV_ARCH_X86_TRAP_H
 #define MHV_ARCH_X86_TRAP_H

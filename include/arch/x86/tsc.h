@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Time stamp counter: frequency and delays. */
 #ifndef MHV_ARCH_X86_TSC_H
 #define MHV_ARCH_X86_TSC_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Cross-CPU function calls: run a function on another CPU (or on all) through an IPI. Remote
  * VMCLEAR, VMXON/VMXOFF on every CPU and TLB shootdowns are built on this. */
 #ifndef MHV_ARCH_X86_XCALL_H

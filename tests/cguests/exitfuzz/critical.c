@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Critical sections: the stretches of a vCPU that an INIT from another vCPU must not cut
  * (fuzz.h). The protocol is one word per vCPU, fz_vcpus[].state: a vCPU in the loop is
  * RUNNING; entering a section moves it to CRITICAL; a sender moves a RUNNING vCPU to CLAIMED

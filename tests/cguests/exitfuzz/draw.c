@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Operand distributions (fuzz.h): uniform random numbers almost never hit the values where
  * emulation goes wrong, so most draws come from the corners. */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What the vCPU offers, from CPUID through mhv (fuzz.h), read once by vCPU 0: the legal CR4
  * bits are the ones whose feature CPUID reports (SDM Vol. 3A 2.5; a bit for an absent
  * feature is reserved and raises #GP), the legal XCR0 bits those of leaf 0xd. */

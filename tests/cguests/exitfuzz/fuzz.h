@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The exit fuzzer (tests/cguests/exitfuzz.c, README "Tests"): what its driver and its
  * operation families (ops_*.c in this folder) share.

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The operation kinds and how often each is drawn (fuzz.h). The weights favour what exits
  * (ports, MSRs, CPUID, MMIO, the APIC) and keep the slow ones rare: measured in Bochs, in TSC
  * ticks (instructions) per operation, guest and mhv together, most cost 600-3000, CR writes

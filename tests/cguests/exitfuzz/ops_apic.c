@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The local APIC (fuzz.h): its registers through the x2APIC MSRs with the SDM's #GP rules,
  * IA32_APIC_BASE's mode transitions, the timer in its three modes, IPIs of every delivery
  * mode and shorthand, and INIT/STARTUP restarts of the VM's other vCPUs into the loop

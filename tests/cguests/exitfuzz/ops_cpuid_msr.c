@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* CPUID and MSR operations (fuzz.h). CPUID always exits (SDM Vol. 3C 26.1.2); RDMSR and
  * WRMSR exit for every MSR mhv does not pass through (its MSR bitmap). */
 #include "fuzz.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The destructive variant (fuzz.h, arg1 bit 0): now and then, at the PRNG's word, the VM
  * resets itself every way a PC can (README "Resets and the firmware"): port 0xcf9 soft and
  * hard, port 0x92, the keyboard controller's pulse and output port, an INIT to vCPU 0. Each

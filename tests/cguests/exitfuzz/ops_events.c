@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Events around exits (fuzz.h): single steps over instructions mhv performs, HLT woken by
  * each kind of interrupt, interrupt windows with the STI and MOV SS shadows, PAUSE loops.
  * What must happen: a single-step trap after an emulated instruction as after any other,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Deliberate exceptions (fuzz.h): #UD, #BP, #DE, #PF, #GP, #SS, #NM, software interrupts,
  * segment and descriptor-table loads, privileged instructions at CPL 3. Most of them never
  * exit; they are here because every exit the other operations cause may find the vCPU with

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Hypercalls with random numbers and arguments (fuzz.h), each result compared with what
  * README "Hypercalls" promises: ENOSYS for unknown numbers, EINVAL for bad vectors, targets
  * and lengths, EFAULT for buffers outside RAM, EPERM from CPL 3. STOP only in the

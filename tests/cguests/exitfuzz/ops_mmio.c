@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* MMIO (fuzz.h): the test device at 0xfebf0000, the I/O APIC at 0xfec00000 and the local
  * APIC's page at 0xfee00000, through every instruction form mhv's decoder takes (README
  * "What every VM has"; vmx/decode.c: MOV, MOVZX/MOVSX, MOV with an immediate, MOV with a

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Port I/O (fuzz.h): every port exits to mhv (README "Ports nobody claims read all-ones").
  * IN and OUT of 1, 2 and 4 bytes through DX or an immediate, index/data pairs of the indexed
  * devices, the string forms with and without REP, DF=1, a 32-bit address size and a segment

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Control, debug and extended control registers (fuzz.h). mhv sees MOV to CR0/CR4 when an
  * owned bit changes, CR3 and CR8 as its controls say, MOV DR when it switches debug
  * registers, XSETBV always (SDM Vol. 3C 26.1). Each operation saves what it changes and

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* What the fuzzer says about operations (fuzz.h): notes for traces and stall reports, and
  * the expectations the SDM gives, each departure reported with what replays it. */
 #include "fuzz.h"

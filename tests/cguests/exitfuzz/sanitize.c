@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Random device programming that the guest survives (fuzz.h). The values stay random where
  * the outcome is harmless and are bent only where the guest could not go on: interrupt
  * vectors 16-31 (the runtime's stubs would take them for exceptions with or without an

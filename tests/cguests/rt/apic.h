@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The vCPU's local APIC (SDM Vol. 3A chapter 11), in xAPIC mode (MMIO at 0xfee00000) or x2APIC
  * mode (MSRs 0x800-0x8ff), whichever this vCPU has switched to. Register numbers are xAPIC

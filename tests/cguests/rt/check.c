@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Checks and exits (check.h). */
 #include "check.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * TAP-style checks: each prints "ok - <name>" or "not ok - <name>" on its own line (what the
  * boot tests grep for); the failures are counted over all vCPUs. rt_finish() prints

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Serial output and printf (console.h). */
 #include "console.h"
 

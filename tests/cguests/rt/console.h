@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Console output. printf() formats with mhv's own lib/format.c (C99 conversions, see
  * include/lib/format.h) and writes whole calls at once under a lock, so lines of different

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * CPU instructions a test guest uses directly: port I/O, MSRs, CPUID, control, debug and
  * extended control registers, the TSC. These fault like the instructions they are; fault.h

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* GDT and TSSs (desc.h). Segment descriptors: SDM Vol. 3A 3.4.5; the 64-bit TSS and its
  * descriptor: 8.7 and 8.2.3. */
 #include "desc.h"

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The runtime's own descriptor tables, shared by every vCPU: a GDT with kernel and user
  * segments and one TSS per vCPU (a TSS descriptor is marked busy by LTR, so vCPUs cannot share

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; vCPU 0's first instruction (the header's entry). mhv starts it in long mode with its own page
 ; tables and GDT in the top 28 KiB of guest memory and RSP just below them (README "Entry
 ; state"). The image's .bss is not in the file: check that it ends below that area, clear it,

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* try_call() and try_user() (fault.h); TRY_ASM needs no code here, only trap.c's table lookup. */
 #include "fault.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Operations that may fault, run so that the guest learns which vector they raised:
  *

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Between fault.c, trap.c and isr.asm: what a try_call() saves (isr.asm writes the first
  * seven fields at fixed offsets). */
 #ifndef RT_FAULT_INTERNAL_H

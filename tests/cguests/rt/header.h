@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The guest image header of a C test guest: mhv's MHVGUEST header, version 2 (README "Guest
  * images", include/vm/abi.h), followed by the runtime's own parameter block. A guest declares

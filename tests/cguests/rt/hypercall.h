@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * mhv's hypercalls (README "Hypercalls", include/vm/abi.h): VMCALL with the number in RAX and
  * arguments in RBX, RCX, RDX; the result in RAX, negative for an error (MHV_E*).

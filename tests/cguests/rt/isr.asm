@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Interrupt and exception entry of the C test-guest runtime (trap.h): one 16-byte stub per vector
 ; pushes a zero where the CPU pushes no error code, then the vector, and joins the common path,
 ; which saves the general registers as a struct rt_frame and calls rt_trap(frame). Also the

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Synchronisation between vCPUs: a spinlock (PAUSE in the wait loop, so mhv's PAUSE-loop exits
  * can give the CPU to the vCPU holding the lock) and a reusable barrier for a fixed number of

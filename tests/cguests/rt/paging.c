@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* The runtime's page tables (desc.h): like the ones mhv builds for a 64-bit guest (README "Entry
  * state"), but with the user bit at every level, so try_user() can run code at CPL 3, and in
  * the image's .bss, so a guest owns them. 4-level paging, 2 MiB pages (SDM Vol. 3A 5.5). */

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * What a test tells a guest at run time. mhv gives guest images no command line, so the values
  * live in the image: the parameter block after the header (header.h), which

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Per-vCPU data. Each vCPU runs on its own RT_STACK_SIZE-aligned stack whose lowest word points
  * at its struct rt_cpu, so this_cpu() needs no register a guest might be testing (GS base,

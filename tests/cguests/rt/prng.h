@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * A small, seeded pseudo-random generator (SplitMix64: one 64-bit state, a Weyl sequence and a
  * mixing function), so a run is replayed exactly from its seed. Where the seed comes from:

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The runtime for C test guests (tests/cguests/rt/; README "Tests"). A guest is one C file,
  * tests/cguests/<name>.c, built into $(BUILD)/cguests/<name>.bin:

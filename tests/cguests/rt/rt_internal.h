@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Between the runtime's start-up files (start.c, smp.c). */
 #ifndef RT_INTERNAL_H
 #define RT_INTERNAL_H

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Starting the other vCPUs (smp.h): INIT, STARTUP, STARTUP through the local APIC, the way
  * firmware starts application processors (SDM Vol. 3A 9.4.4.1). */
 #include "smp.h"

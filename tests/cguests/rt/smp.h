@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The other vCPUs. mhv starts only vCPU 0; the others wait for INIT and STARTUP IPIs (README
  * "Guest images"), as application processors do. smp_start() sends them through the local APIC

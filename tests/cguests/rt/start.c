@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Start-up of the C test-guest runtime (rt.h): vCPU 0 arrives from entry.asm, the others from
  * the trampoline through smp.c. */
 #include "rt.h"

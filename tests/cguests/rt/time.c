@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* TSC-based time (time.h). */
 #include "time.h"
 

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Time from the TSC. mhv gives its rate in CPUID leaf 0x40000010 EAX (kHz), so a guest needs no
  * calibration (README "What every VM has"). In Bochs the TSC ticks once per emulated

@@ -1,3 +1,4 @@
+; SPDX-License-Identifier: BSD-2-Clause
 ; Real-mode start of the other vCPUs (smp.h). smp.c copies [rt_trampoline_start,
 ; rt_trampoline_end) to RT_TRAMPOLINE and fills the parameters at its end; a STARTUP IPI with
 ; vector RT_TRAMPOLINE >> 12 starts a vCPU here at CS:IP = 0800:0000. The usual path to long

@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /* Interrupt and exception dispatch (trap.h, fault.h). IDT gates: SDM Vol. 3A 6.14.1. */
 #include "trap.h"
 

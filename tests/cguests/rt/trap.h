@@ -1,3 +1,4 @@
+/* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * Interrupts and exceptions. Every vector has a stub (isr.asm) that saves the general
  * registers in a struct rt_frame and calls rt_trap(). Exceptions go first to the expected-fault
