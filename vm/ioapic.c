@@ -38,6 +38,11 @@ struct vioapic {
 static void send(struct vm *vm, uint64_t entry)
 {
     unsigned mode = (entry >> 8) & 7;
+    /* Delivery modes 011 and 110 are reserved in a redirection entry (3.2.4): no I/O APIC
+     * sends such a message, and 110 on the APIC bus would be a STARTUP IPI, which would start
+     * a vCPU waiting for one at the entry's vector. The entry delivers nothing. */
+    if (mode == 3 || mode == 6)
+        return;
     bool logical = entry & ENTRY_LOGICAL;
     vlapic_deliver(vm, NULL, (uint32_t)(entry >> 56), logical, mode, (uint8_t)entry, entry & ENTRY_LEVEL, 0);
 }
