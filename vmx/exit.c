@@ -44,10 +44,9 @@ static enum exit_action skip_only(struct vcpu *v)
  * be taken on the IRET itself, nesting the handler ("Resuming Guest Software after Handling an
  * Exception" in the SDM's VMM chapter). Bit 12 means nothing when the exit came during event
  * delivery or without virtual NMIs. */
-void exit_keep_nmi_blocked_in_iret(struct vcpu *v, uint32_t field)
+void exit_restore_nmi_blocking(struct vcpu *v)
 {
-    if (!(field & (1u << 12)) || (v->exit.idt_vectoring_info & INFO_VALID) ||
-        !(vmcs_read32(v, VMCS_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
+    if ((v->exit.idt_vectoring_info & INFO_VALID) || !(vmcs_read32(v, VMCS_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
         return;
     vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) | BLOCKING_NMI);
 }
@@ -105,7 +104,7 @@ static enum exit_action handle_window(struct vcpu *v)
  * Vol. 3A 7.7), whether that NMI came before the HLT (here) or during it (vm/vlapic.c). */
 static bool wakes_from_hlt(struct vcpu *v, bool interrupts)
 {
-    bool nmi = (v->pending_events & EVENT_NMI) && !(vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & BLOCKING_NMI);
+    bool nmi = (v->pending_events & EVENT_NMI) && !v->halted_in_nmi;
     return nmi || vcpu_init_pending(v) || (interrupts && inject_interrupt_deliverable(v));
 }
 
