@@ -49,6 +49,7 @@ void exit_restore_nmi_blocking(struct vcpu *v)
     if ((v->exit.idt_vectoring_info & INFO_VALID) || !(vmcs_read32(v, VMCS_PIN_CONTROLS) & PIN_VIRTUAL_NMIS))
         return;
     vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) | BLOCKING_NMI);
+    v->in_nmi_handler = true;
 }
 
 static enum exit_action handle_exception_nmi(struct vcpu *v)
@@ -115,7 +116,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
     /* Blocked first, then checked: a concurrent sender (vm/vlapic.c's notify, INIT) either
      * sees BLOCKED and wakes it, or is seen here. The swap fails when a VM stop got here first. */
     v->halted_for_good = !interrupts;
-    v->halted_in_nmi = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & BLOCKING_NMI;
+    v->halted_in_nmi = v->in_nmi_handler;
     if (!vcpu_state_swap(v, VCPU_RUNNABLE, VCPU_BLOCKED))
         return EXIT_RESCHED;
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -383,6 +384,8 @@ enum exit_action exit_dispatch(struct vcpu *v)
         e->idt_vectoring_error = vmcs_read32(v, VMCS_IDT_VECTORING_ERROR_CODE);
     e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
     e->details_read = 0;
+    if (v->in_nmi_handler)
+        inject_note_nmi_blocking(v);
 
     uint32_t basic = e->reason & 0xffff;
     v->exits++;

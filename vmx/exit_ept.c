@@ -145,6 +145,11 @@ enum exit_action handle_ept_violation(struct vcpu *v)
     exit_keep_nmi_blocked_in_iret(v, (uint32_t)q);
     struct mmio_handler moved;
     const struct mmio_handler *h = mmio_lookup(v, gpa, &moved);
+    /* An IDT, GDT, TSS or stack in device memory: the access is the CPU's own, delivering an
+     * event (IDT-vectoring information valid, SDM Vol. 3C 28.2.4), not the instruction's at
+     * RIP, so there is nothing to emulate; KVM stops such a guest too. */
+    if (h && (v->exit.idt_vectoring_info & INFO_VALID))
+        return exit_stop_vm(v, "event delivery through device memory (an IDT, GDT, TSS or stack in an MMIO range)");
     if (h && !(q & 4))
         return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",

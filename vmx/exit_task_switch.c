@@ -356,12 +356,12 @@ static enum guest_access_result enter_new_task(struct task_switch *t, struct gue
     }
     /* No STI or MOV-SS shadow carries over, nor a pending debug trap of the old task; NMIs
      * stay blocked in an NMI's task until its IRET, which unblocks them. */
-    uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & ~BLOCKING_STI_MOVSS;
     if (t->source == FROM_GATE && (t->event & INFO_VALID) && INFO_TYPE(t->event) == TYPE_NMI)
-        blocking |= BLOCKING_NMI;
+        v->in_nmi_handler = true;
     if (t->source == FROM_IRET)
-        blocking &= ~BLOCKING_NMI;
-    vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking);
+        v->in_nmi_handler = false;
+    uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & ~(BLOCKING_STI_MOVSS | BLOCKING_NMI);
+    vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking | (v->in_nmi_handler ? BLOCKING_NMI : 0));
     vmcs_writenat(v, VMCS_GUEST_PENDING_DEBUG, 0);
 
     /* The selectors the TSS names (a 16-bit TSS has no FS or GS: null, as in Bochs) and the

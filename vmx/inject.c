@@ -186,10 +186,32 @@ static void sync_virtual_interrupts(struct vcpu *v, uint32_t info)
     refresh_hint(v);
 }
 
+/* Virtual-NMI blocking (SDM Vol. 3C 25.3, 27.7.1.2) is set only by the delivery of an NMI that
+ * mhv injected and cleared only by the guest's IRET, so mhv knows when it can be set:
+ * v->in_nmi_handler, from that NMI's entry until an exit shows the bit clear. The VMCS bit is
+ * trusted only then. Bochs 2.7 needs this (SourceForge bug #1456, fixed in Bochs 2.8): a VM
+ * entry whose interruptibility state has the bit clear does not clear the CPU's blocking, so
+ * the blocking of a vCPU switched out in its NMI handler carries over to the next guest that
+ * CPU enters, which saves it on its exits and takes its NMIs only after an IRET of its own
+ * (kvm-unit-tests' eventinj lost its second NMI test that way). A bit set without an NMI of
+ * mhv's is that leak: it is ignored, and cleared before an NMI goes in (an entry that injects
+ * an NMI with the bit set fails, 26.3.1.5). On Bochs 2.7 such a guest still gets NMI-window
+ * exits late (the CPU holds the leaked blocking until the guest's next IRET), which matters
+ * only for an NMI held back by an STI or MOV-SS shadow. */
+void inject_note_nmi_blocking(struct vcpu *v)
+{
+    if (!(vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & BLOCKING_NMI))
+        v->in_nmi_handler = false;
+}
+
 /* An NMI or external interrupt, when nothing else goes in on this entry. */
 static uint32_t asynchronous_event(struct vcpu *v)
 {
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
+    if ((blocking & BLOCKING_NMI) && !v->in_nmi_handler) {
+        blocking &= ~BLOCKING_NMI; /* leaked by Bochs 2.7: see above */
+        vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking);
+    }
     if (v->pending_events & EVENT_NMI) {
         /* NMIs sent meanwhile: the CPU holds one while another is being handled and drops the
          * rest (SDM Vol. 3A 7.7: at most one pending while NMIs are blocked), so two that arrive
@@ -206,6 +228,7 @@ static uint32_t asynchronous_event(struct vcpu *v)
                     __atomic_and_fetch(&v->pending_events, (uint8_t)~EVENT_NMI, __ATOMIC_SEQ_CST);
                 if (v->nmi_pending || v->nmi_queued)
                     arm_window(v, PROC_NMI_WINDOW); /* the next one once this handler's IRET unblocks */
+                v->in_nmi_handler = true;
                 return INFO_VALID | INFO_TYPE_NMI | VEC_NMI;
             }
             arm_window(v, PROC_NMI_WINDOW);
@@ -242,6 +265,12 @@ void inject_events(struct vcpu *v)
         unsigned type = INFO_TYPE(info);
         if (type == 4 || type == 5 || type == 6)
             vmcs_write32(v, VMCS_ENTRY_INSTRUCTION_LENGTH, v->exit.instruction_length);
+        /* An exit during the delivery of an injected NMI saves virtual-NMI blocking as 1, and
+         * an entry that injects an NMI with that bit set fails (SDM Vol. 3C 26.3.1.5; the
+         * VMM chapter's "Resuming Guest Software after Handling an Exception" says to clear
+         * it): the NMI sets the blocking again as it is delivered. */
+        if (type == 2)
+            vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & ~BLOCKING_NMI);
         v->exit.idt_vectoring_info = 0;
     } else {
         info = asynchronous_event(v);

@@ -88,5 +88,8 @@ void inject_nmi(struct vcpu *v);
 bool inject_interrupt_deliverable(struct vcpu *v);
 /* After an interrupt- or NMI-window exit: disarm it (the event goes in on the next entry). */
 void inject_window_opened(struct vcpu *v);
+/* At an exit while v->in_nmi_handler: whether the guest's IRET has lifted virtual-NMI
+ * blocking since (the exit path calls it; vmx/inject.c says why mhv keeps its own view). */
+void inject_note_nmi_blocking(struct vcpu *v);
 
 #endif

@@ -44,6 +44,7 @@ struct vcpu {
     bool migrate_stress;   /* testing: move to another CPU after every slice */
     volatile bool halted_for_good; /* HLT with interrupts off: only an NMI or INIT resumes it */
     volatile bool halted_in_nmi;   /* that HLT ran in its NMI handler: an NMI does not end it */
+    bool in_nmi_handler;   /* virtual-NMI blocking, as mhv knows it (vmx/inject.c, inject_note_nmi_blocking) */
     volatile uint32_t init_requests; /* INITs sent to it (any CPU adds one) ... */
     uint32_t init_handled;           /* ... and those its CPU has taken: more sent means pending */
     /* A STARTUP IPI that arrived while the vCPU waited for one (or had an INIT pending), kept

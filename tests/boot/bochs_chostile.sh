@@ -16,7 +16,7 @@ accesses=("read" "write" "instruction fetch" "read" "read") # hostile_mem arg0 0
 modules=(--module "$tmp/canary.bin")
 "$ROOT/tests/cguests/mkvariant" "$G/canary.bin" "$tmp/canary.bin" arg1=4000
 for g in "${hostile[@]}"; do modules+=(--module "$G/$g.bin"); done
-for i in 0 1 2 3 4; do
+for i in 0 1 2 3 4 5; do
   "$ROOT/tests/cguests/mkvariant" "$G/hostile_mem.bin" "$tmp/mem$i.bin" name=hostile_mem$i arg0=$i
   modules+=(--module "$tmp/mem$i.bin")
 done
@@ -31,6 +31,7 @@ for i in 0 1 2 3 4; do
   expect_line "^\[cpu[0-9]+\] error: vm hostile_mem$i: vCPU 0: ${accesses[$i]} of guest-physical 0x10000000, outside the VM's 8192 KiB"
   expect_line "^mhv: vm hostile_mem$i: stopped: access outside guest memory \(exit 48, EPT violation, at RIP 0x[0-9a-f]+\) \(status 254\)$"
 done
+expect_line '^mhv: vm hostile_mem5: stopped: event delivery through device memory \(an IDT, GDT, TSS or stack in an MMIO range\) \(exit 48, EPT violation, at RIP 0x[0-9a-f]+\) \(status 254\)$'
 expect_no_line '^\[hostile_mem[0-9]\] not ok'
 expect_line '^mhv: stop: status 3$'
 finish

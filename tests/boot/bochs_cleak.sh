@@ -17,7 +17,7 @@ trap 'rm -rf "$tmp"' EXIT
 # Every guest can use these; each gets one verdict per run (both VMs, both checks).
 always=(DR0 DR1 DR2 DR3 DR6 DR7 CR2 CR8 CR0.AM CR4.TSD/DE/PCE EFER.SCE/NXE PAT MTRR_DEF_TYPE TSC_ADJUST
         SYSENTER_CS SYSENTER_ESP SYSENTER_EIP STAR LSTAR CSTAR SFMASK KERNEL_GS_BASE FS_BASE GS_BASE MISC_ENABLE
-        XCR0 'x87 state' MXCSR XMM0-15)
+        XCR0 'NMI blocking' 'x87 state' MXCSR XMM0-15)
 # These only where the CPU (and mhv) offer them; a VM says '# <name>: not offered ...' otherwise.
 optional=(TSC_AUX 'TSC_AUX by RDTSCP' 'TSC_AUX by RDPID' SPEC_CTRL DEBUGCTL 'YMM0-15 upper halves'
           'AVX-512 opmask k0-7' 'ZMM0-15 upper halves' ZMM16-31 PKRU)

@@ -13,6 +13,12 @@
  * every register started at its reset value (a leak at VM start). arg2=1 gives both VMs the
  * same XCR0 (see xstate_setup).
  *
+ * NMI blocking is state too, kept in the VMCS: the writer runs all of the above inside its NMI
+ * handler (NMIs blocked until its IRET, SDM Vol. 3A 7.7), and the checker sends itself an NMI
+ * in every pass, which it must take at once. Bochs 2.7 carries one guest's virtual-NMI
+ * blocking into the next guest its CPU enters (vmx/inject.c says how mhv keeps it from
+ * mattering).
+ *
  * The checker proves that the two really alternated: it counts the jumps of its TSC longer
  * than half a slice (another vCPU ran on its CPU in between) and needs at least MIN_SWITCHES,
  * and reports passes and switches. One line per register, so a fix shows register by register.
@@ -33,7 +39,7 @@ enum role { CHECKER, WRITER };
 static const char *const role_name[2] = { "checker", "writer" };
 static enum role me, other;
 
-enum kind { K_MSR, K_DR, K_CR, K_XCR0, K_RDTSCP, K_RDPID, K_XSTATE };
+enum kind { K_MSR, K_DR, K_CR, K_XCR0, K_RDTSCP, K_RDPID, K_NMI, K_XSTATE };
 enum xs_item { XS_X87, XS_MXCSR, XS_XMM, XS_YMM, XS_OPMASK, XS_ZMM_HI256, XS_HI16_ZMM, XS_PKRU };
 
 struct item {
@@ -92,6 +98,8 @@ static struct item items[] = {
     { "MISC_ENABLE", K_MSR, MSR_MISC_ENABLE, 1ull << 22, { 0, 1ull << 22 }, false, 0 }, /* limit CPUID maxval */
     { "DEBUGCTL", K_MSR, MSR_DEBUGCTL, 2, { 0, 2 }, true, 0 },             /* BTF */
     { "XCR0", K_XCR0, 0, ~0ull, { 0, 0 }, true, 1 },                       /* values: xstate_setup */
+    /* 1: a self-NMI waits (the writer, in its NMI handler); 0: it is taken at once. */
+    { "NMI blocking", K_NMI, 0, ~0ull, { 0, 1 }, true, 0 },
     /* Extended state, read with XSAVE (after XCR0: XSAVE saves what XCR0 enables). */
     { "x87 state", K_XSTATE, XS_X87 },
     { "MXCSR", K_XSTATE, XS_MXCSR },
@@ -106,6 +114,20 @@ static struct item items[] = {
 #define NITEMS (sizeof(items) / sizeof(items[0]))
 
 /* ---- registers ------------------------------------------------------------------------- */
+
+static volatile uint64_t nmis_taken;
+
+/* Sends this vCPU an NMI and reads whether it was blocked: not taken within 50 us (a real
+ * CPU takes a self-NMI within a few instructions of the ICR write; mhv before the next one). */
+static int read_nmi_blocking(uint64_t *v)
+{
+    uint64_t before = nmis_taken, end = tsc_deadline_in_us(50);
+    apic_send_ipi(apic_id(), ICR_NMI | ICR_LEVEL_ASSERT);
+    while (nmis_taken == before && !tsc_reached(end))
+        cpu_relax();
+    *v = nmis_taken == before;
+    return -1;
+}
 
 static int raw_read(const struct item *it, uint64_t *v)
 {
@@ -122,6 +144,7 @@ static int raw_read(const struct item *it, uint64_t *v)
         *v = aux;
         return r;
     case K_RDPID: return try_rdpid(v);
+    case K_NMI: return read_nmi_blocking(v);
     default: return VEC_UD;
     }
 }
@@ -133,6 +156,7 @@ static int raw_write(const struct item *it, uint64_t v)
     case K_DR: return try_write_dr(it->index, v);
     case K_CR: return try_write_cr(it->index, v);
     case K_XCR0: return try_xsetbv(0, v);
+    case K_NMI: return -1; /* set by running in the NMI handler (guest_main), not written */
     default: return VEC_UD; /* RDTSCP and RDPID only read TSC_AUX */
     }
 }
@@ -511,10 +535,44 @@ static void check_offered(void)
     }
 }
 
+/* The passes and their report; the writer runs it in its NMI handler (NMIs blocked). */
+static void run_checks(uint64_t run_ms)
+{
+    for (unsigned i = 0; i < NITEMS; i++)
+        if (items[i].kind == K_NMI)
+            items[i].own = items[i].value[me];
+    uint64_t deadline = tsc_deadline_in_us(run_ms * 1000);
+    last_tsc = rdtsc();
+    while (!tsc_reached(deadline)) {
+        one_pass();
+        passes++;
+    }
+    printf("# %s: %lu passes over every register, %lu switches to another vCPU and back\n", role_name[me], passes,
+           switches);
+    if (me == CHECKER)
+        check(switches >= MIN_SWITCHES, "the checker ran interleaved with another vCPU: %lu switches (at least %d)",
+              switches, MIN_SWITCHES);
+    report();
+}
+
+static uint64_t writer_run_ms;
+static bool writer_armed, writer_ran; /* armed: the next NMI starts the passes (not start_registers' ones) */
+
+static void take_nmi(struct rt_frame *f)
+{
+    (void)f;
+    nmis_taken++;
+    if (writer_armed && !writer_ran) {
+        writer_ran = true;
+        run_checks(writer_run_ms); /* the self-NMIs it sends meanwhile: one waits, taken after the IRET */
+    }
+}
+
 void guest_main(void)
 {
     me = rt_arg(0) == 1 ? WRITER : CHECKER;
     other = me == WRITER ? CHECKER : WRITER;
+    irq_set_handler(VEC_NMI, take_nmi);
     uint64_t run_ms = rt_arg(1) ? rt_arg(1) : 300;
     const struct rt_header *h = rt_image_header();
     uint32_t slice_us = h->slice_us ? h->slice_us : 10000;
@@ -528,16 +586,13 @@ void guest_main(void)
     start_xstate();
     check_offered();
 
-    uint64_t deadline = tsc_deadline_in_us(run_ms * 1000);
-    last_tsc = rdtsc();
-    while (!tsc_reached(deadline)) {
-        one_pass();
-        passes++;
+    if (me == CHECKER) {
+        run_checks(run_ms);
+        return;
     }
-    printf("# %s: %lu passes over every register, %lu switches to another vCPU and back\n", role_name[me], passes,
-           switches);
-    if (me == CHECKER)
-        check(switches >= MIN_SWITCHES, "the checker ran interleaved with another vCPU: %lu switches (at least %d)",
-              switches, MIN_SWITCHES);
-    report();
+    writer_run_ms = run_ms;
+    writer_armed = true;
+    uint64_t nmis;
+    read_nmi_blocking(&nmis); /* runs take_nmi, and the passes in it */
+    check(writer_ran, "the writer ran its passes in its NMI handler");
 }

@@ -126,7 +126,14 @@ void op_fault(struct fuzz_op *op)
         r = try_call((void (*)(void *))(void *)stubs[op->cpu], NULL);
         if (high && n != RT_VEC_USER_RETURN) {
             fz_expect(op, r, -1, "INT n for an interrupt vector");
-            fz_expect_value(op, this_cpu()->interrupts - before, 1, "INT n reaches its handler once");
+            struct rt_cpu *c = this_cpu();
+            if (c->interrupts - before == 2) /* which other one: IF in its frame tells an erratum from a bug */
+                for (unsigned i = 0; i < 2; i++)
+                    fz_printf("# vCPU %u op %lu: interrupt vector 0x%lx at rip 0x%lx, rflags 0x%lx\n", op->cpu,
+                              op->index, c->recent_interrupts[(c->interrupts + 1 + i) % 2].vector,
+                              c->recent_interrupts[(c->interrupts + 1 + i) % 2].rip,
+                              c->recent_interrupts[(c->interrupts + 1 + i) % 2].rflags);
+            fz_expect_value(op, c->interrupts - before, 1, "INT n reaches its handler once");
         } else if (!high) {
             fz_expect(op, r, n, "INT n for an exception vector");
         }

@@ -161,8 +161,12 @@ void rt_trap(struct rt_frame *f)
         unexpected_exception(c, f);
     }
     rt_irq_handler h = handlers[v];
-    if (v >= 32)
+    if (v >= 32) {
         c->interrupts++;
+        c->recent_interrupts[c->interrupts % 2].vector = v;
+        c->recent_interrupts[c->interrupts % 2].rip = f->rip;
+        c->recent_interrupts[c->interrupts % 2].rflags = f->rflags;
+    }
     if (h)
         h(f);
     else if (v == VEC_NMI)
