@@ -22,12 +22,12 @@ static void execute(void *addr)
 void guest_main(void)
 {
     uint64_t op = rt_arg(0), addr = rt_arg(1) ? rt_arg(1) : 0x10000000;
-    static const char *const names[] = { "read", "write", "execute", "SSE read", "REP MOVSB read", "IDT in MMIO" };
+    static const char *const names[] = { "read", "write", "execute", "SSE read", "REP MOVSB read", "IDT" };
     if (op > 5) {
         check(false, "arg0 %lu names an access (0-5)", op);
         return;
     }
-    printf("# %s at guest-physical 0x%lx\n", names[op], addr);
+    printf("# %s at guest-physical 0x%lx\n", names[op], op == 5 ? (uint64_t)0xfec00000 : addr);
     uint64_t v = 0;
     int vec = -1;
     uint8_t buf[16] __attribute__((aligned(16)));
