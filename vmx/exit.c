@@ -95,7 +95,7 @@ static enum exit_action handle_init_sipi(struct vcpu *v)
 
 static enum exit_action handle_window(struct vcpu *v)
 {
-    inject_window_opened(v); /* the pending event is written by inject_before_entry next */
+    inject_window_opened(v, (v->exit.reason & 0xffff) == EXIT_NMI_WINDOW); /* the event goes in at the entry */
     return EXIT_RESUME;
 }
 

@@ -154,10 +154,15 @@ static void arm_window(struct vcpu *v, uint32_t bit)
         vmcs_write32(v, VMCS_PROC_CONTROLS, proc | bit);
 }
 
-void inject_window_opened(struct vcpu *v)
+void inject_window_opened(struct vcpu *v, bool nmi_window)
 {
-    vmcs_write32(v, VMCS_PROC_CONTROLS,
-                 vmcs_read32(v, VMCS_PROC_CONTROLS) & ~(PROC_INTERRUPT_WINDOW | PROC_NMI_WINDOW));
+    /* Only the window that opened: the other one may still be wanted (an NMI-window exit
+     * says nothing of RFLAGS.IF, and a virtual interrupt held in RVI behind an armed
+     * interrupt window must stay behind it, see sync_virtual_interrupts). The APIC's part of
+     * the entry path runs again, as it decides whether the interrupt window is needed. */
+    uint32_t bit = nmi_window ? PROC_NMI_WINDOW : PROC_INTERRUPT_WINDOW;
+    vmcs_write32(v, VMCS_PROC_CONTROLS, vmcs_read32(v, VMCS_PROC_CONTROLS) & ~bit);
+    v->lapic->entry_work = true;
 }
 
 /* With virtual-interrupt delivery: RVI/SVI (26.4.2) and the EOI-exit bitmap (26.6.8) for this
@@ -275,7 +280,9 @@ void inject_events(struct vcpu *v)
     } else {
         info = asynchronous_event(v);
     }
-    if (apic && v->lapic->assist.vid)
+    /* A vector in RVI that the vLAPIC did not put there: a self-IPI the CPU virtualized
+     * (include/vm/vlapic.h), recognized with the guest's interrupts perhaps off. */
+    if (v->lapic->assist.vid && (apic || (vmcs_read16(v, VMCS_GUEST_INTERRUPT_STATUS) & 0xff)))
         sync_virtual_interrupts(v, info);
     if (!info)
         return;

@@ -124,7 +124,12 @@ void vlapic_refresh_entry_work(struct vlapic *l);
  * in RVI, even one the TPR or an in-service vector holds back (a MOV to CR8 or an EOI, which
  * do not exit, would otherwise make it recognized), and while a second vector waits behind
  * the one delivered at entry every EOI exits (so the EOI does not recognize the next one
- * inside the handler). Self-IPIs exit (every x2APIC MSR is intercepted). */
+ * inside the handler). x2APIC self-IPIs exit (every x2APIC MSR is intercepted); an xAPIC
+ * fixed IPI with the "self" shorthand does not: the CPU virtualizes it (SDM Vol. 3C 31.5,
+ * self-IPI virtualization), setting the vector in VIRR and RVI itself and recognizing it at
+ * once. mhv sees it only at the next exit, where the entry path arms the window as for its
+ * own vectors (vmx/inject.c): until that exit, a physical interrupt on Bochs still delivers
+ * such a vector with RFLAGS.IF = 0. */
 struct vlapic_entry_state {
     uint16_t interrupt_status;
     bool deliverable;

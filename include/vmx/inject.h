@@ -65,12 +65,14 @@ static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
  * exit interrupted (IDT-vectoring information, SDM Vol. 3C 29.2.4 and 30.2.1), and brings the
  * VMCS's view of the local APIC up to date when its hint says so (posted vectors into IRR;
  * RVI/SVI and the EOI-exit bitmap, or the TPR threshold). The common case, nothing to deliver,
- * is a check inline on the entry path. */
+ * is a check inline on the entry path; with virtual-interrupt delivery it includes RVI, which
+ * the CPU sets itself for a self-IPI (include/vm/vlapic.h says why that matters). */
 void inject_events(struct vcpu *v);
 #define inject_before_entry(v)                                                              \
     do {                                                                                    \
         if ((v)->pending_events || (v)->lapic->entry_work ||                               \
-            ((v)->exit.idt_vectoring_info & (1u << 31)))                                    \
+            ((v)->exit.idt_vectoring_info & (1u << 31)) ||                                  \
+            ((v)->lapic->assist.vid && (vmcs_read16(v, VMCS_GUEST_INTERRUPT_STATUS) & 0xff))) \
             inject_events(v);                                                               \
     } while (0)
 
@@ -86,8 +88,9 @@ void inject_interrupt(struct vcpu *v, uint8_t vector);
 void inject_nmi(struct vcpu *v);
 /* Whether an NMI or an interrupt could be delivered now (HLT ends at once). */
 bool inject_interrupt_deliverable(struct vcpu *v);
-/* After an interrupt- or NMI-window exit: disarm it (the event goes in on the next entry). */
-void inject_window_opened(struct vcpu *v);
+/* After an interrupt-window (nmi_window false) or NMI-window exit: disarms that window (the
+ * event goes in on the next entry). */
+void inject_window_opened(struct vcpu *v, bool nmi_window);
 /* At an exit while v->in_nmi_handler: whether the guest's IRET has lifted virtual-NMI
  * blocking since (the exit path calls it; vmx/inject.c says why mhv keeps its own view). */
 void inject_note_nmi_blocking(struct vcpu *v);

@@ -7,6 +7,13 @@
  *    LVT unmasked the error interrupts the vCPU.
  *  - The timer's current count: in one-shot mode it counts down to 0 and stays there, never
  *    above the initial count; in periodic mode it stays within 1..initial (12.5.4).
+ *  - A fixed self-IPI (the "self" shorthand) sent with interrupts off waits for STI, also while
+ *    other IPIs arrive (12.6.1, 7.4.x: maskable interrupts wait while IF = 0). With virtual-
+ *    interrupt delivery the CPU takes the self-IPI in without an exit (SDM Vol. 3C 31.5);
+ *    after the next exit (a CPUID here) mhv keeps it from being delivered by a CPU that would
+ *    deliver it anyway when a physical interrupt arrives (Bochs: include/vm/vlapic.h). vCPU 1
+ *    sends IPIs meanwhile (a new vector each), which mhv's kicks turn into physical interrupts
+ *    on vCPU 0's CPU. 40 rounds.
  * vCPU 1 is the receiver: it polls for the sender's word, latches its ESR (a write, then a
  * read, 12.5.3) and reports back.
  */
@@ -23,6 +30,20 @@ static volatile unsigned request, answered;
 static volatile uint32_t receiver_esr, receiver_interrupts;
 static volatile bool receiver_x2apic, stop;
 static volatile unsigned errors[2];
+#define VEC_SELF 0xd0
+#define VEC_FLOOD 0xc0 /* vCPU 1 sends 0xc0-0xcf in turn: each a new request, none merged */
+static volatile bool flood;
+static volatile unsigned self_taken, flood_taken, taken_with_if_off;
+
+static void on_self_or_flood(struct rt_frame *f)
+{
+    if (f->vector == VEC_SELF)
+        self_taken++;
+    else
+        flood_taken++;
+    if (!(f->rflags & RFLAGS_IF))
+        taken_with_if_off++;
+}
 
 static void on_error(struct rt_frame *f)
 {
@@ -43,6 +64,10 @@ static void receiver(unsigned cpu, void *arg)
     unsigned seen = 0;
     esr_latch();
     while (!stop) {
+        for (unsigned n = 0; flood; n++) {
+            apic_send_fixed(0, (uint8_t)(VEC_FLOOD + n % 16));
+            delay_us(50);
+        }
         if (request == seen) {
             cpu_relax();
             continue;
@@ -137,12 +162,58 @@ static void timer_counts(const char *mode)
           outside);
 }
 
+/* Spins without PAUSE (which exits): the guest stays in VMX non-root operation, where the
+ * physical interrupts of mhv's kicks reach it. With interrupts off it executes CLI again and
+ * again, as code that disables interrupts does (Bochs 2.7 holds physical interrupts back from
+ * a guest entered with IF = 0 until its IF is written). */
+static void spin_us(uint64_t us)
+{
+    uint64_t end = tsc_deadline_in_us(us);
+    bool off = !(read_rflags() & RFLAGS_IF);
+    while (!tsc_reached(end))
+        if (off)
+            irq_disable();
+}
+
+#define SELF_IPI_ROUNDS 40
+
+static void self_ipi_interrupts_off(const char *mode)
+{
+    irq_set_handler(VEC_SELF, on_self_or_flood);
+    for (unsigned v = VEC_FLOOD; v < VEC_FLOOD + 16; v++)
+        irq_set_handler(v, on_self_or_flood);
+    unsigned early = 0, self_after_sti = 0;
+    for (unsigned round = 0; round < SELF_IPI_ROUNDS; round++) {
+        irq_disable();
+        unsigned taken = self_taken + flood_taken;
+        apic_send_ipi(0, ICR_FIXED | ICR_LEVEL_ASSERT | ICR_SELF | VEC_SELF);
+        cpuid(0, 0); /* an exit, after which mhv has seen the vector (vCPU 1 sends nothing yet) */
+        flood = true;
+        spin_us(300);
+        flood = false;
+        spin_us(200); /* the last of vCPU 1's IPIs land */
+        early += self_taken + flood_taken - taken;
+        unsigned self_before = self_taken;
+        irq_enable();
+        spin_us(100);
+        irq_disable();
+        self_after_sti += self_taken - self_before;
+    }
+    check(taken_with_if_off == 0 && early == 0,
+          "%s: a self-IPI sent with interrupts off, and IPIs arriving then, wait for STI (%u rounds; %u taken with IF = 0)",
+          mode, SELF_IPI_ROUNDS, taken_with_if_off);
+    check(self_after_sti == SELF_IPI_ROUNDS && flood_taken >= 1,
+          "%s: after STI each round's self-IPI is taken once (%u of %u) and the others' vector too (%u)", mode,
+          self_after_sti, SELF_IPI_ROUNDS, flood_taken);
+}
+
 void guest_main(void)
 {
     irq_set_handler(VEC_ERROR, on_error);
     check_eq(smp_start(1, receiver, NULL), 0, "vCPU 1 started");
     illegal_vectors("xAPIC");
     timer_counts("xAPIC");
+    self_ipi_interrupts_off("xAPIC");
     if (apic_x2apic_supported()) {
         receiver_x2apic = true;
         apic_enable_x2apic();
