@@ -26,6 +26,10 @@
 
 static const struct sched_policy *policy = &sched_fair;
 
+/* Every vCPU of every VM may be pinned to one CPU: its queue must hold them all. */
+_Static_assert(sizeof(((struct percpu *)0)->runq) / sizeof(struct vcpu *) >= MAX_VMS * VM_MAX_VCPUS,
+               "a run queue holds every vCPU");
+
 static bool usable_cpu(unsigned c)
 {
     return c < cpu_count && c < MAX_CPUS && cpus[c] && cpus[c]->online && cpus[c]->vmx_state == VMX_CPU_ON;
