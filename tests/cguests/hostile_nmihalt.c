@@ -12,14 +12,17 @@
 
 MHV_GUEST(.name = "hostile_nmihalt", .vcpus = 2, .memory_mib = 8);
 
-static volatile uint64_t nmis;
+static volatile uint64_t nmis, halts;
 
+/* Each HLT that ends comes round the loop: halts counts how often vCPU 1 halted. */
 static void halt_in_nmi_handler(struct rt_frame *f)
 {
     (void)f;
     nmis++;
-    for (;;)
-        __asm__ volatile("cli; hlt");
+    for (;;) {
+        halts++;
+        __asm__ volatile("cli; hlt" ::: "memory");
+    }
 }
 
 static void park(unsigned cpu, void *arg) { (void)cpu, (void)arg; } /* returns: cli; hlt for good */
@@ -44,5 +47,6 @@ void guest_main(void)
         rounds++;
     }
     check_eq(nmis, 1, "the second NMI stayed pending (NMIs blocked until an IRET)");
+    check_eq(halts, 1, "and did not end vCPU 1's HLT (it halted once)");
     printf("# vCPU 0 worked 300 ms next to it (%lu rounds, longest wait %lu us)\n", rounds, tsc_to_us(longest));
 }
