@@ -19,7 +19,7 @@ Q := @
 say = @printf '  %-6s %s\n' $(1) $(2)
 endif
 
-KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude \
+KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wredundant-decls -Wcast-qual -Iinclude \
     -ffreestanding -fno-pie -fno-pic -mcmodel=small -mno-red-zone -mgeneral-regs-only \
     -mno-mmx -mno-sse -mno-sse2 -fno-common -fno-stack-protector -fno-omit-frame-pointer \
     -fno-asynchronous-unwind-tables -fcf-protection=none -nostdlib -MMD -MP -DMHV_DEBUG=$(DEBUG)

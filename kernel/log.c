@@ -18,8 +18,7 @@ static char ring[LOG_RING_SIZE];
 static size_t ring_head;    /* total bytes ever written; ring[head % size] is next */
 static size_t ring_flushed; /* bytes of the ring already sent to the console */
 
-/* Index of the CPU that logs. SMP bring-up overrides this weak default with the per-CPU
- * lookup; until then there is only the boot CPU. */
+/* Until SMP bring-up there is only the boot CPU (include/kernel/log.h). */
 __attribute__((weak)) unsigned log_cpu_index(void)
 {
     return 0;

@@ -99,6 +99,7 @@ static void report_vms_and_finish(void)
     machine_stop(failed ? MHV_STATUS_VM_FAILED : MHV_STATUS_OK);
 }
 
+void kernel_main(uint32_t magic, uint64_t info_phys); /* from boot/ (the multiboot2 entry) */
 void kernel_main(uint32_t magic, uint64_t info_phys)
 {
     percpu_init_boot_cpu(cpu_apic_id_from_cpuid());

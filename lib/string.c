@@ -88,7 +88,7 @@ char *strchr(const char *s, int c)
 {
     for (;; s++) {
         if (*s == (char)c)
-            return (char *)s;
+            return (char *)(uintptr_t)s; /* as the C library's: the caller's string */
         if (!*s)
             return NULL;
     }

@@ -15,12 +15,12 @@ static unsigned runnable_in(const struct percpu *p)
     return n;
 }
 
-struct steal_choice sched_choose_steal(struct percpu *const *cpus, unsigned count, const struct percpu *me)
+struct steal_choice sched_choose_steal(struct percpu *const *queues, unsigned count, const struct percpu *me)
 {
     struct steal_choice choice = { NULL, NULL };
     unsigned most = 1; /* a queue needs a vCPU waiting besides the running one */
     for (unsigned c = 0; c < count; c++) {
-        struct percpu *p = cpus[c];
+        struct percpu *p = queues[c];
         if (!p || p == me || !p->online || p->vmx_state != VMX_CPU_ON)
             continue;
         unsigned runnable = runnable_in(p);

@@ -307,9 +307,9 @@ static uint8_t read_count(struct pit_channel *c, uint64_t now)
 
 /* --- The chip -------------------------------------------------------------------------------- */
 
-void pit8254_reset(struct pit8254 *p, uint64_t tsc_hz, uint64_t tsc)
+void pit8254_reset(struct pit8254 *p, uint64_t ticks_per_s, uint64_t tsc)
 {
-    *p = (struct pit8254){ .tsc_hz = tsc_hz ? tsc_hz : 1, .epoch = tsc };
+    *p = (struct pit8254){ .tsc_hz = ticks_per_s ? ticks_per_s : 1, .epoch = tsc };
     for (unsigned i = 0; i < 3; i++) {
         p->ch[i].access = 3;
         p->ch[i].gate = i != 2;

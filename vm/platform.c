@@ -4,6 +4,7 @@
 
 #include <stddef.h>
 
+#include "vm/acpi_tables.h"
 #include "vm/ioapic.h"
 #include "vm/vm.h"
 

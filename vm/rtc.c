@@ -270,10 +270,10 @@ static bool is_time_register(unsigned reg)
            reg == REG_CENTURY;
 }
 
-void mc146818_reset(struct mc146818 *c, uint64_t tsc_hz, uint64_t seconds, uint64_t tsc)
+void mc146818_reset(struct mc146818 *c, uint64_t ticks_per_s, uint64_t seconds, uint64_t tsc)
 {
     memset(c, 0, sizeof(*c));
-    c->tsc_hz = tsc_hz ? tsc_hz : 1;
+    c->tsc_hz = ticks_per_s ? ticks_per_s : 1;
     c->ram[REG_A] = 0x26; /* DV = 010 (32.768 kHz, running), RS = 0110 (1024 Hz) */
     c->ram[REG_B] = B_24H;
     c->ram[REG_D] = D_VRT;

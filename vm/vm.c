@@ -145,7 +145,7 @@ int vm_read_gpa(struct vm *vm, uint64_t gpa, void *dst, uint64_t len)
 
 int vm_write_gpa(struct vm *vm, uint64_t gpa, const void *src, uint64_t len)
 {
-    return copy_gpa(vm, gpa, (uint8_t *)src, len, true);
+    return copy_gpa(vm, gpa, (uint8_t *)(uintptr_t)src, len, true); /* only read */
 }
 
 void vm_register_io(struct vm *vm, const struct io_handler *h)

@@ -190,7 +190,7 @@ enum guest_access_result guest_read(struct vcpu *v, uint64_t linear, void *dst, 
 enum guest_access_result guest_write(struct vcpu *v, uint64_t linear, const void *src, unsigned len,
                                      unsigned access, struct guest_fault *f)
 {
-    return access_linear(v, linear, (uint8_t *)src, len, access, true, f);
+    return access_linear(v, linear, (uint8_t *)(uintptr_t)src, len, access, true, f); /* only read */
 }
 
 void guest_inject_fault(struct vcpu *v, const struct guest_fault *f)

@@ -4,6 +4,7 @@
 
 #include "arch/x86/msr.h"
 #include "arch/x86/paging.h"
+#include "kernel/log.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "lib/string.h"

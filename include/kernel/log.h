@@ -29,6 +29,9 @@ void guest_line(const char *vm_name, const char *text);
 /* Sends everything logged so far (and still in the ring) to the console; called once the
  * console has been started. */
 void log_flush_to_console(void);
+/* The index of the CPU that logs, for the "[cpuN]" prefix: 0 until SMP bring-up, whose
+ * arch/x86/percpu.c overrides this weak default with the per-CPU lookup. */
+unsigned log_cpu_index(void);
 
 /* Parses "error|warn|info|debug" or "0".."3"; returns 0 and sets *out, or -1. */
 int log_level_parse(const char *s, enum log_level *out);

@@ -68,7 +68,7 @@ struct steal_choice {
     struct percpu *from;
     struct vcpu *vcpu;
 };
-struct steal_choice sched_choose_steal(struct percpu *const *cpus, unsigned count, const struct percpu *me);
+struct steal_choice sched_choose_steal(struct percpu *const *queues, unsigned count, const struct percpu *me);
 
 /* Adds every VM's vCPUs to the run queues (round robin within affinity) and wakes the CPUs. */
 void sched_start(void);

@@ -64,7 +64,7 @@ struct pit8254 {
 };
 
 /* Power-on: no channel counting, channel 2's gate low. */
-void pit8254_reset(struct pit8254 *p, uint64_t tsc_hz, uint64_t tsc);
+void pit8254_reset(struct pit8254 *p, uint64_t ticks_per_s, uint64_t tsc);
 /* Port offsets 0-3 (0x40-0x43), at TSC value `tsc`. */
 void pit8254_write(struct pit8254 *p, unsigned offset, uint8_t value, uint64_t tsc);
 uint8_t pit8254_read(struct pit8254 *p, unsigned offset, uint64_t tsc);

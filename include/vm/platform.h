@@ -46,7 +46,6 @@ void vreset_attach(struct vm *vm);     /* vm/reset.c: resets through 0xcf9, port
 void vpci_attach(struct vm *vm);                                  /* vm/pci.c */
 void fw_cfg_attach(struct vm *vm);                                /* vm/fw_cfg.c */
 void pc_testdev_attach(struct vm *vm); /* vm/testdev.c: QEMU's pc-testdev, for `testdev = true` only */
-int acpi_tables_write(struct vm *vm);  /* vm/acpi_tables.c: 0, or -1 (reported) */
 void firmware_write(struct vm *vm);    /* vm/firmware.c: the reset-vector stub at 0xfe05b-0xfffff */
 bool firmware_running(struct vcpu *v); /* v runs the stub (CS base 0xf0000); its VMCS is current */
 /* For VMs started as after a BIOS (vm->bios): the interrupt vector table, the BIOS data area

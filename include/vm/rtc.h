@@ -31,7 +31,7 @@ struct mc146818 {
 
 /* Power-on: the clock at `seconds` (Unix) at TSC `tsc`, 24-hour BCD mode, divider running with
  * 1024 Hz periodic rate selected, no interrupts enabled, VRT set, RAM cleared. */
-void mc146818_reset(struct mc146818 *c, uint64_t tsc_hz, uint64_t seconds, uint64_t tsc);
+void mc146818_reset(struct mc146818 *c, uint64_t ticks_per_s, uint64_t seconds, uint64_t tsc);
 /* The RESET pin (a machine reset): interrupt enables and flags cleared; the time and the
  * RAM stay (battery-backed). */
 void mc146818_reset_pin(struct mc146818 *c, uint64_t tsc);

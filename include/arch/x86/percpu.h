@@ -89,7 +89,6 @@ void percpu_init_boot_cpu(uint32_t apic_id);
 
 /* The unmapped page below the calling CPU's stack (0 if unknown). */
 uint64_t percpu_stack_guard(void);
-unsigned log_cpu_index(void);
 
 /* Allocates and fills the area of a CPU about to start (stack with a guard page below). */
 struct percpu *percpu_create(unsigned index, uint32_t apic_id, uint32_t acpi_uid);
