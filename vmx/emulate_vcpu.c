@@ -6,6 +6,7 @@
 #include <stddef.h>
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 #include "kernel/log.h"
 #include "lib/string.h"
 #include "vm/vm.h"
@@ -17,8 +18,6 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define EFER_LMA (1ull << 10)
-#define RFLAGS_VM (1ull << 17)
 #define INTERRUPTIBILITY_MOV_SS (1u << 1)
 /* REP string elements per exit, as for INS/OUTS (vmx/exit_io.c): one exit stays short. */
 #define STRING_BATCH 1024

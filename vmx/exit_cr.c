@@ -6,6 +6,7 @@
  * a TPR shadow (with one, the CPU reads and writes the virtual-APIC page itself, SDM Vol. 3C
  * 31.3), and both ways it is the vLAPIC's one TPR (vm/vlapic.c). */
 #include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 #include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
@@ -15,11 +16,6 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
-#define CR4_PAE (1ull << 5)
-#define CR4_SMXE (1ull << 14)
-#define CR4_PCIDE (1ull << 17)
 #define CS_LONG (1u << 13)
 
 static uint64_t gpr_get(struct vcpu *v, unsigned r)

@@ -22,7 +22,6 @@
 #define MSR_MCG_CAP 0x179
 #define MSR_MCG_STATUS 0x17a
 #define MSR_MISC_ENABLE 0x1a0
-#define MSR_PAT 0x277
 #define MSR_MTRR_DEF_TYPE 0x2ff
 
 
@@ -65,7 +64,7 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 {
     switch (msr) {
     case MSR_IA32_EFER: *value = vmcs_read64(v, VMCS_GUEST_EFER); return true;
-    case MSR_PAT: *value = vmcs_read64(v, VMCS_GUEST_PAT); return true;
+    case MSR_IA32_PAT: *value = vmcs_read64(v, VMCS_GUEST_PAT); return true;
     case MSR_TSC: *value = rdtsc() + vmcs_read64(v, VMCS_TSC_OFFSET); return true;
     case MSR_TSC_ADJUST: *value = (uint64_t)v->tsc_adjust; return true;
     case MSR_MTRRCAP: *value = 1u << 10; return true;  /* write-combining, no variable ranges */
@@ -92,7 +91,7 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
         vmcs_write64(v, VMCS_GUEST_EFER, (value & ~EFER_LMA) | (old & EFER_LMA));
         return true;
     }
-    case MSR_PAT:
+    case MSR_IA32_PAT:
         if (!valid_pat(value))
             return false;
         vmcs_write64(v, VMCS_GUEST_PAT, value);

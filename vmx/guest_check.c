@@ -8,6 +8,8 @@
  */
 #include "vmx/guest_check.h"
 
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 #include "lib/format.h"
 
 /* Controls the rules depend on (SDM Vol. 3C 25.8.1 VM-entry controls, 25.6.2 secondary). */
@@ -17,21 +19,9 @@
 #define ENTRY_LOAD_EFER (1u << 15)
 #define PROC2_UNRESTRICTED_GUEST (1u << 7)
 
-#define CR0_PE (1ull << 0)
-#define CR0_NW (1ull << 29)
-#define CR0_CD (1ull << 30)
-#define CR0_PG (1ull << 31)
-#define CR4_PAE (1ull << 5)
-#define CR4_PCIDE (1ull << 17)
-#define EFER_LME (1ull << 8)
-#define EFER_LMA (1ull << 10)
 #define EFER_ALLOWED (1ull << 0 | EFER_LME | EFER_LMA | 1ull << 11) /* SCE, LME, LMA, NXE */
 #define DEBUGCTL_BTF (1ull << 1)
 
-#define RFLAGS_FIXED1 (1ull << 1)
-#define RFLAGS_TF (1ull << 8)
-#define RFLAGS_IF (1ull << 9)
-#define RFLAGS_VM (1ull << 17)
 #define RFLAGS_RESERVED (~0ull << 22 | 1ull << 15 | 1ull << 5 | 1ull << 3)
 
 /* Segment access rights in the VMCS format (SDM Vol. 3C 25.4.1, Table 25-2). */

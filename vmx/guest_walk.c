@@ -5,16 +5,12 @@
 #include "vmx/guest_walk.h"
 
 #include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define EFER_LMA (1ull << 10)
-#define CR4_LA57 (1ull << 12)
-#define CR4_SMAP (1ull << 21)
-#define CR4_PKE (1ull << 22)
-#define RFLAGS_AC (1ull << 18)
 
 unsigned guest_cpu_mode(struct vcpu *v)
 {

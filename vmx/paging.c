@@ -3,16 +3,8 @@
  * 5.4 (PAE), 5.5 (4-level and 5-level), 5.6 (access rights), 5.7 (#PF), 5.8 (A/D flags). */
 #include "vmx/paging.h"
 
-#define CR0_WP (1ull << 16)
-#define CR0_PG (1ull << 31)
-#define CR4_PSE (1ull << 4)
-#define CR4_PAE (1ull << 5)
-#define CR4_LA57 (1ull << 12)
-#define CR4_SMEP (1ull << 20)
-#define CR4_SMAP (1ull << 21)
-#define CR4_PKE (1ull << 22)
-#define EFER_NXE (1ull << 11)
-#define EFER_LMA (1ull << 10)
+#include "arch/x86/cpu.h"
+#include "arch/x86/msr.h"
 
 #define PTE_P (1ull << 0)
 #define PTE_RW (1ull << 1)

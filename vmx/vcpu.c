@@ -28,7 +28,6 @@
 _Static_assert(__builtin_offsetof(struct vcpu, launched) == VCPU_LAUNCHED_OFFSET, "entry.asm offsets");
 _Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == VCPU_HOST_RSP_OFFSET, "entry.asm offsets");
 
-#define MSR_IA32_PAT 0x277
 
 /* Controls mhv asks for beyond the required ones (vmx/caps.c checked those at boot). */
 #define PROC_USE_TSC_OFFSETTING (1u << 3)

@@ -11,12 +11,11 @@ struct vcpu;
 enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, VEC_TS = 10, VEC_NP = 11,
        VEC_SS = 12, VEC_GP = 13, VEC_PF = 14, VEC_AC = 17, VEC_MC = 18 };
 
+#include "arch/x86/cpu.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 #include "vm/vlapic.h"
 
-#define RFLAGS_TF (1ull << 8)
-#define RFLAGS_RF (1ull << 16)
 
 /* The RIP after an instruction that ends exactly at 4 GiB in 32-bit code: EIP wraps to 0 (SDM
  * Vol. 1 3.5: the instruction pointer is 32 bits outside 64-bit mode). Out of line: reached

@@ -36,6 +36,19 @@ static inline struct cpuid_regs cpuid(uint32_t leaf, uint32_t subleaf)
 #define CR4_VMXE (1ull << 13)
 #define CR4_OSXSAVE (1ull << 18)
 #define CR4_SMXE (1ull << 14)
+#define CR4_LA57 (1ull << 12)
+#define CR4_PCIDE (1ull << 17)
+#define CR4_SMEP (1ull << 20)
+#define CR4_SMAP (1ull << 21)
+#define CR4_PKE (1ull << 22)
+
+/* RFLAGS (SDM Vol. 1 3.4.3). */
+#define RFLAGS_FIXED1 (1ull << 1)
+#define RFLAGS_TF (1ull << 8)
+#define RFLAGS_IF (1ull << 9)
+#define RFLAGS_RF (1ull << 16)
+#define RFLAGS_VM (1ull << 17)
+#define RFLAGS_AC (1ull << 18)
 
 #define DEFINE_CR_ACCESSORS(n)                                                              \
     static inline uint64_t read_cr##n(void)                                                 \

@@ -8,6 +8,7 @@
 #define MSR_IA32_APIC_BASE              0x01b
 #define MSR_IA32_FEATURE_CONTROL        0x03a
 #define MSR_IA32_TSC_DEADLINE           0x6e0
+#define MSR_IA32_PAT                    0x277
 #define MSR_X2APIC_FIRST                0x800
 #define MSR_IA32_VMX_BASIC              0x480
 #define MSR_IA32_VMX_PINBASED_CTLS      0x481
