@@ -317,6 +317,9 @@ static void print_totals(uint64_t *total)
             faults += v->faults[i];
         uint64_t done = v->next < fz_cfg.ops_per_cpu ? v->next : fz_cfg.ops_per_cpu;
         *total += done;
+        if (v->taken_with_if_off)
+            fz_printf("# vCPU %u: %lu interrupts came with interrupts off during INT n (Bochs's erratum)\n", c,
+                      v->taken_with_if_off);
         fz_printf("# vCPU %u: %lu operations, %lu exceptions (#GP %lu, #UD %lu, #PF %lu, #DB %lu), %lu interrupts, %lu NMIs\n",
                   c, done, faults, v->faults[VEC_GP], v->faults[VEC_UD], v->faults[VEC_PF], v->faults[VEC_DB],
                   v->interrupts, v->nmis);

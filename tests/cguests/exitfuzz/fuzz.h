@@ -121,6 +121,7 @@ struct fz_vcpu {
     uint64_t stray_db;             /* #DB no TRY_ASM claimed (breakpoints, single steps) */
     uint64_t nmis, restarts, restarts_sent, unexpected;
     volatile uint64_t interrupts;  /* vectors 32-255 taken */
+    uint64_t taken_with_if_off;    /* other interrupts that came during an INT n, interrupts off */
 };
 
 struct fz_config {

@@ -121,19 +121,31 @@ void op_fault(struct fuzz_op *op)
         uint8_t code[3] = { 0xcd, n, 0xc3 }; /* int n; ret */
         static uint8_t stubs[RT_MAX_CPUS][16];
         memcpy(stubs[op->cpu], code, sizeof(code));
-        uint64_t before = this_cpu()->interrupts;
+        uint64_t before = this_cpu()->interrupts, before_n = this_cpu()->interrupts_by_vector[n];
         fz_note(op, "int n", n, 0, 0);
         r = try_call((void (*)(void *))(void *)stubs[op->cpu], NULL);
         if (high && n != RT_VEC_USER_RETURN) {
             fz_expect(op, r, -1, "INT n for an interrupt vector");
             struct rt_cpu *c = this_cpu();
-            if (c->interrupts - before == 2) /* which other one: IF in its frame tells an erratum from a bug */
-                for (unsigned i = 0; i < 2; i++)
-                    fz_printf("# vCPU %u op %lu: interrupt vector 0x%lx at rip 0x%lx, rflags 0x%lx\n", op->cpu,
-                              op->index, c->recent_interrupts[(c->interrupts + 1 + i) % 2].vector,
-                              c->recent_interrupts[(c->interrupts + 1 + i) % 2].rip,
-                              c->recent_interrupts[(c->interrupts + 1 + i) % 2].rflags);
-            fz_expect_value(op, c->interrupts - before, 1, "INT n reaches its handler once");
+            fz_expect_value(op, c->interrupts_by_vector[n] - before_n, 1, "INT n reaches its handler once");
+            /* Any other interrupt here came with interrupts off (the op runs with IF = 0 and
+             * INT n clears it): no injection of mhv's can do that (the entry would fail its
+             * checks), only a CPU delivering a virtual interrupt it recognized, which Bochs
+             * does when a physical interrupt arrives (include/vm/vlapic.h). mhv keeps the
+             * vectors it knows of from being recognized (hostile_lapic tests that); one the CPU
+             * put in RVI itself since the last exit it cannot, so these are counted and shown,
+             * not failed. */
+            uint64_t others = c->interrupts - before - (c->interrupts_by_vector[n] - before_n);
+            if (others) {
+                bool first = fz_vcpus[op->cpu].taken_with_if_off++ == 0;
+                unsigned last = (unsigned)(c->interrupts % 2);
+                if (first)
+                    fz_printf("# vCPU %u op %lu: vector 0x%lx came with interrupts off during INT 0x%x (rip 0x%lx, "
+                              "rflags 0x%lx): Bochs's virtual-interrupt erratum\n", op->cpu, op->index,
+                              c->recent_interrupts[last].vector == n ? c->recent_interrupts[last ^ 1].vector
+                                                                     : c->recent_interrupts[last].vector,
+                              n, c->recent_interrupts[last].rip, c->recent_interrupts[last].rflags);
+            }
         } else if (!high) {
             fz_expect(op, r, n, "INT n for an exception vector");
         }

@@ -29,6 +29,7 @@ struct rt_cpu {
     void (*fn)(unsigned cpu, void *arg); /* what smp_start() gave it */
     void *arg;
     uint64_t interrupts;         /* interrupts taken (vectors 32-255) */
+    uint32_t interrupts_by_vector[256];
     /* The last two of them, for reports: [interrupts % 2] is the newest. */
     struct { uint64_t vector, rip, rflags; } recent_interrupts[2];
 };

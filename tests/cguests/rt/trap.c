@@ -163,6 +163,7 @@ void rt_trap(struct rt_frame *f)
     rt_irq_handler h = handlers[v];
     if (v >= 32) {
         c->interrupts++;
+        c->interrupts_by_vector[v]++;
         c->recent_interrupts[c->interrupts % 2].vector = v;
         c->recent_interrupts[c->interrupts % 2].rip = f->rip;
         c->recent_interrupts[c->interrupts % 2].rflags = f->rflags;
