@@ -5,6 +5,8 @@
  * INIT to every vCPU, or a reboot of the kind the reset was); and what a restart keeps. */
 #include "stubs.h"
 
+#include <stdlib.h>
+
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
@@ -114,6 +116,14 @@ static int setup(void **state)
     stop_kind = -1;
     stop_reason[0] = '\0';
     vreset_attach(&vm);
+    return 0;
+}
+
+/* The device's state: the context its handlers were registered with. */
+static int teardown(void **state)
+{
+    (void)state;
+    free(vm.resets[0].ctx);
     return 0;
 }
 
@@ -228,12 +238,12 @@ static void test_crash_and_poweroff_restarts_lose_memory(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_port92_fast_reset_reboots_warm_and_survives, setup),
-        cmocka_unit_test_setup(test_resume_codes_init_every_vcpu, setup),
-        cmocka_unit_test_setup(test_cf9_kinds, setup),
-        cmocka_unit_test_setup(test_firmware_boot_request, setup),
-        cmocka_unit_test_setup(test_kbc_output_port, setup),
-        cmocka_unit_test_setup(test_crash_and_poweroff_restarts_lose_memory, setup),
+        cmocka_unit_test_setup_teardown(test_port92_fast_reset_reboots_warm_and_survives, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_resume_codes_init_every_vcpu, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_cf9_kinds, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_firmware_boot_request, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_kbc_output_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_crash_and_poweroff_restarts_lose_memory, setup, teardown),
     };
     return cmocka_run_group_tests_name("reset", tests, NULL, NULL);
 }

@@ -5,6 +5,7 @@
  * 0x2000 + n, the 64 KiB of memory at 0xff000000, and what a reset puts back. */
 #include "stubs.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 #include "vm/platform.h"
@@ -59,6 +60,14 @@ static int setup(void **state)
     memset(line_level, 0, sizeof(line_level));
     line_changes = 0;
     pc_testdev_attach(&vm);
+    return 0;
+}
+
+/* The device's state: the context its handlers were registered with. */
+static int teardown(void **state)
+{
+    (void)state;
+    free(vm.resets[0].ctx);
     return 0;
 }
 
@@ -135,11 +144,11 @@ static void test_reset(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup(test_scratch_register, setup),
-        cmocka_unit_test_setup(test_flush_port_is_taken, setup),
-        cmocka_unit_test_setup(test_irq_lines, setup),
-        cmocka_unit_test_setup(test_iomem, setup),
-        cmocka_unit_test_setup(test_reset, setup),
+        cmocka_unit_test_setup_teardown(test_scratch_register, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_flush_port_is_taken, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_irq_lines, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_iomem, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
     };
     return cmocka_run_group_tests_name("testdev", tests, NULL, NULL);
 }
