@@ -139,6 +139,7 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     xcall_init();
     smp_boot(&host_acpi, &boot_info, boot_options.maxcpus);
 
+    sched_init(cpu_count); /* a run queue per CPU, before the vCPUs that join them */
     vmx_preflight();
     vmx_enable_all();
 
@@ -147,7 +148,7 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
         vmx_disable_all();
         machine_stop(MHV_STATUS_OK);
     }
-    sched_start();
+    vm_start_all();
     sched_loop();
     report_vms_and_finish();
 }

@@ -4,32 +4,29 @@
 
 #include <stddef.h>
 
-#include "arch/x86/percpu.h"
-#include "vmx/vcpu.h"
-
-static unsigned runnable_in(const struct percpu *p)
+static unsigned runnable_in(struct sched_queue *q)
 {
     unsigned n = 0;
-    for (unsigned i = 0; i < p->runq_len; i++)
-        n += p->runq[i]->state == VCPU_RUNNABLE;
+    for (struct sched_link *l = q->entities.next; l != &q->entities; l = l->next)
+        n += sched_entity_of(l)->state == ENTITY_RUNNABLE;
     return n;
 }
 
-struct steal_choice sched_choose_steal(struct percpu *const *queues, unsigned count, const struct percpu *me)
+struct steal_choice sched_choose_steal(struct sched_queue *queues, unsigned count, const struct sched_queue *me)
 {
     struct steal_choice choice = { NULL, NULL };
-    unsigned most = 1; /* a queue needs a vCPU waiting besides the running one */
+    unsigned most = 1; /* a queue needs an entity waiting besides the running one */
     for (unsigned c = 0; c < count; c++) {
-        struct percpu *p = queues[c];
-        if (!p || p == me || !p->online || p->vmx_state != VMX_CPU_ON)
+        struct sched_queue *q = &queues[c];
+        if (q == me || !q->usable)
             continue;
-        unsigned runnable = runnable_in(p);
+        unsigned runnable = runnable_in(q);
         if (runnable <= most)
             continue;
-        for (unsigned i = 0; i < p->runq_len; i++) {
-            struct vcpu *v = p->runq[i];
-            if (v->state == VCPU_RUNNABLE && v != p->running && sched_allowed_on(&v->se, me->index)) {
-                choice = (struct steal_choice){ p, v };
+        for (struct sched_link *l = q->entities.next; l != &q->entities; l = l->next) {
+            struct sched_entity *e = sched_entity_of(l);
+            if (e->state == ENTITY_RUNNABLE && e != q->running && sched_allowed_on(e, me->cpu)) {
+                choice = (struct steal_choice){ q, e };
                 most = runnable;
                 break;
             }

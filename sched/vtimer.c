@@ -1,41 +1,33 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Timers of virtual devices (include/sched/vtimer.h). The CPU whose run queue holds a timer's
- * vCPU keeps it: sched/core.c fires expired ones between runs (vtimer_fire_expired) and sleeps
- * or ends a slice no later than the earliest deadline (vtimer_earliest). */
+/* Timers kept by the scheduler's CPUs (include/sched/vtimer.h). sched/core.c fires expired
+ * ones between runs and sleeps or ends a slice no later than the earliest deadline. */
 #include "sched/vtimer.h"
+
+#include <stddef.h>
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "arch/x86/xcall.h"
 #include "kernel/panic.h"
-#include "vm/vm.h"
-#include "vmx/caps.h"
-#include "vmx/preflight.h"
-#include "vmx/vcpu.h"
-#include "vmx/vmcs.h"
+#include "sched/sched.h"
 
-void vtimer_init(struct vtimer *t, struct vcpu *v, void (*fire)(struct vtimer *t), void *ctx)
+void vtimer_init(struct vtimer *t, struct sched_entity *e, void (*fire)(struct vtimer *t), void *ctx)
 {
-    t->deadline = 0;
-    t->fire = fire;
-    t->vcpu = v;
-    t->ctx = ctx;
-    if (v->se.timer_count == VCPU_MAX_VTIMERS)
-        panic("vm %s vCPU %u: more than %d device timers", v->vm->name, v->id, VCPU_MAX_VTIMERS);
-    v->se.timers[v->se.timer_count++] = t;
+    *t = (struct vtimer){ .fire = fire, .owner = e, .host_cpu = -1, .ctx = ctx };
+    if (e->timer_count == SCHED_MAX_TIMERS)
+        panic("an entity with more than %d timers", SCHED_MAX_TIMERS);
+    e->timers[e->timer_count++] = t;
 }
 
-/* The vCPU running on this CPU, in whose exit handler we are, stops no later than `deadline`:
- * its VMX preemption timer (saved at every exit, so it holds what is left) is shortened. */
-static void shorten_running_slice(struct vcpu *running, uint64_t deadline)
+void vtimer_init_host(struct vtimer *t, unsigned cpu, void (*fire)(struct vtimer *t), void *ctx)
 {
-    if (!vmx_ctl_allowed(&vmx_boot_caps, CTL_PIN, PIN_PREEMPTION_TIMER))
-        return; /* the slice's LAPIC one-shot ends it; the timer fires a slice late at worst */
-    uint64_t now = rdtsc();
-    uint64_t ticks = (int64_t)(deadline - now) > 0 ? deadline - now : 0;
-    uint64_t value = ticks >> (vmx_boot_caps.misc & 0x1f);
-    if (value < vmcs_read32(running, VMCS_PREEMPTION_TIMER_VALUE))
-        vmcs_write32(running, VMCS_PREEMPTION_TIMER_VALUE, (uint32_t)value);
+    struct sched_queue *q = sched_queue_of(cpu);
+    ASSERT(q);
+    *t = (struct vtimer){ .fire = fire, .host_cpu = (int)cpu, .ctx = ctx };
+    uint64_t flags = spin_lock_irqsave(&q->lock);
+    t->next_host = q->host_timers;
+    q->host_timers = t;
+    spin_unlock_irqrestore(&q->lock, flags);
 }
 
 void vtimer_arm(struct vtimer *t, uint64_t deadline)
@@ -43,18 +35,19 @@ void vtimer_arm(struct vtimer *t, uint64_t deadline)
     if (!deadline)
         deadline = 1; /* 0 means disarmed; TSC value 1 is long past */
     __atomic_store_n(&t->deadline, deadline, __ATOMIC_RELEASE);
-    struct percpu *me = this_cpu();
-    int home = t->vcpu->home_cpu;
+    int home = t->owner ? t->owner->home_cpu : t->host_cpu;
     if (home < 0)
-        return; /* not scheduled yet: sched_start puts it in a queue, whose loop sees the timer */
-    if ((unsigned)home != me->index) {
+        return; /* not placed yet: sched_start puts it in a queue, whose loop sees the timer */
+    if ((unsigned)home != this_cpu()->index) {
         smp_send_reschedule((unsigned)home); /* it recomputes its sleep or ends the slice */
         return;
     }
-    /* Kept here. Inside an exit handler the running vCPU's VMCS is current: end its slice in
-     * time. From the scheduler loop itself (running is NULL) the loop sees the new deadline. */
-    if (me->running && me->running->state == VCPU_RUNNABLE)
-        shorten_running_slice(me->running, deadline);
+    /* Kept here. Called from inside the running entity's run (an exit handler), it must stop
+     * in time; from the scheduler loop itself (running is NULL) the loop sees the deadline. A
+     * host timer waits for the running slice to end. */
+    struct sched_entity *running = sched_queue_of((unsigned)home)->running;
+    if (t->owner && running && running->state == ENTITY_RUNNABLE && running->ops->cut_slice)
+        running->ops->cut_slice(running, deadline);
 }
 
 void vtimer_cancel(struct vtimer *t)
@@ -62,24 +55,35 @@ void vtimer_cancel(struct vtimer *t)
     __atomic_store_n(&t->deadline, 0, __ATOMIC_RELEASE);
 }
 
-uint64_t vtimer_fire_expired(struct vcpu *v, uint64_t now)
+/* Fires t if its deadline passed; returns its deadline still armed afterwards (0: none). */
+static uint64_t fire_if_due(struct vtimer *t, uint64_t now)
+{
+    uint64_t d = __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE);
+    if (!d || (int64_t)(now - d) < 0)
+        return d;
+    /* Disarm only the arming we saw: one made meanwhile (another CPU) stays. */
+    if (__atomic_compare_exchange_n(&t->deadline, &d, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
+        t->fire(t);
+    return __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE); /* fire() may re-arm */
+}
+
+static uint64_t earlier(uint64_t next, uint64_t d)
+{
+    return d && (!next || (int64_t)(d - next) < 0) ? d : next;
+}
+
+uint64_t vtimer_fire_expired(struct vtimer *const *timers, unsigned count, uint64_t now)
 {
     uint64_t next = 0;
-    for (unsigned i = 0; i < v->se.timer_count; i++) {
-        struct vtimer *t = v->se.timers[i];
-        uint64_t d = __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE);
-        if (!d)
-            continue;
-        if ((int64_t)(now - d) >= 0) {
-            /* Disarm only the arming we saw: one made meanwhile (another CPU) stays. */
-            if (__atomic_compare_exchange_n(&t->deadline, &d, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))
-                t->fire(t);
-            d = __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE); /* fire() may re-arm */
-            if (!d)
-                continue;
-        }
-        if (!next || (int64_t)(d - next) < 0)
-            next = d;
-    }
+    for (unsigned i = 0; i < count; i++)
+        next = earlier(next, fire_if_due(timers[i], now));
+    return next;
+}
+
+uint64_t vtimer_fire_host(struct vtimer *first, uint64_t now)
+{
+    uint64_t next = 0;
+    for (struct vtimer *t = first; t; t = t->next_host)
+        next = earlier(next, fire_if_due(t, now));
     return next;
 }

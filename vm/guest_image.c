@@ -238,7 +238,7 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
                        : boot_options.slice_us ? boot_options.slice_us : SCHED_DEFAULT_SLICE_US;
         v->se.affinity = g.sched.affinity[i] ? g.sched.affinity[i] : ~0ull;
         if (i == 0) {
-            v->migrate_stress = g.flags & MHV_GUEST_FLAG_MIGRATE;
+            v->se.migrate_stress = g.flags & MHV_GUEST_FLAG_MIGRATE;
             start_at_entry(v, &g);
         }
     }

@@ -26,9 +26,9 @@ void vm_pic_intr_changed(struct vm *vm)
     struct vcpu *v = vm->vcpu_count ? vm->vcpus[0] : NULL;
     if (v && v->lapic && vlapic_accepts_pic(v->lapic)) {
         v->lapic->entry_work = true; /* makes the entry path look, at the PIC too */
-        if (v->state == VCPU_BLOCKED)
-            sched_wake(v);
+        if (v->se.state == VCPU_BLOCKED)
+            sched_wake(&v->se);
         else
-            sched_kick(v);
+            sched_kick(&v->se);
     }
 }

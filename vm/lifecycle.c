@@ -7,16 +7,21 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/tsc.h"
 #include "arch/x86/xcall.h"
+#include "kernel/console.h"
 #include "kernel/log.h"
 #include "sched/sched.h"
 #include "vm/config.h"
+#include "vm/console.h"
 #include "vm/guest_image.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmxon.h"
 
 /* A VM that keeps crashing is given up on, as an init system gives up on a service. */
 #define RESTART_BURST 3
 #define RESTART_WINDOW_S 10
+#define RESTART_RETRY_US 1000 /* a vCPU still running, or its VMCS held by a busy CPU */
+#define CONSOLE_POLL_US 1000  /* CPU 0 reads the serial line this often (16 bytes take 1.4 ms) */
 
 void vm_apply_stop_action(struct vm *vm, unsigned action)
 {
@@ -43,6 +48,7 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
     if (vm->stop_kind == STOP_REBOOT_SOFT) {
         vm->restart_pending = true;
         status_line("vm %s: restarting (a warm boot: memory kept)", vm->name);
+        vtimer_arm(&vm->restart_timer, rdtsc());
         return;
     }
     uint64_t now = rdtsc(), window = RESTART_WINDOW_S * tsc_hz;
@@ -57,14 +63,7 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
     }
     vm->restart_pending = true;
     status_line("vm %s: restarting (%u of at most %d in a row)", vm->name, vm->restarts, RESTART_BURST);
-}
-
-static bool running_somewhere(const struct vcpu *v)
-{
-    for (unsigned c = 0; c < cpu_count; c++)
-        if (cpus[c] && cpus[c]->running == v)
-            return true;
-    return false;
+    vtimer_arm(&vm->restart_timer, rdtsc());
 }
 
 void vm_restart_if_ready(struct vm *vm)
@@ -72,7 +71,7 @@ void vm_restart_if_ready(struct vm *vm)
     if (!vm->restart_pending)
         return;
     for (unsigned i = 0; i < vm->vcpu_count; i++)
-        if (running_somewhere(vm->vcpus[i]))
+        if (sched_is_running(&vm->vcpus[i]->se))
             return; /* another CPU still runs one of them: it tries again when that one stops */
     /* restart_pending stays set until the VM runs again, so that no CPU meanwhile finds
      * nothing to run and ends the machine (vm_running_count); restart_busy says which CPU
@@ -80,8 +79,7 @@ void vm_restart_if_ready(struct vm *vm)
     if (__atomic_exchange_n(&vm->restart_busy, true, __ATOMIC_ACQ_REL))
         return; /* another CPU got here first */
     /* Each vCPU's VMCS is made current here (vcpu_load VMCLEARs it where it was active). A
-     * CPU too busy to release one now makes the restart wait for a later try (from any CPU's
-     * scheduler loop: vm_restart_waiting). */
+     * CPU too busy to release one now makes the restart wait for a later try (restart_fired). */
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         if (vcpu_load(vm->vcpus[i]) < 0) {
             __atomic_store_n(&vm->restart_busy, false, __ATOMIC_RELEASE);
@@ -110,14 +108,49 @@ void vm_restart_if_ready(struct vm *vm)
     __atomic_store_n(&vm->restart_pending, false, __ATOMIC_SEQ_CST);
     __atomic_store_n(&vm->restart_busy, false, __ATOMIC_RELEASE);
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
-        vm->vcpus[i]->state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
-        sched_kick(vm->vcpus[i]);
+        vm->vcpus[i]->se.state = i == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
+        sched_kick(&vm->vcpus[i]->se);
     }
 }
 
-void vm_restart_waiting(void)
+/* A VM's restart is host work of CPU 0 (a host timer): armed when the VM is to restart, it
+ * tries until no vCPU of the VM runs anywhere and every VMCS could be taken. */
+static void restart_fired(struct vtimer *t)
 {
-    for (unsigned i = 0; i < vm_count; i++)
-        if (vms[i]->restart_pending)
-            vm_restart_if_ready(vms[i]);
+    struct vm *vm = t->ctx;
+    vm_restart_if_ready(vm);
+    if (__atomic_load_n(&vm->restart_pending, __ATOMIC_ACQUIRE))
+        vtimer_arm(t, rdtsc() + tsc_us_to_ticks(RESTART_RETRY_US));
+}
+
+static void console_poll_fired(struct vtimer *t)
+{
+    console_input_poll(); /* serial input to the VM with the console focus */
+    console_drain();      /* and output waiting for the line */
+    vtimer_arm(t, rdtsc() + tsc_us_to_ticks(CONSOLE_POLL_US));
+}
+
+static bool keep_scheduling(void)
+{
+    return vm_running_count() > 0;
+}
+
+void vm_start_all(void)
+{
+    static struct vtimer console_poll;
+    for (unsigned i = 0; i < vm_count; i++) {
+        struct vm *vm = vms[i];
+        vtimer_init_host(&vm->restart_timer, 0, restart_fired, vm);
+        for (unsigned j = 0; j < vm->vcpu_count; j++) {
+            if (!sched_placeable(&vm->vcpus[j]->se, vmx_cpu_usable)) {
+                vm_stop(vm, STOP_CRASH, 253, "vCPU %u may run on no CPU in VMX operation (affinity 0x%lx)", j,
+                        vm->vcpus[j]->se.affinity);
+                break;
+            }
+        }
+    }
+    vtimer_init_host(&console_poll, 0, console_poll_fired, NULL);
+    vtimer_arm(&console_poll, rdtsc());
+    console_start_queue(vm_console_room); /* from now on no CPU waits for the serial line */
+    sched_start(vmx_cpu_usable, keep_scheduling);
 }

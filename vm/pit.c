@@ -456,7 +456,7 @@ void vpit_attach(struct vm *vm)
         return;
     }
     p->vm = vm;
-    vtimer_init(&p->timer, vm->vcpus[0], fire, p); /* the platform comes after the vCPUs */
+    vtimer_init(&p->timer, vm_platform_timer_owner(vm), fire, p); /* the platform comes after the vCPUs */
     pit8254_reset(&p->chip, tsc_hz, rdtsc());
     vm->pit = p;
     vm_register_io(vm, &(struct io_handler){ 0x40, 4, port_read, port_write, p });

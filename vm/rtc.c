@@ -524,7 +524,7 @@ void vrtc_attach(struct vm *vm)
         return;
     }
     r->vm = vm;
-    vtimer_init(&r->timer, vm->vcpus[0], fire, r); /* the platform comes after the vCPUs */
+    vtimer_init(&r->timer, vm_platform_timer_owner(vm), fire, r); /* the platform comes after the vCPUs */
     /* The machine's wall clock at boot, carried forward by the TSC in whole seconds so the
      * VM's updates keep the phase of that reading. */
     uint64_t boot_seconds, boot_tsc, hz = tsc_hz ? tsc_hz : 1, tsc = rdtsc();

@@ -313,12 +313,12 @@ static void notify(struct vcpu *v)
 {
     /* Pairs with the fence in handle_hlt: either it sees the posted bit, or this sees BLOCKED. */
     __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (v->state == VCPU_BLOCKED) {
-        sched_wake(v);
+    if (v->se.state == VCPU_BLOCKED) {
+        sched_wake(&v->se);
         return;
     }
-    int home = v->home_cpu;
-    if (home >= 0 && (unsigned)home != this_cpu()->index && cpus[home] && cpus[home]->running == v)
+    int home = v->se.home_cpu;
+    if (home >= 0 && sched_running_elsewhere(&v->se))
         smp_send_kick((unsigned)home);
 }
 
@@ -455,7 +455,7 @@ static void init_vcpu(struct vcpu *t)
      * vcpu_init_signal): only there is its VMCS current, and only that CPU writes the
      * virtual-APIC page. Here: the INIT is made pending, and the vCPU woken from HLT or made to
      * leave the guest to see it. Its timer stops now. */
-    if (t->state == VCPU_STOPPED)
+    if (t->se.state == VCPU_STOPPED)
         return;
     vtimer_cancel(&t->lapic->timer);
     t->halted_for_good = false;
@@ -465,7 +465,7 @@ static void init_vcpu(struct vcpu *t)
      * the vCPU ran: it must not park.) */
     __atomic_add_fetch(&t->init_requests, 1, __ATOMIC_SEQ_CST);
     vcpu_state_swap(t, VCPU_BLOCKED, VCPU_RUNNABLE); /* one waiting for a SIPI waits on */
-    sched_kick(t);
+    sched_kick(&t->se);
 }
 
 static void start_vcpu(struct vcpu *t, uint8_t vector)
@@ -474,7 +474,7 @@ static void start_vcpu(struct vcpu *t, uint8_t vector)
      * whose INIT is still pending (INIT and STARTUP sent back to back, as Linux does without the
      * MP specification's 10 ms wait): the SIPI is then kept for after the reset. At any other
      * time it is ignored. The CPU that runs the vCPU sets up the entry state (vmx/run.c). */
-    if (t->state != VCPU_WAIT_FOR_SIPI && !vcpu_init_pending(t))
+    if (t->se.state != VCPU_WAIT_FOR_SIPI && !vcpu_init_pending(t))
         return;
     /* It belongs to the last INIT sent; a second STARTUP for the same INIT finds the CPU
      * started by the first and is ignored, so the first one kept stays. Kept before the state
@@ -487,7 +487,7 @@ static void start_vcpu(struct vcpu *t, uint8_t vector)
         ;
     if (!vcpu_state_swap(t, VCPU_WAIT_FOR_SIPI, VCPU_RUNNABLE))
         vcpu_state_swap(t, VCPU_BLOCKED, VCPU_RUNNABLE);
-    sched_kick(t);
+    sched_kick(&t->se);
 }
 
 static void deliver_to(struct vcpu *t, unsigned mode, uint8_t vector, bool level)
@@ -501,7 +501,7 @@ static void deliver_to(struct vcpu *t, unsigned mode, uint8_t vector, bool level
     case MODE_NMI:
         inject_nmi(t);
         /* Pending, not waking one halted in its NMI handler (vmx/exit.c, handle_hlt). */
-        if (!(t->state == VCPU_BLOCKED && t->halted_in_nmi))
+        if (!(t->se.state == VCPU_BLOCKED && t->halted_in_nmi))
             notify(t);
         break;
     case MODE_INIT:
@@ -977,7 +977,7 @@ struct vlapic *vlapic_create(struct vcpu *v)
     l->vcpu = v;
     l->page = page;
     l->regs = phys_to_virt(page);
-    vtimer_init(&l->timer, v, timer_fired, l);
+    vtimer_init(&l->timer, &v->se, timer_fired, l);
     vlapic_reset(l);
     return l;
 }

@@ -208,7 +208,7 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
     if (!first)
         return;
     for (unsigned i = 0; i < vm->vcpu_count; i++)
-        __atomic_store_n(&vm->vcpus[i]->state, VCPU_STOPPED, __ATOMIC_SEQ_CST); /* terminal: no swap needed */
+        __atomic_store_n(&vm->vcpus[i]->se.state, VCPU_STOPPED, __ATOMIC_SEQ_CST); /* terminal: no swap needed */
     char why[192];
     va_list ap;
     va_start(ap, fmt);
@@ -223,4 +223,9 @@ void vm_stop(struct vm *vm, enum stop_kind kind, int status, const char *fmt, ..
         for (unsigned c = 0; c < cpu_count; c++)
             if (cpus[c] && cpus[c] != this_cpu())
                 smp_send_reschedule(c);
+}
+
+struct sched_entity *vm_platform_timer_owner(struct vm *vm)
+{
+    return &vm->vcpus[0]->se;
 }

@@ -133,7 +133,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
     struct vm *vm = v->vm;
     for (unsigned i = 0; i < vm->vcpu_count; i++) {
         struct vcpu *o = vm->vcpus[i];
-        if (!(o->halted_for_good || o->state == VCPU_WAIT_FOR_SIPI || o->state == VCPU_STOPPED))
+        if (!(o->halted_for_good || o->se.state == VCPU_WAIT_FOR_SIPI || o->se.state == VCPU_STOPPED))
             return EXIT_RESCHED;
     }
     vm_stop(vm, STOP_POWEROFF, 0, "vCPU %u halted with interrupts disabled%s", v->id,

@@ -1,10 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* VMCALL: mhv's hypercall ABI (include/vm/abi.h, README.md "Hypercalls"). */
+#include "arch/x86/cpu.h"
+#include "arch/x86/tsc.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "vm/abi.h"
-#include "vm/console.h"
 #include "sched/sched.h"
+#include "vm/console.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -12,6 +14,29 @@
 #include "vmx/vmcs.h"
 
 #define CONSOLE_WRITE_MAX 4096
+#define TIMER_MAX_US 3600000000ull /* an hour: keeps the TSC arithmetic far from overflow */
+
+static void hypercall_timer_fired(struct vtimer *t)
+{
+    struct vcpu *v = t->ctx;
+    inject_interrupt(v, v->timer_vector);
+    sched_wake(&v->se);
+}
+
+/* The TIMER hypercall: `vector` after `us` microseconds (us > 0), or cancelled (0). The timer
+ * is one of the vCPU's, so the CPU that runs the vCPU keeps it. */
+static void set_timer(struct vcpu *v, uint64_t us, uint8_t vector)
+{
+    if (us > TIMER_MAX_US)
+        us = TIMER_MAX_US;
+    if (!v->hypercall_timer.fire)
+        vtimer_init(&v->hypercall_timer, &v->se, hypercall_timer_fired, v);
+    v->timer_vector = vector;
+    if (us)
+        vtimer_arm(&v->hypercall_timer, rdtsc() + tsc_us_to_ticks(us));
+    else
+        vtimer_cancel(&v->hypercall_timer);
+}
 
 /* Out of line: keeps the common hypercalls free of its register pressure. */
 __attribute__((noinline)) static int64_t hc_console_write(struct vcpu *v, uint64_t gpa, uint64_t len)
@@ -66,7 +91,7 @@ enum exit_action handle_vmcall(struct vcpu *v)
             if (r[GPR_RBX] && (r[GPR_RCX] < 32 || r[GPR_RCX] > 255))
                 result = MHV_EINVAL;
             else
-                sched_set_timer(v, r[GPR_RBX], (uint8_t)r[GPR_RCX]);
+                set_timer(v, r[GPR_RBX], (uint8_t)r[GPR_RCX]);
             break;
         case MHV_HC_SEND_IPI: {
             uint64_t target = r[GPR_RCX];
@@ -76,7 +101,7 @@ enum exit_action handle_vmcall(struct vcpu *v)
                 break;
             }
             inject_interrupt(v->vm->vcpus[target], (uint8_t)r[GPR_RBX]);
-            sched_wake(v->vm->vcpus[target]);
+            sched_wake(&v->vm->vcpus[target]->se);
             break;
         }
         case MHV_HC_INJECT:

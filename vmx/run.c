@@ -11,7 +11,9 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/xcall.h"
 #include "kernel/console.h"
+#include "lib/format.h"
 #include "vm/vlapic.h"
+#include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/inject.h"
 #include "vmx/preflight.h"
@@ -49,11 +51,19 @@ static bool take_startup(struct vcpu *v, uint8_t *vector)
     return false;
 }
 
-enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
+/* The vCPU entity's run (sched/sched.h): vcpu_load, enter the guest and handle exits until
+ * the vCPU blocks, stops, yields, its slice ends or this CPU is asked to reschedule; then
+ * vcpu_put. */
+static enum run_end vcpu_run(struct sched_entity *e, uint64_t slice_ticks)
 {
+    struct vcpu *v = vcpu_of(e);
     struct percpu *p = this_cpu();
-    if (vcpu_load(v) < 0)
-        return RUN_NOT_LOADED;
+    if (vcpu_load(v) < 0) {
+        /* Its VMCS is still active on the CPU it came from (stolen, or moved), which was too
+         * busy to release it: it runs there instead. */
+        e->elsewhere = __atomic_load_n(&v->last_cpu, __ATOMIC_ACQUIRE);
+        return RUN_ELSEWHERE;
+    }
     bool bsp = vlapic_is_bsp(v->lapic);
     uint32_t inits = __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST);
     if (inits != v->init_handled) {
@@ -77,13 +87,13 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
             vcpu_set_real_mode(v, (uint16_t)(vector << 8), 0);
             v->awaiting_startup = false;
             vcpu_state_swap(v, VCPU_WAIT_FOR_SIPI, VCPU_RUNNABLE);
-        } else if (v->state != VCPU_RUNNABLE) {
+        } else if (v->se.state != VCPU_RUNNABLE) {
             break;
         }
     }
-    if (v->awaiting_startup || v->state != VCPU_RUNNABLE) {
+    if (v->awaiting_startup || v->se.state != VCPU_RUNNABLE) {
         vcpu_put(v);
-        return v->state == VCPU_STOPPED ? RUN_STOPPED : RUN_BLOCKED;
+        return v->se.state == VCPU_STOPPED ? RUN_STOPPED : RUN_BLOCKED;
     }
     /* The slice: the VMX preemption timer counts down once every 2^rate TSC ticks
      * (IA32_VMX_MISC[4:0]) and, with "save timer value" on exit, keeps counting across
@@ -115,7 +125,7 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
      * interrupt while a guest runs with IF=0, so a guest spinning with interrupts off would
      * otherwise keep every remote VMCLEAR for this CPU waiting until its slice ends. */
     uint64_t slice_end = rdtsc() + slice_ticks;
-    while (v->state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME) {
+    while (v->se.state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME) {
         if (__builtin_expect(console_pending(), 0))
             console_drain();
         xcall_poll();
@@ -125,9 +135,38 @@ enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks)
         }
     }
     vcpu_put(v);
-    if (v->state == VCPU_STOPPED)
+    if (v->se.state == VCPU_STOPPED)
         return RUN_STOPPED;
-    if (v->state == VCPU_BLOCKED)
+    if (v->se.state == VCPU_BLOCKED)
         return RUN_BLOCKED;
     return v->se.preempted || p->need_resched ? RUN_PREEMPTED : RUN_YIELDED;
 }
+
+/* A timer this CPU keeps is due before the running vCPU's slice ends (called inside its exit
+ * handler, its VMCS current): its VMX preemption timer (saved at every exit, so it holds what
+ * is left) is shortened. Without one, the slice's LAPIC one-shot ends it and the timer fires a
+ * slice late at worst. */
+static void vcpu_cut_slice(struct sched_entity *e, uint64_t deadline)
+{
+    struct vcpu *v = vcpu_of(e);
+    if (!vmx_ctl_allowed(&vmx_boot_caps, CTL_PIN, PIN_PREEMPTION_TIMER))
+        return;
+    uint64_t now = rdtsc();
+    uint64_t ticks = (int64_t)(deadline - now) > 0 ? deadline - now : 0;
+    uint64_t value = ticks >> (vmx_boot_caps.misc & 0x1f);
+    if (value < vmcs_read32(v, VMCS_PREEMPTION_TIMER_VALUE))
+        vmcs_write32(v, VMCS_PREEMPTION_TIMER_VALUE, (uint32_t)value);
+}
+
+static void vcpu_describe(const struct sched_entity *e, char *name, size_t name_size, char *more, size_t more_size)
+{
+    const struct vcpu *v = (const struct vcpu *)((const char *)e - offsetof(struct vcpu, se));
+    ksnprintf(name, name_size, "vm %s vcpu %u", v->vm->name, v->id);
+    ksnprintf(more, more_size, "%lu migrations, %lu exits", v->migrations, v->exits);
+}
+
+const struct sched_entity_ops vcpu_entity_ops = {
+    .run = vcpu_run,
+    .cut_slice = vcpu_cut_slice,
+    .describe = vcpu_describe,
+};

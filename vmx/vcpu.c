@@ -22,6 +22,7 @@
 #include "vmx/caps.h"
 #include "vmx/ept.h"
 #include "vmx/preflight.h"
+#include "vmx/run.h"
 #include "vmx/vmcs.h"
 #include "vmx/vm_error.h"
 
@@ -481,13 +482,9 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
     memset(v->xsave_area, 0, v->xsave_size); /* vcpu_load below XRSTORs it: XSTATE_BV 0, init state */
     v->xcr0 = 1; /* x87 only, the reset value */
     v->last_cpu = -1;
-    v->home_cpu = -1;
+    v->se.home_cpu = -1; /* in no run queue: its timers arm without telling any CPU */
     v->mtrr_def_type = 0xc06; /* MTRRs on, default write-back */
-    v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
     v->vpid = allowed(CTL_PROC2, PROC2_VPID) ? next_vpid++ : 0;
-    v->se.weight = 1;
-    v->se.slice_us = SCHED_DEFAULT_SLICE_US;
-    v->se.affinity = ~0ull;
 
     v->lapic = vlapic_create(v); /* before the controls: the VMCS points to its page */
     if (!v->lapic || vmx_vmclear(vmcs) < 0 || vcpu_load(v) < 0) /* new: never active elsewhere */
@@ -496,7 +493,10 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
         return NULL;
     setup_host_state(v);
     vcpu_reset(v);
-    v->state = id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI;
+    /* Complete: the scheduler may place it (the VM's configuration may change its weight,
+     * slice and affinity until sched_start). */
+    sched_entity_init(&v->se, &vcpu_entity_ops, id == 0 ? VCPU_RUNNABLE : VCPU_WAIT_FOR_SIPI, 1,
+                      SCHED_DEFAULT_SLICE_US, ~0ull);
     vm->vcpus[vm->vcpu_count++] = v;
     return v;
 }

@@ -118,6 +118,12 @@ unsigned vmx_enable_all(void)
     return on;
 }
 
+bool vmx_cpu_usable(unsigned c)
+{
+    const struct percpu *p = per_cpu(c);
+    return c < cpu_count && p && p->online && p->vmx_state == VMX_CPU_ON;
+}
+
 void vmx_disable_all(void)
 {
     xcall_all(vmx_off_this_cpu, NULL, true);

@@ -7,6 +7,7 @@
 #include <stdint.h>
 
 #include "arch/x86/spinlock.h"
+#include "sched/vtimer.h"
 
 struct vcpu;
 struct vm;
@@ -88,6 +89,7 @@ struct vm {
     struct guest_boot *boot;
     volatile bool restart_pending;
     volatile bool restart_busy; /* a CPU is rebuilding it (vm_restart_if_ready) */
+    struct vtimer restart_timer;  /* host work on CPU 0 that restarts it (vm/lifecycle.c) */
     unsigned restarts;
     uint64_t restart_window_start;       /* TSC of the first restart in the current burst */
     /* Devices of the virtual platform (NULL where a VM has none). */
@@ -156,8 +158,13 @@ static inline bool vm_restart_keeps_memory(const struct vm *vm)
 /* Once no vCPU of a VM waiting for a restart runs anywhere: rebuild its memory and vCPUs from
  * the image and start it again (vm/lifecycle.c; the scheduler calls it). */
 void vm_restart_if_ready(struct vm *vm);
-/* vm_restart_if_ready for every VM waiting to restart (one whose vCPU another CPU held). */
-void vm_restart_waiting(void);
+/* The scheduling entity whose CPU keeps the timers of the VM's platform devices (PIT, RTC):
+ * its bootstrap vCPU's. The vCPUs exist before the platform. */
+struct sched_entity *vm_platform_timer_owner(struct vm *vm);
+/* Hands every VM's vCPUs to the scheduler (a VM with a vCPU that may run on no CPU in VMX
+ * operation is stopped), with the host work of the VMs (restarts, the serial console) on
+ * CPU 0, and starts scheduling. */
+void vm_start_all(void);
 /* vm_stop's second half (vm/lifecycle.c): restart, power off, or leave the VM stopped. */
 void vm_apply_stop_action(struct vm *vm, unsigned action);
 

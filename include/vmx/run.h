@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Running one vCPU for one slice (the scheduler in sched/ decides which and for how long). */
+/* Running one vCPU for one slice: the vCPU's callbacks as a scheduling entity (the scheduler
+ * in sched/ decides which entity runs, and for how long). */
 #ifndef MHV_VMX_RUN_H
 #define MHV_VMX_RUN_H
 
 #include <stdint.h>
 
+#include "sched/sched.h"
+
 struct vcpu;
 
-/* RUN_NOT_LOADED: the vCPU is still active on another CPU that did not release it in time
- * (vcpu_load); it did not run, and belongs back there. */
-enum run_end { RUN_PREEMPTED, RUN_YIELDED, RUN_BLOCKED, RUN_STOPPED, RUN_NOT_LOADED };
-
-/* vcpu_load, enter the guest and handle exits until the vCPU blocks, stops, yields, its
- * slice (TSC ticks) ends or this CPU is asked to reschedule; then vcpu_put. */
-enum run_end vcpu_run(struct vcpu *v, uint64_t slice_ticks);
+/* A vCPU as a scheduling entity: its run (one slice), the slice cut short for a timer, its
+ * line in the summary. vcpu_create gives every vCPU these. */
+extern const struct sched_entity_ops vcpu_entity_ops;
 
 /* Stops v's VM with a diagnosis of a failed VMLAUNCH/VMRESUME (rc from vmx_enter). */
 void vmx_report_entry_failure(struct vcpu *v, int rc);

@@ -5,6 +5,7 @@
 #define MHV_VMX_VCPU_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "sched/sched.h"
@@ -14,12 +15,12 @@
 struct vm;
 struct vlapic;
 
-enum vcpu_state {
-    VCPU_WAIT_FOR_SIPI, /* a secondary vCPU before the guest starts it with INIT/SIPI */
-    VCPU_RUNNABLE,
-    VCPU_BLOCKED,       /* HLT with nothing to deliver */
-    VCPU_STOPPED,
-};
+/* A vCPU is a scheduling entity (sched/sched.h, v->se); its states are the entity's, named
+ * for what they mean to a vCPU. */
+#define VCPU_WAIT_FOR_SIPI ENTITY_PARKED /* a secondary vCPU before the guest starts it with INIT/SIPI */
+#define VCPU_RUNNABLE ENTITY_RUNNABLE
+#define VCPU_BLOCKED ENTITY_BLOCKED      /* HLT with nothing to deliver */
+#define VCPU_STOPPED ENTITY_STOPPED
 
 /* Saved guest registers. gpr[] is in x86 encoding order (enum gpr); gpr[GPR_RSP] is only a
  * copy of the VMCS field, refreshed when an exit handler needs it. cr2 is saved only when the
@@ -39,9 +40,6 @@ struct vcpu {
     uint16_t vpid;
     uint64_t vmcs;         /* physical address of this vCPU's VMCS region */
     int last_cpu;          /* CPU on which the VMCS is active, -1 after VMCLEAR */
-    int home_cpu;          /* CPU whose run queue holds it */
-    volatile enum vcpu_state state;
-    bool migrate_stress;   /* testing: move to another CPU after every slice */
     volatile bool halted_for_good; /* HLT with interrupts off: only an NMI or INIT resumes it */
     volatile bool halted_in_nmi;   /* that HLT ran in its NMI handler: an NMI does not end it */
     bool in_nmi_handler;   /* virtual-NMI blocking, as mhv knows it (vmx/inject.c, inject_note_nmi_blocking) */
@@ -77,7 +75,9 @@ struct vcpu {
     uint32_t pending_info, pending_error;
 
     struct exit_info exit; /* the last VM exit */
-    struct sched_entity se;
+    struct sched_entity se; /* its scheduling: state, queue, weight, slice, affinity, timers */
+    struct vtimer hypercall_timer; /* the TIMER hypercall's one-shot (vmx/hypercall.c) */
+    uint8_t timer_vector;          /* ...and the vector it raises */
     uint64_t exits, migrations;
     uint64_t exits_by_reason[EXIT_REASON_COUNT];
 };
@@ -85,9 +85,14 @@ struct vcpu {
 /* Changes v's state from `from` to `to` if it is still `from`: states that other CPUs change
  * too (waking a blocked vCPU, INIT/SIPI, a VM stop) move only by such swaps, so no change is
  * lost to another made at the same time. */
-static inline bool vcpu_state_swap(struct vcpu *v, enum vcpu_state from, enum vcpu_state to)
+static inline bool vcpu_state_swap(struct vcpu *v, enum entity_state from, enum entity_state to)
 {
-    return __atomic_compare_exchange_n(&v->state, &from, to, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST);
+    return sched_state_swap(&v->se, from, to);
+}
+
+static inline struct vcpu *vcpu_of(struct sched_entity *e)
+{
+    return (struct vcpu *)((char *)e - offsetof(struct vcpu, se));
 }
 
 #define STARTUP_KEPT (1u << 8)

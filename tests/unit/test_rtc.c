@@ -26,9 +26,15 @@ void vm_irq_line(struct vm *v, unsigned irq, bool high)
     (void)v, (void)irq, (void)high;
 }
 
-void vtimer_init(struct vtimer *t, struct vcpu *v, void (*fire)(struct vtimer *t), void *ctx)
+void vtimer_init(struct vtimer *t, struct sched_entity *e, void (*fire)(struct vtimer *t), void *ctx)
 {
-    *t = (struct vtimer){ .fire = fire, .vcpu = v, .ctx = ctx };
+    *t = (struct vtimer){ .fire = fire, .owner = e, .ctx = ctx };
+}
+
+struct sched_entity *vm_platform_timer_owner(struct vm *v)
+{
+    (void)v;
+    return NULL;
 }
 
 void vtimer_arm(struct vtimer *t, uint64_t deadline)

@@ -30,9 +30,9 @@ uint64_t pages_alloc(uint64_t count)
     return (uint64_t)(uintptr_t)p;
 }
 
-void vtimer_init(struct vtimer *t, struct vcpu *v, void (*fire)(struct vtimer *t), void *ctx)
+void vtimer_init(struct vtimer *t, struct sched_entity *e, void (*fire)(struct vtimer *t), void *ctx)
 {
-    *t = (struct vtimer){ 0, fire, v, ctx };
+    *t = (struct vtimer){ .fire = fire, .owner = e, .ctx = ctx };
 }
 
 void vtimer_arm(struct vtimer *t, uint64_t deadline)
@@ -45,16 +45,22 @@ void vtimer_cancel(struct vtimer *t)
     t->deadline = 0;
 }
 
-void sched_wake(struct vcpu *v)
+void sched_wake(struct sched_entity *e)
 {
-    (void)v;
+    (void)e;
     wakes++;
 }
 
-void sched_kick(struct vcpu *v)
+void sched_kick(struct sched_entity *e)
 {
-    (void)v;
+    (void)e;
     kicks++;
+}
+
+bool sched_running_elsewhere(const struct sched_entity *e)
+{
+    (void)e;
+    return false;
 }
 
 void smp_send_kick(unsigned cpu)
@@ -107,8 +113,8 @@ static int setup(void **state)
     for (unsigned i = 0; i < 2; i++) {
         vcpu[i].vm = &vm;
         vcpu[i].id = i;
-        vcpu[i].home_cpu = -1;
-        vcpu[i].state = VCPU_RUNNABLE;
+        vcpu[i].se.home_cpu = -1;
+        vcpu[i].se.state = VCPU_RUNNABLE;
         vcpu[i].lapic = vlapic_create(&vcpu[i]);
         vm.vcpus[vm.vcpu_count++] = &vcpu[i];
     }

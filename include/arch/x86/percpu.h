@@ -45,12 +45,8 @@ struct percpu {
     uint64_t current_vmcs;     /* physical address of the VMCS made current by VMPTRLD; 0: none.
                                 * Only vcpu_load() and the VMCLEAR paths change it. */
     struct vcpu *loaded_vcpu;  /* whose XSAVE state and lazily switched MSRs are live here */
-    struct vcpu *runq[128];    /* vCPUs whose home is this CPU: room for every vCPU (sched/core.c) */
-    unsigned runq_len;
-    struct spinlock runq_lock;
-    uint64_t min_vruntime;     /* the queue's virtual time, never going back (sched/fair.c) */
-    struct vcpu *running;      /* the vCPU this CPU runs now, NULL when idle */
-    volatile bool need_resched; /* set by an IPI or timer: pick again soon */
+    volatile bool need_resched; /* set by an IPI or timer: the scheduler picks again soon (its
+                                 * run queues are sched/'s, struct sched_queue) */
 
     struct xcall_slot xcall;
 
