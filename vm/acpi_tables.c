@@ -292,8 +292,9 @@ size_t acpi_build(uint8_t *buf, size_t size, uint64_t base, const struct acpi_vm
 
 int acpi_tables_write(struct vm *vm)
 {
-    /* Under 1 KiB for VM_MAX_VCPUS processors: the stack holds it. */
-    uint8_t buf[1024];
+    /* Under 2 KiB for VM_MAX_VCPUS processors (the MADT grows by 8 bytes a vCPU): the stack
+     * holds it. */
+    uint8_t buf[2048];
     struct acpi_vm_layout l = { .vcpus = vm->vcpu_count };
     size_t len = acpi_build(buf, sizeof(buf), PLATFORM_ACPI_BASE, &l);
     if (!len) {

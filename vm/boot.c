@@ -58,9 +58,11 @@ static void apply_config(const struct vm_config *c, struct guest_spec *g)
     if (c->slice_us)
         g->sched.slice_us = c->slice_us;
     g->serial_ports = c->serial_ports;
-    if (c->affinity != ~0ull)
-        for (unsigned i = 0; i < VM_MAX_VCPUS; i++)
+    if (c->affinity != ~0ull) {
+        for (unsigned i = 0; i < MHV_GUEST_AFFINITIES; i++)
             g->sched.affinity[i] = c->affinity;
+        g->affinity_rest = c->affinity;
+    }
 }
 
 static void set_cmdline(struct guest_boot *b, const char *cmdline)

@@ -233,7 +233,7 @@ static void set_key(struct parser *p, const char *key, const char *value)
     } else if (!strcmp(key, "vcpus")) {
         rc = parse_number(value, &n, false, &why);
         if (rc == 0 && (n < 1 || n > CONFIG_MAX_VCPUS))
-            rc = -1, why = "vcpus must be 1 to 8";
+            rc = -1, why = "vcpus must be 1 to 64";
         vm->vcpus = (unsigned)n;
     } else if (!strcmp(key, "cpus")) {
         rc = parse_cpus(value, &vm->affinity, &why);

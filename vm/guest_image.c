@@ -36,7 +36,7 @@ static int check_spec(const char *what, const struct guest_spec *g, uint64_t siz
     else if (g->memory < (1u << 20) || g->memory > ((uint64_t)MAX_MEMORY_MIB << 20))
         problem = "memory must be 1 MiB to 4096 MiB";
     else if (g->vcpus == 0 || g->vcpus > VM_MAX_VCPUS)
-        problem = "vcpus must be 1..8";
+        problem = "vcpus must be 1..64";
     else if (g->load >= g->memory || size > g->memory - g->load)
         problem = "the image does not fit in guest memory at load_address";
     else if (g->entry < g->load || g->entry >= g->load + size)
@@ -81,7 +81,7 @@ int guest_image_read_header(const char *what, const uint8_t *data, uint64_t size
     g->flags = h.flags;
     if (h.memory_mib == 0 || h.memory_mib > MAX_MEMORY_MIB || h.vcpus == 0 || h.vcpus > VM_MAX_VCPUS) {
         log_err("module '%s': guest header: %s; VM not created", what,
-                h.vcpus == 0 || h.vcpus > VM_MAX_VCPUS ? "vcpus must be 1..8" : "memory_mib must be 1..4096");
+                h.vcpus == 0 || h.vcpus > VM_MAX_VCPUS ? "vcpus must be 1..64" : "memory_mib must be 1..4096");
         return -1;
     }
     return 0;
@@ -236,7 +236,8 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
         v->se.weight = g.sched.weight ? g.sched.weight : 1;
         v->se.slice_us = g.sched.slice_us ? g.sched.slice_us
                        : boot_options.slice_us ? boot_options.slice_us : SCHED_DEFAULT_SLICE_US;
-        v->se.affinity = g.sched.affinity[i] ? g.sched.affinity[i] : ~0ull;
+        uint64_t affinity = i < MHV_GUEST_AFFINITIES ? g.sched.affinity[i] : g.affinity_rest;
+        v->se.affinity = affinity ? affinity : ~0ull;
         if (i == 0) {
             v->se.migrate_stress = g.flags & MHV_GUEST_FLAG_MIGRATE;
             start_at_entry(v, &g);

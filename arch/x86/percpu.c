@@ -4,12 +4,15 @@
 
 #include "arch/x86/msr.h"
 #include "arch/x86/paging.h"
+#include "kernel/heap.h"
 #include "kernel/log.h"
 #include "kernel/page_alloc.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
 
-struct percpu *cpus[MAX_CPUS];
+static struct percpu *boot_cpus[1];
+struct percpu **cpus = boot_cpus;
+unsigned cpu_capacity = 1;
 unsigned cpu_count;
 static bool gs_ready;
 
@@ -45,9 +48,23 @@ void percpu_init_boot_cpu(uint32_t apic_id)
     gs_ready = true;
 }
 
+int percpu_reserve(unsigned count)
+{
+    if (count <= cpu_capacity)
+        return 0;
+    struct percpu **more = kzalloc(count * sizeof(*more));
+    if (!more)
+        return -1;
+    for (unsigned i = 0; i < cpu_capacity; i++)
+        more[i] = cpus[i];
+    cpus = more;
+    cpu_capacity = count;
+    return 0;
+}
+
 struct percpu *percpu_create(unsigned index, uint32_t apic_id, uint32_t acpi_uid)
 {
-    ASSERT(index > 0 && index < MAX_CPUS && !cpus[index]);
+    ASSERT(index > 0 && index < cpu_capacity && !cpus[index]);
     uint64_t pages = (sizeof(struct percpu) + PAGE_SIZE - 1) / PAGE_SIZE;
     uint64_t area = pages_alloc(pages);
     /* Stack plus one guard page below it, unmapped so an overflow faults (#DF on IST). */

@@ -140,6 +140,10 @@ void smp_boot(const struct acpi_info *acpi, const struct boot_info *bi, unsigned
     if (!acpi->has_madt)
         found = 1;
     log_info("smp: cpu0 is the boot CPU, APIC id %u", bsp->apic_id);
+    /* Room for every enabled processor the MADT lists (one more should it leave out the boot
+     * CPU itself): per-CPU tables are sized from cpu_capacity, not from a fixed maximum. */
+    if (percpu_reserve(found + 1) < 0)
+        log_err("smp: no memory for a table of %u CPUs; running on the boot CPU alone", found + 1);
 
     uint64_t page = acpi->has_madt && found > 1 ? find_trampoline_page(bi) : 0;
     if (found > 1 && !page)
@@ -164,8 +168,8 @@ void smp_boot(const struct acpi_info *acpi, const struct boot_info *bi, unsigned
             unreachable++;
             continue;
         }
-        if (next_index >= MAX_CPUS) {
-            log_err("smp: more than %d CPUs; APIC id %u left out", MAX_CPUS, c->apic_id);
+        if (next_index >= cpu_capacity) {
+            log_err("smp: no memory for more than %u CPUs; APIC id %u left out", cpu_capacity, c->apic_id);
             unreachable++;
             continue;
         }

@@ -21,7 +21,7 @@ struct mhv_guest_header {
     uint64_t load_address; /* guest-physical address the whole image is copied to */
     uint64_t entry;        /* guest-physical address of the first instruction */
     uint32_t memory_mib;   /* guest RAM, from guest-physical 0 */
-    uint32_t vcpus;        /* 1..8; vCPUs 1.. wait for INIT/SIPI */
+    uint32_t vcpus;        /* 1..64; vCPUs 1.. wait for INIT/SIPI */
     uint32_t flags;
     char name[20];         /* the VM's name (console prefix) */
 };
@@ -31,8 +31,9 @@ _Static_assert(sizeof(struct mhv_guest_header) == 64, "guest header is 64 bytes"
 struct mhv_guest_sched {
     uint32_t weight;      /* share of CPU time relative to other VMs: 1-100 (0: 1) */
     uint32_t slice_us;    /* time slice in microseconds: 100-1000000 (0: 10000) */
-    uint64_t affinity[8]; /* per vCPU: bit i allows physical CPU i (0: any CPU) */
+    uint64_t affinity[8]; /* vCPUs 0-7: bit i allows physical CPU i (0: any CPU); the rest: any */
 };
+#define MHV_GUEST_AFFINITIES 8
 _Static_assert(sizeof(struct mhv_guest_sched) == 72, "sched block is 72 bytes");
 
 /* Hypercalls: VMCALL with the number in RAX, arguments in RBX, RCX, RDX; the result in RAX

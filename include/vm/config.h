@@ -13,7 +13,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#define CONFIG_MAX_VMS 16
+#define CONFIG_MAX_VMS 64
 #define CONFIG_NAME_MAX 20
 #define CONFIG_MODULE_MAX 64
 /* A VM's command line, as long as Linux takes (COMMAND_LINE_SIZE 2048 with the NUL). */

@@ -23,6 +23,7 @@ struct guest_spec {
     unsigned vcpus;
     uint32_t flags;         /* MHV_GUEST_FLAG_* */
     struct mhv_guest_sched sched;
+    uint64_t affinity_rest; /* vCPUs beyond the header's affinities: a configuration's mask (0: any) */
     unsigned serial_ports;  /* 16550As at COM1..COMn (0: 1) */
     bool bios;              /* the firmware leaves what a PC BIOS leaves a boot loader: the
                              * interrupt vector table, the BIOS data area, the 8259s' BIOS

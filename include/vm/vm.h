@@ -13,7 +13,7 @@ struct vcpu;
 struct vm;
 struct guest_boot;
 
-#define VM_MAX_VCPUS 8
+#define VM_MAX_VCPUS 64
 #define VM_MAX_SLOTS 16
 #define VM_MAX_IO 32
 #define VM_MAX_MMIO 8
@@ -173,7 +173,7 @@ void vm_apply_stop_action(struct vm *vm, unsigned action);
 extern volatile bool machine_poweroff_requested;
 
 /* All VMs created so far. */
-#define MAX_VMS 16
+#define MAX_VMS 64
 extern struct vm *vms[MAX_VMS];
 extern unsigned vm_count;
 unsigned vm_running_count(void);

@@ -16,7 +16,7 @@ expect_rc 3
 expect_line "^\[cpu[0-9]+\] error: vm outside: vCPU 0: read of guest-physical 0x40000000, outside the VM's 4096 KiB"
 expect_line '^mhv: vm outside: stopped: access outside guest memory \(exit 48, EPT violation, at RIP 0x[0-9a-f]+\) \(status 254\)$'
 expect_line '^mhv: vm triple: stopped: triple fault \(vCPU 0 at RIP 0x[0-9a-f]+\) \(status 255\)$'
-expect_line "^\[cpu0\] error: module 'badheader.bin': guest header: vcpus must be 1..8"
+expect_line "^\[cpu0\] error: module 'badheader.bin': guest header: vcpus must be 1..64"
 expect_line '^\[hello64\] hello from a 64-bit guest$'
 expect_line '^mhv: vm hello64: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
 expect_line '^mhv: all VMs stopped: 1 with status 0, 2 with another status$'

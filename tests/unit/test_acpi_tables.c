@@ -170,6 +170,15 @@ static void test_eight_vcpus(void **state)
     check_tables(8);
 }
 
+static void test_most_vcpus(void **state)
+{
+    (void)state;
+    check_tables(VM_MAX_VCPUS);
+    struct acpi_vm_layout l = { .vcpus = VM_MAX_VCPUS };
+    uint8_t buf[2048]; /* what vm/acpi_tables.c gives it */
+    assert_true(acpi_build(buf, sizeof(buf), PLATFORM_ACPI_BASE, &l) > 0);
+}
+
 /* The FADT's fields the parser does not read, the FACS and the DSDT's AML. */
 static void test_fadt_facs_dsdt(void **state)
 {
@@ -294,6 +303,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_one_vcpu, setup, teardown),
         cmocka_unit_test_setup_teardown(test_two_vcpus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_eight_vcpus, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_most_vcpus, setup, teardown),
         cmocka_unit_test_setup_teardown(test_fadt_facs_dsdt, setup, teardown),
         cmocka_unit_test_setup_teardown(test_rsdt_lists_the_same_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_small_a_buffer_is_refused, setup, teardown),

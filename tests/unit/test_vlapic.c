@@ -15,7 +15,9 @@
 
 /* --- What vm/vlapic.c needs of the rest of mhv ----------------------------------------------- */
 
-struct percpu *cpus[MAX_CPUS];
+static struct percpu *no_cpus[1];
+struct percpu **cpus = no_cpus;
+unsigned cpu_capacity = 1;
 static unsigned wakes, kicks, ioapic_eois, nmis;
 static uint8_t last_ioapic_eoi;
 

@@ -13,7 +13,6 @@
 #include "arch/x86/gdt.h"
 #include "arch/x86/spinlock.h"
 
-#define MAX_CPUS 256           /* CPU indices, not APIC IDs (those may be any 32-bit value) */
 #define CPU_STACK_SIZE 16384
 
 struct vcpu; /* vmx/vcpu.h */
@@ -62,7 +61,10 @@ struct percpu {
     struct cpu_descriptors descriptors; /* GDT, TSS, IST stacks */
 };
 
-extern struct percpu *cpus[MAX_CPUS]; /* by index; NULL where no CPU */
+/* By index (not APIC ID: those may be any 32-bit value); NULL where no CPU. As many entries as
+ * the MADT lists enabled processors (percpu_reserve), one before that. */
+extern struct percpu **cpus;
+extern unsigned cpu_capacity;         /* entries in cpus[] */
 extern unsigned cpu_count;            /* CPUs with a struct percpu (online or trying) */
 
 static inline struct percpu *this_cpu(void)
@@ -74,7 +76,7 @@ static inline struct percpu *this_cpu(void)
 
 static inline struct percpu *per_cpu(unsigned index)
 {
-    return index < MAX_CPUS ? cpus[index] : (struct percpu *)0;
+    return index < cpu_capacity ? cpus[index] : (struct percpu *)0;
 }
 
 /* Makes p the calling CPU's per-CPU area (writes IA32_GS_BASE). */
@@ -85,6 +87,10 @@ void percpu_init_boot_cpu(uint32_t apic_id);
 
 /* The unmapped page below the calling CPU's stack (0 if unknown). */
 uint64_t percpu_stack_guard(void);
+
+/* Makes room in cpus[] for `count` CPUs (the MADT's), the boot CPU's entry kept. 0, or -1 when
+ * the heap has no room (cpus[] stays as it was). */
+int percpu_reserve(unsigned count);
 
 /* Allocates and fills the area of a CPU about to start (stack with a guard page below). */
 struct percpu *percpu_create(unsigned index, uint32_t apic_id, uint32_t acpi_uid);
