@@ -113,8 +113,18 @@ void vm_restart_if_ready(struct vm *vm)
     }
 }
 
-/* A VM's restart is host work of CPU 0 (a host timer): armed when the VM is to restart, it
- * tries until no vCPU of the VM runs anywhere and every VMCS could be taken. */
+/* The CPU that does the VMs' host work: the first in VMX operation (CPU 0 but on a machine
+ * whose boot CPU failed VMXON: one whose scheduler loop never runs would never do it). */
+static unsigned host_work_cpu(void)
+{
+    for (unsigned c = 0; c < cpu_count; c++)
+        if (vmx_cpu_usable(c))
+            return c;
+    return 0;
+}
+
+/* A VM's restart is host work (a host timer): armed when the VM is to restart, it tries until
+ * no vCPU of the VM runs anywhere and every VMCS could be taken. */
 static void restart_fired(struct vtimer *t)
 {
     struct vm *vm = t->ctx;
@@ -135,12 +145,16 @@ static bool keep_scheduling(void)
     return vm_running_count() > 0;
 }
 
+void vm_lifecycle_init(struct vm *vm)
+{
+    vtimer_init_host(&vm->restart_timer, host_work_cpu(), restart_fired, vm);
+}
+
 void vm_start_all(void)
 {
     static struct vtimer console_poll;
     for (unsigned i = 0; i < vm_count; i++) {
         struct vm *vm = vms[i];
-        vtimer_init_host(&vm->restart_timer, 0, restart_fired, vm);
         for (unsigned j = 0; j < vm->vcpu_count; j++) {
             if (!sched_placeable(&vm->vcpus[j]->se, vmx_cpu_usable)) {
                 vm_stop(vm, STOP_CRASH, 253, "vCPU %u may run on no CPU in VMX operation (affinity 0x%lx)", j,
@@ -149,7 +163,7 @@ void vm_start_all(void)
             }
         }
     }
-    vtimer_init_host(&console_poll, 0, console_poll_fired, NULL);
+    vtimer_init_host(&console_poll, host_work_cpu(), console_poll_fired, NULL);
     vtimer_arm(&console_poll, rdtsc());
     console_start_queue(vm_console_room); /* from now on no CPU waits for the serial line */
     sched_start(vmx_cpu_usable, keep_scheduling);

@@ -161,9 +161,11 @@ void vm_restart_if_ready(struct vm *vm);
 /* The scheduling entity whose CPU keeps the timers of the VM's platform devices (PIT, RTC):
  * its bootstrap vCPU's. The vCPUs exist before the platform. */
 struct sched_entity *vm_platform_timer_owner(struct vm *vm);
+/* Sets up what a new VM's stops and restarts need (vm_create calls it). */
+void vm_lifecycle_init(struct vm *vm);
 /* Hands every VM's vCPUs to the scheduler (a VM with a vCPU that may run on no CPU in VMX
- * operation is stopped), with the host work of the VMs (restarts, the serial console) on
- * CPU 0, and starts scheduling. */
+ * operation is stopped), with the host work of the VMs (restarts, the serial console) on the
+ * first CPU in VMX operation, and starts scheduling. */
 void vm_start_all(void);
 /* vm_stop's second half (vm/lifecycle.c): restart, power off, or leave the VM stopped. */
 void vm_apply_stop_action(struct vm *vm, unsigned action);
