@@ -8,7 +8,6 @@
 #include "kernel/log.h"
 #include "kernel/options.h"
 #include "lib/string.h"
-#include "vmx/vmcs.h"
 #include "kernel/page_alloc.h"
 #include "vm/config.h"
 #include "vm/demo.h"
@@ -17,22 +16,8 @@
 #include "vm/multiboot1.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
+#include "vmx/run.h"
 #include "vmx/vcpu.h"
-
-/* selftest=vmentry-*: make the first VM's first entry fail, to show the diagnosis. */
-static void break_first_vm_for_selftest(struct vm *vm)
-{
-    struct vcpu *v = vm->vcpus[0];
-    if (!strcmp(boot_options.selftest, "vmentry-guest-state")) {
-        /* RFLAGS bit 1 must be 1 (SDM Vol. 3C 28.3.1.4). */
-        vmcs_writenat(v, VMCS_GUEST_RFLAGS, 0);
-        log_info("selftest: vm %s: guest RFLAGS set to 0 (bit 1 must be 1)", vm->name);
-    } else if (!strcmp(boot_options.selftest, "vmentry-control")) {
-        /* A CR3-target count above 4 is an invalid control field (SDM Vol. 3C 28.2.1.1). */
-        vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 100);
-        log_info("selftest: vm %s: CR3-target count set to 100", vm->name);
-    }
-}
 
 static const struct boot_module *find_module(const struct boot_info *bi, const char *name)
 {
@@ -72,15 +57,15 @@ static void set_cmdline(struct guest_boot *b, const char *cmdline)
     b->cmdline[n] = '\0';
 }
 
-static int place_multiboot(struct vm *vm, const struct guest_boot *b)
+static int place_multiboot(struct vm *vm, const struct guest_boot *b, struct vcpu_start_state *start)
 {
     const struct mb1_module module = { b->ramdisk, b->ramdisk_size, b->ramdisk_name };
-    return mb1_setup_vm(vm, b->kernel, &b->mb, b->cmdline, b->ramdisk ? &module : NULL);
+    return mb1_setup_vm(vm, b->kernel, &b->mb, b->cmdline, b->ramdisk ? &module : NULL, start);
 }
 
-static int place_linux(struct vm *vm, const struct guest_boot *b)
+static int place_linux(struct vm *vm, const struct guest_boot *b, struct vcpu_start_state *start)
 {
-    return linux_setup_vm(vm, b->kernel, &b->li, b->cmdline, b->ramdisk, b->ramdisk_size);
+    return linux_setup_vm(vm, b->kernel, &b->li, b->cmdline, b->ramdisk, b->ramdisk_size, start);
 }
 
 static struct vm *create_multiboot(const char *file, const struct vm_config *c, const struct boot_info *bi,
@@ -215,7 +200,7 @@ static struct vm *create_from_config(const char *file, const struct vm_config *c
 static void admit(struct vm *vm, unsigned *created)
 {
     if (*created == 0)
-        break_first_vm_for_selftest(vm);
+        vmx_selftest_break_entry(vm->vcpus[0]);
     for (unsigned j = 0; j < vm->vcpu_count; j++)
         vcpu_vmclear_here(vm->vcpus[j]);
     (*created)++;

@@ -48,8 +48,8 @@
 #include "vm/platform.h"
 #include "vm/rtc.h"
 #include "vm/vm.h"
+#include "vmx/guest_walk.h"
 #include "vmx/vcpu.h"
-#include "vmx/vmcs.h"
 
 #define POST_ENTRY_SEGMENT 0xf000
 #define POST_ENTRY_OFFSET 0xe05b
@@ -149,5 +149,7 @@ void firmware_bios_devices(struct vm *vm, void *ctx)
 
 bool firmware_running(struct vcpu *v)
 {
-    return vmcs_readnat(v, VMCS_GUEST_CS_BASE) == (uint64_t)POST_ENTRY_SEGMENT << 4;
+    struct vmx_segment cs;
+    guest_segment(v, SEG_CS, &cs);
+    return cs.base == (uint64_t)POST_ENTRY_SEGMENT << 4;
 }

@@ -15,8 +15,8 @@
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
+#include "vmx/start_state.h"
 #include "vmx/vcpu.h"
-#include "vmx/vmcs.h"
 
 #define MAX_MEMORY_MIB 4096
 #define PAGE_TABLES_SIZE (6 * 4096) /* PML4, PDPT, 4 PDs: identity map of 4 GiB in 2 MiB pages */
@@ -116,57 +116,20 @@ static uint64_t build_page_tables(struct vm *vm)
     return pml4;
 }
 
-static void set_flat_segments(struct vcpu *v, unsigned mode)
+/* Where vCPU 0 starts: real mode at the entry's segment:offset, or flat protected or long mode
+ * on the GDT (and, for long mode, page tables) mhv writes at the top of guest memory, with a
+ * stack just below them. */
+static void start_at_entry(struct vm *vm, const struct guest_spec *g, struct vcpu_start_state *s)
 {
-    uint32_t code = mode == 64 ? 0xa09b : 0xc09b, data = 0xc093;
-    vmcs_write16(v, VMCS_GUEST_CS_SELECTOR, 0x08);
-    vmcs_writenat(v, VMCS_GUEST_CS_BASE, 0);
-    vmcs_write32(v, VMCS_GUEST_CS_LIMIT, 0xffffffff);
-    vmcs_write32(v, VMCS_GUEST_CS_ACCESS, code);
-    static const uint32_t sel[] = { VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_SS_SELECTOR, VMCS_GUEST_DS_SELECTOR,
-                                    VMCS_GUEST_FS_SELECTOR, VMCS_GUEST_GS_SELECTOR };
-    for (unsigned i = 0; i < 5; i++) {
-        unsigned seg = (sel[i] - VMCS_GUEST_ES_SELECTOR) / 2;
-        vmcs_write_checked(v, sel[i], 0x10);
-        vmcs_write_checked(v, VMCS_GUEST_ES_BASE + 2 * seg, 0);
-        vmcs_write_checked(v, VMCS_GUEST_ES_LIMIT + 2 * seg, 0xffffffff);
-        vmcs_write_checked(v, VMCS_GUEST_ES_ACCESS + 2 * seg, data);
+    if (g->mode == 16) {
+        start_state_real_mode(s, (uint16_t)((g->entry >> 4) & 0xf000), (uint16_t)(g->entry & 0xffff));
+        return;
     }
-    vmcs_write32(v, VMCS_GUEST_TR_ACCESS, 0x8b);
-    vmcs_write32(v, VMCS_GUEST_TR_LIMIT, 0x67);
-}
-
-static void enter_protected_mode(struct vcpu *v, unsigned mode, uint64_t entry)
-{
-    struct vm *vm = v->vm;
-    uint64_t gdt = build_gdt(vm, mode);
-    set_flat_segments(v, mode);
-    vmcs_writenat(v, VMCS_GUEST_GDTR_BASE, gdt);
-    vmcs_write32(v, VMCS_GUEST_GDTR_LIMIT, 31);
-    vmcs_write32(v, VMCS_GUEST_IDTR_LIMIT, 0);
-    v->cr0 = CR0_PE | CR0_ET;
-    v->cr4 = 0;
-    if (mode == 64) {
-        v->cr0 |= CR0_PG | CR0_WP;
-        v->cr4 = 1u << 5; /* PAE */
-        vmcs_writenat(v, VMCS_GUEST_CR3, build_page_tables(vm));
-        vmcs_write64(v, VMCS_GUEST_EFER, (1u << 8) | (1u << 10)); /* LME, LMA */
-        vmcs_write32(v, VMCS_ENTRY_CONTROLS, vmcs_read32(v, VMCS_ENTRY_CONTROLS) | (1u << 9));
-    }
-    vmcs_writenat(v, VMCS_GUEST_CR0, v->cr0 | CR0_NE);
-    vmcs_writenat(v, VMCS_CR0_READ_SHADOW, v->cr0);
-    vmcs_writenat(v, VMCS_GUEST_CR4, v->cr4 | CR4_VMXE);
-    vmcs_writenat(v, VMCS_CR4_READ_SHADOW, v->cr4);
-    vmcs_writenat(v, VMCS_GUEST_RIP, entry);
-    vmcs_writenat(v, VMCS_GUEST_RSP, gdt); /* a stack just below what mhv reserved */
-}
-
-static void start_at_entry(struct vcpu *v, const struct guest_spec *g)
-{
-    if (g->mode == 16)
-        vcpu_set_real_mode(v, (uint16_t)((g->entry >> 4) & 0xf000), (uint16_t)(g->entry & 0xffff));
+    struct start_gdt gdt = { .base = build_gdt(vm, g->mode), .limit = 31, .code = 0x08, .data = 0x10 };
+    if (g->mode == 64)
+        start_state_long64(s, &gdt, build_page_tables(vm), g->entry, gdt.base);
     else
-        enter_protected_mode(v, g->mode, g->entry);
+        start_state_flat32(s, &gdt, g->entry, gdt.base);
 }
 
 static void clear_memory(struct vm *vm)
@@ -188,12 +151,16 @@ int guest_boot_rebuild(struct vm *vm, struct vcpu *v0)
     if (!vm_restart_keeps_memory(vm)) /* a power cycle; a reset keeps memory, as on a PC */
         clear_memory(vm);
     vm_platform_place(vm);
-    start_at_entry(v0, &vm->boot->spec);
-    return vm->boot->place(vm, vm->boot);
+    struct vcpu_start_state s;
+    start_at_entry(vm, &vm->boot->spec, &s);
+    int placed = vm->boot->place(vm, vm->boot, &s);
+    vcpu_apply_start_state(v0, &s);
+    return placed;
 }
 
-int guest_image_place(struct vm *vm, const struct guest_boot *b)
+int guest_image_place(struct vm *vm, const struct guest_boot *b, struct vcpu_start_state *s)
 {
+    (void)s; /* the image starts where its spec says */
     return vm_write_gpa(vm, b->spec.load, b->kernel, b->kernel_size);
 }
 
@@ -225,6 +192,7 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
     struct vm *vm = vm_create(name[0] ? name : what, g.memory);
     if (!vm)
         return NULL;
+    struct vcpu_start_state start = { 0 }; /* vCPU 0's, filled with it below */
     msr_setup_bitmap(vm);
     vm_add_standard_devices(vm);
     for (unsigned i = 0; i < g.vcpus; i++) {
@@ -240,7 +208,7 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
         v->se.affinity = affinity ? affinity : ~0ull;
         if (i == 0) {
             v->se.migrate_stress = g.flags & MHV_GUEST_FLAG_MIGRATE;
-            start_at_entry(v, &g);
+            start_at_entry(vm, &g, &start);
         }
     }
     /* After the vCPUs: device timers belong to vCPU 0, the MADT lists every vCPU. */
@@ -255,8 +223,10 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
     }
     *vm->boot = *b;
     vm_platform_place(vm);
-    vcpu_load(vm->vcpus[0]); /* the loader sets vCPU 0's registers */
-    if (b->place(vm, vm->boot) < 0)
+    int placed = b->place(vm, vm->boot, &start); /* the loader adds what its boot protocol asks */
+    vcpu_load(vm->vcpus[0]);
+    vcpu_apply_start_state(vm->vcpus[0], &start);
+    if (placed < 0)
         vm_stop(vm, STOP_CRASH, 253, "its kernel could not be placed (see above)");
     return vm;
 }

@@ -5,10 +5,10 @@
 
 #include "kernel/log.h"
 #include "lib/string.h"
+#include "vm/linux_boot_params.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
-#include "vmx/vmcs.h"
+#include "vmx/start_state.h"
 
 #define ZERO_PAGE 0x7000
 #define CMDLINE 0x8000
@@ -17,13 +17,8 @@
 #define BOOT_CS 0x10
 #define BOOT_DS 0x18
 
-struct __attribute__((packed)) e820_entry {
-    uint64_t addr, size;
-    uint32_t type;
-};
-
 int linux_setup_vm(struct vm *vm, const uint8_t *img, const struct linux_image *li, const char *cmdline,
-                   const uint8_t *ramdisk, uint64_t ramdisk_size)
+                   const uint8_t *ramdisk, uint64_t ramdisk_size, struct vcpu_start_state *start)
 {
     uint64_t usable_end = vm->mem_size - TOP_RESERVED;
     if (li->load_address + li->init_size > usable_end) {
@@ -50,43 +45,40 @@ int linux_setup_vm(struct vm *vm, const uint8_t *img, const struct linux_image *
     }
     vm_write_gpa(vm, li->load_address, img + li->setup_size, li->kernel_size);
 
-    /* The zero page: all zero, then the setup header from the image, then what the loader fills. */
-    uint8_t zp[4096];
-    memset(zp, 0, sizeof(zp));
-    memcpy(zp + 0x1f1, img + 0x1f1, 0x202 + li->header_end - 0x1f1);
-    zp[0x210] = 0xff;                                 /* type_of_loader: undefined loader */
-    uint32_t v32 = CMDLINE;
-    memcpy(zp + 0x228, &v32, 4);                      /* cmd_line_ptr */
-    v32 = (uint32_t)initrd;
-    memcpy(zp + 0x218, &v32, 4);                      /* ramdisk_image */
-    v32 = (uint32_t)ramdisk_size;
-    memcpy(zp + 0x21c, &v32, 4);                      /* ramdisk_size */
-    struct e820_entry map[4] = {
+    /* The zero page: all zero, then the setup header from the image (as long as its length
+     * byte says, which may reach past the fields named), then what the loader fills. */
+    struct linux_boot_params zp;
+    memset(&zp, 0, sizeof(zp));
+    memcpy((uint8_t *)&zp + LINUX_SETUP_HEADER_OFFSET, img + LINUX_SETUP_HEADER_OFFSET,
+           LINUX_SETUP_HEADER_LENGTH_BASE + li->header_end - LINUX_SETUP_HEADER_OFFSET);
+    zp.hdr.type_of_loader = 0xff;                     /* undefined loader */
+    zp.hdr.cmd_line_ptr = CMDLINE;
+    zp.hdr.ramdisk_image = (uint32_t)initrd;
+    zp.hdr.ramdisk_size = (uint32_t)ramdisk_size;
+    const struct linux_e820_entry map[] = {
         { 0, 0x9fc00, 1 },
         { 0x9fc00, 0x100000 - 0x9fc00, 2 },
         { 0x100000, usable_end - 0x100000, 1 },
         { usable_end, TOP_RESERVED, 2 },              /* the page tables the kernel starts on */
     };
-    memcpy(zp + 0x2d0, map, sizeof(map));             /* e820_table */
-    zp[0x1e8] = 4;                                    /* e820_entries */
-    uint64_t rsdp = PLATFORM_ACPI_BASE;               /* acpi_rsdp_addr: where vm/acpi_tables.c puts it */
-    memcpy(zp + 0x070, &rsdp, 8);
-    vm_write_gpa(vm, ZERO_PAGE, zp, sizeof(zp));
+    memcpy(zp.e820_table, map, sizeof(map));
+    zp.e820_entries = sizeof(map) / sizeof(map[0]);
+    zp.acpi_rsdp_addr = PLATFORM_ACPI_BASE;           /* where vm/acpi_tables.c puts it */
+    vm_write_gpa(vm, ZERO_PAGE, &zp, sizeof(zp));
     vm_write_gpa(vm, CMDLINE, cmdline, cmdline_len + 1);
 
-    /* __BOOT_CS and __BOOT_DS at 0x10 and 0x18, as the protocol asks. */
+    /* __BOOT_CS and __BOOT_DS at 0x10 and 0x18, as the protocol asks; the rest of the start
+     * state (flat segments, for a 64-bit entry paging on the tables at the top of memory) is
+     * what the spec's mode gave it. */
     uint64_t gdt[4] = { 0, 0, li->entry64 ? 0x00af9b000000ffffull : 0x00cf9b000000ffffull, 0x00cf93000000ffffull };
     vm_write_gpa(vm, LINUX_GDT, gdt, sizeof(gdt));
-    struct vcpu *v = vm->vcpus[0];
-    vmcs_writenat(v, VMCS_GUEST_GDTR_BASE, LINUX_GDT);
-    vmcs_write32(v, VMCS_GUEST_GDTR_LIMIT, sizeof(gdt) - 1);
-    vmcs_write16(v, VMCS_GUEST_CS_SELECTOR, BOOT_CS);
-    static const uint32_t data_selectors[] = { VMCS_GUEST_DS_SELECTOR, VMCS_GUEST_ES_SELECTOR, VMCS_GUEST_SS_SELECTOR };
-    for (unsigned i = 0; i < 3; i++)
-        vmcs_write_checked(v, data_selectors[i], BOOT_DS);
-    vmcs_writenat(v, VMCS_GUEST_RIP, li->load_address + (li->entry64 ? 0x200 : 0));
-    memset(v->regs.gpr, 0, sizeof(v->regs.gpr)); /* EBP, EDI, EBX zero */
-    v->regs.gpr[GPR_RSI] = ZERO_PAGE;
+    start->gdtr_base = LINUX_GDT;
+    start->gdtr_limit = sizeof(gdt) - 1;
+    start->seg[SEG_CS].selector = BOOT_CS;
+    start->seg[SEG_DS].selector = start->seg[SEG_ES].selector = start->seg[SEG_SS].selector = BOOT_DS;
+    start->rip = li->load_address + (li->entry64 ? 0x200 : 0);
+    memset(start->gpr, 0, sizeof(start->gpr)); /* EBP, EDI, EBX zero */
+    start->gpr[GPR_RSI] = ZERO_PAGE;
     log_info("vm %s: Linux (boot protocol %u.%u), kernel %lu KiB at 0x%lx, %s entry, ramdisk %lu KiB, command "
              "line \"%s\"", vm->name, li->version >> 8, li->version & 0xff, li->kernel_size >> 10, li->load_address,
              li->entry64 ? "64-bit" : "32-bit", ramdisk_size >> 10, cmdline);

@@ -7,8 +7,7 @@
 #include "lib/string.h"
 #include "vm/config.h"
 #include "vm/vm.h"
-#include "vmx/vcpu.h"
-#include "vmx/vmcs.h"
+#include "vmx/start_state.h"
 
 /* The information, below 0x2000: the page at 0x2000 is the kernel's (kvm-unit-tests' init
  * test keeps its state there across resets). */
@@ -59,7 +58,7 @@ static int place_module(struct vm *vm, const struct mb1_image *mb, const struct 
 }
 
 int mb1_setup_vm(struct vm *vm, const uint8_t *image, const struct mb1_image *mb, const char *cmdline,
-                 const struct mb1_module *module)
+                 const struct mb1_module *module, struct vcpu_start_state *start)
 {
     for (unsigned i = 0; i < mb->segment_count; i++) {
         const struct mb1_segment *s = &mb->segments[i];
@@ -101,8 +100,7 @@ int mb1_setup_vm(struct vm *vm, const uint8_t *image, const struct mb1_image *mb
     vm_write_gpa(vm, CMDLINE_ADDR + n, "", 1);
     vm_write_gpa(vm, NAME_ADDR, "mhv", 4);
     /* 32-bit protected mode at the entry (set by the caller's spec), EAX and EBX as the spec says. */
-    struct vcpu *v = vm->vcpus[0];
-    v->regs.gpr[GPR_RAX] = MB1_BOOT_MAGIC;
-    v->regs.gpr[GPR_RBX] = INFO_ADDR;
+    start->gpr[GPR_RAX] = MB1_BOOT_MAGIC;
+    start->gpr[GPR_RBX] = INFO_ADDR;
     return 0;
 }

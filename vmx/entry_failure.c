@@ -2,6 +2,8 @@
 /* Diagnosing failed VM entries (SDM Vol. 3C 28.1-28.3): VMfail with its VM-instruction error as
  * text, and "invalid guest state" exits checked field by field (vmx/guest_check.c). */
 #include "kernel/log.h"
+#include "kernel/options.h"
+#include "lib/string.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
@@ -78,4 +80,17 @@ enum exit_action handle_invalid_guest_state(struct vcpu *v)
         vm_stop(v->vm, STOP_CRASH, 253, "VM entry failed on vCPU %u: invalid guest state (exit qualification %lu), no rule "
                 "mhv checks is broken", v->id, v->exit.qualification);
     return EXIT_RESCHED;
+}
+
+void vmx_selftest_break_entry(struct vcpu *v)
+{
+    if (!strcmp(boot_options.selftest, "vmentry-guest-state")) {
+        /* RFLAGS bit 1 must be 1 (SDM Vol. 3C 28.3.1.4). */
+        vmcs_writenat(v, VMCS_GUEST_RFLAGS, 0);
+        log_info("selftest: vm %s: guest RFLAGS set to 0 (bit 1 must be 1)", v->vm->name);
+    } else if (!strcmp(boot_options.selftest, "vmentry-control")) {
+        /* A CR3-target count above 4 is an invalid control field (SDM Vol. 3C 28.2.1.1). */
+        vmcs_write32(v, VMCS_CR3_TARGET_COUNT, 100);
+        log_info("selftest: vm %s: CR3-target count set to 100", v->vm->name);
+    }
 }

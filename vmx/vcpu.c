@@ -244,15 +244,6 @@ void vcpu_put(struct vcpu *v)
     (void)v;
 }
 
-static void set_segment(struct vcpu *v, unsigned i, uint16_t sel, uint64_t base, uint32_t limit, uint32_t access)
-{
-    /* Guest segment fields are laid out ES, CS, SS, DS, FS, GS, LDTR, TR, 2 apart. */
-    vmcs_write_checked(v, VMCS_GUEST_ES_SELECTOR + 2 * i, sel);
-    vmcs_write_checked(v, VMCS_GUEST_ES_BASE + 2 * i, base);
-    vmcs_write_checked(v, VMCS_GUEST_ES_LIMIT + 2 * i, limit);
-    vmcs_write_checked(v, VMCS_GUEST_ES_ACCESS + 2 * i, access);
-}
-
 /* The APIC-access page (SDM Vol. 3C 31.4): EPT maps every VM's 0xfee00000 to it, and with
  * "virtualize APIC accesses" the CPU turns accesses to it into accesses to the vCPU's own
  * virtual-APIC page (or exits). Its contents are never used, so all VMs share one. */
@@ -429,33 +420,6 @@ static void setup_host_state(struct vcpu *v)
     vmcs_write64(v, VMCS_HOST_PAT, rdmsr(MSR_IA32_PAT));
     vmcs_writenat(v, VMCS_HOST_RIP, (uint64_t)(uintptr_t)vmx_exit_entry);
     write_per_cpu_host_state(v);
-}
-
-void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip)
-{
-    /* Real mode through unrestricted guest (SDM Vol. 3C 26.6.2): PE = PG = 0 in the VMCS. */
-    v->cr0 = CR0_ET;
-    v->cr4 = 0;
-    vmcs_writenat(v, VMCS_GUEST_CR0, (CR0_ET | vmx_boot_caps.cr0_fixed0) & ~(CR0_PE | CR0_PG));
-    vmcs_writenat(v, VMCS_CR0_READ_SHADOW, v->cr0);
-    vmcs_writenat(v, VMCS_GUEST_CR4, vmx_boot_caps.cr4_fixed0);
-    vmcs_writenat(v, VMCS_CR4_READ_SHADOW, 0);
-    vmcs_writenat(v, VMCS_GUEST_CR3, 0);
-    vmcs_write64(v, VMCS_GUEST_EFER, 0);
-    set_segment(v, 1, cs, (uint64_t)cs << 4, 0xffff, 0x9b);
-    for (unsigned i = 0; i < 6; i++)
-        if (i != 1)
-            set_segment(v, i, 0, 0, 0xffff, 0x93);
-    set_segment(v, 6, 0, 0, 0, VMX_AR_UNUSABLE);
-    set_segment(v, 7, 0, 0, 0xffff, 0x8b);
-    vmcs_writenat(v, VMCS_GUEST_GDTR_BASE, 0);
-    vmcs_write32(v, VMCS_GUEST_GDTR_LIMIT, 0xffff);
-    vmcs_writenat(v, VMCS_GUEST_IDTR_BASE, 0);
-    vmcs_write32(v, VMCS_GUEST_IDTR_LIMIT, 0x3ff);
-    vmcs_writenat(v, VMCS_GUEST_RIP, ip);
-    vmcs_writenat(v, VMCS_GUEST_RSP, 0);
-    vmcs_writenat(v, VMCS_GUEST_RFLAGS, 0x2);
-    vmcs_write32(v, VMCS_ENTRY_CONTROLS, vmcs_read32(v, VMCS_ENTRY_CONTROLS) & ~ENTRY_GUEST_64BIT);
 }
 
 struct vcpu *vcpu_create(struct vm *vm, unsigned id)

@@ -8,6 +8,7 @@
 
 struct vm;
 struct vcpu;
+struct vcpu_start_state;
 
 #include "vm/abi.h"
 #include "vm/config.h"
@@ -36,11 +37,13 @@ int guest_image_read_header(const char *what, const uint8_t *data, uint64_t size
 
 /* What a VM is built from, kept with the VM so that a restart rebuilds it the same way: the
  * spec (memory, vCPUs, mode and entry of vCPU 0) and a loader that places the kernel and
- * whatever else it needs (boot information, command line, ramdisk) into zeroed memory, with
- * vCPU 0 already at spec.entry and its VMCS current. place returns 0, or -1 after a report. */
+ * whatever else it needs (boot information, command line, ramdisk) into zeroed memory, and
+ * adjusts vCPU 0's start state, which is already at spec.entry in spec.mode, to what its boot
+ * protocol asks (registers, selectors); vmx/ applies it after. place returns 0, or -1 after a
+ * report. */
 struct guest_boot {
     struct guest_spec spec;
-    int (*place)(struct vm *vm, const struct guest_boot *b);
+    int (*place)(struct vm *vm, const struct guest_boot *b, struct vcpu_start_state *start);
     const uint8_t *kernel, *ramdisk;
     uint64_t kernel_size, ramdisk_size;
     char cmdline[CONFIG_CMDLINE_MAX + 1]; /* for the Linux and multiboot loaders */
@@ -60,7 +63,7 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b);
 int guest_boot_rebuild(struct vm *vm, struct vcpu *v0);
 
 /* The loader for images that carry everything themselves: copies the image to spec.load. */
-int guest_image_place(struct vm *vm, const struct guest_boot *b);
+int guest_image_place(struct vm *vm, const struct guest_boot *b, struct vcpu_start_state *start);
 
 /* Checks spec against the image and creates the VM with the image at spec->load and vCPU 0 at
  * spec->entry in spec->mode. NULL after a report. */

@@ -36,11 +36,13 @@ struct mb1_module {
 };
 
 struct vm;
+struct vcpu_start_state;
 /* Builds a VM's memory and vCPU 0 state for a parsed kernel: segments (BSS cleared), the
  * multiboot information (at 0x1000: memory sizes, memory map, command line, boot loader name,
- * and the module if there is one, placed on the first page after the kernel) and entry in
- * 32-bit protected mode with EAX = 0x2BADB002, EBX = the information. Returns 0 or -1 (reported). */
+ * and the module if there is one, placed on the first page after the kernel) and, in start
+ * (already 32-bit protected mode at the entry), EAX = 0x2BADB002, EBX = the information.
+ * Returns 0 or -1 (reported). */
 int mb1_setup_vm(struct vm *vm, const uint8_t *image, const struct mb1_image *mb, const char *cmdline,
-                 const struct mb1_module *module);
+                 const struct mb1_module *module, struct vcpu_start_state *start);
 
 #endif

@@ -17,4 +17,9 @@ extern const struct sched_entity_ops vcpu_entity_ops;
 /* Stops v's VM with a diagnosis of a failed VMLAUNCH/VMRESUME (rc from vmx_enter). */
 void vmx_report_entry_failure(struct vcpu *v, int rc);
 
+/* selftest=vmentry-guest-state or vmentry-control: makes v's first entry fail (an invalid
+ * guest-state field, an invalid control field), to show the diagnosis; other values do
+ * nothing. v's VMCS must be current here. */
+void vmx_selftest_break_entry(struct vcpu *v);
+
 #endif

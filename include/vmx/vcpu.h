@@ -146,7 +146,8 @@ void vcpu_flush_guest_tlb(struct vcpu *v);
 /* VMCLEAR on this CPU, keeping current_vmcs and v->launched in step. */
 void vcpu_vmclear_here(struct vcpu *v);
 
-/* Guest register state at entry, for the loaders (vmx/vcpu.c, vmx/guest_modes.c). */
+/* Real-address mode at cs:ip (start_state_real_mode, applied: vmx/vcpu_start.c), for RESET,
+ * INIT and STARTUP; v's VMCS must be current here. */
 void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip);
 /* Back to the state of a new vCPU (registers, VMCS guest state, extended state, events,
  * timer, its local APIC as firmware leaves it); v's VMCS must be current here (vcpu_load).
