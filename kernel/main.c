@@ -142,6 +142,7 @@ void kernel_main(uint32_t magic, uint64_t info_phys)
     sched_init(cpu_count); /* a run queue per CPU, before the vCPUs that join them */
     vmx_preflight();
     vmx_enable_all();
+    vm_lifecycle_init();
 
     if (!vm_boot_from_modules(&boot_info)) {
         status_line("no VMs configured; shutting down");

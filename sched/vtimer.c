@@ -56,10 +56,10 @@ void vtimer_cancel(struct vtimer *t)
 }
 
 /* Fires t if its deadline passed; returns its deadline still armed afterwards (0: none). */
-static uint64_t fire_if_due(struct vtimer *t, uint64_t now)
+static inline __attribute__((always_inline)) uint64_t fire_if_due(struct vtimer *t, uint64_t now)
 {
     uint64_t d = __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE);
-    if (!d || (int64_t)(now - d) < 0)
+    if (__builtin_expect(!d || (int64_t)(now - d) < 0, 1))
         return d;
     /* Disarm only the arming we saw: one made meanwhile (another CPU) stays. */
     if (__atomic_compare_exchange_n(&t->deadline, &d, 0, false, __ATOMIC_ACQ_REL, __ATOMIC_ACQUIRE))

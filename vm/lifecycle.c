@@ -23,6 +23,8 @@
 #define RESTART_RETRY_US 1000 /* a vCPU still running, or its VMCS held by a busy CPU */
 #define CONSOLE_POLL_US 1000  /* CPU 0 reads the serial line this often (16 bytes take 1.4 ms) */
 
+static struct vtimer restart_timer; /* restart_fired */
+
 void vm_apply_stop_action(struct vm *vm, unsigned action)
 {
     if (machine_poweroff_requested)
@@ -48,7 +50,7 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
     if (vm->stop_kind == STOP_REBOOT_SOFT) {
         vm->restart_pending = true;
         status_line("vm %s: restarting (a warm boot: memory kept)", vm->name);
-        vtimer_arm(&vm->restart_timer, rdtsc());
+        vtimer_arm(&restart_timer, rdtsc());
         return;
     }
     uint64_t now = rdtsc(), window = RESTART_WINDOW_S * tsc_hz;
@@ -63,7 +65,7 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
     }
     vm->restart_pending = true;
     status_line("vm %s: restarting (%u of at most %d in a row)", vm->name, vm->restarts, RESTART_BURST);
-    vtimer_arm(&vm->restart_timer, rdtsc());
+    vtimer_arm(&restart_timer, rdtsc());
 }
 
 void vm_restart_if_ready(struct vm *vm)
@@ -123,13 +125,18 @@ static unsigned host_work_cpu(void)
     return 0;
 }
 
-/* A VM's restart is host work (a host timer): armed when the VM is to restart, it tries until
- * no vCPU of the VM runs anywhere and every VMCS could be taken. */
+/* VM restarts are host work (one host timer for all VMs): armed when a VM is to restart, it
+ * tries each waiting VM until no vCPU of it runs anywhere and every VMCS could be taken. */
 static void restart_fired(struct vtimer *t)
 {
-    struct vm *vm = t->ctx;
-    vm_restart_if_ready(vm);
-    if (__atomic_load_n(&vm->restart_pending, __ATOMIC_ACQUIRE))
+    bool waiting = false;
+    for (unsigned i = 0; i < vm_count; i++) {
+        if (!__atomic_load_n(&vms[i]->restart_pending, __ATOMIC_ACQUIRE))
+            continue;
+        vm_restart_if_ready(vms[i]);
+        waiting |= __atomic_load_n(&vms[i]->restart_pending, __ATOMIC_ACQUIRE);
+    }
+    if (waiting)
         vtimer_arm(t, rdtsc() + tsc_us_to_ticks(RESTART_RETRY_US));
 }
 
@@ -145,9 +152,9 @@ static bool keep_scheduling(void)
     return vm_running_count() > 0;
 }
 
-void vm_lifecycle_init(struct vm *vm)
+void vm_lifecycle_init(void)
 {
-    vtimer_init_host(&vm->restart_timer, host_work_cpu(), restart_fired, vm);
+    vtimer_init_host(&restart_timer, host_work_cpu(), restart_fired, NULL);
 }
 
 void vm_start_all(void)

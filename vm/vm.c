@@ -90,7 +90,6 @@ struct vm *vm_create(const char *name, uint64_t mem_size)
     /* Every port and every MSR exits unless a device or the MSR code says otherwise. */
     memset(phys_to_virt(vm->io_bitmaps), 0xff, 2 * PAGE_SIZE);
     memset(phys_to_virt(vm->msr_bitmap), 0xff, PAGE_SIZE);
-    vm_lifecycle_init(vm);
     vm->index = vm_count;
     vms[vm_count++] = vm;
     log_info("vm %s: %lu KiB of guest memory in %u host block%s, EPT root at 0x%lx", name, vm->mem_size >> 10,

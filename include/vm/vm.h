@@ -7,7 +7,6 @@
 #include <stdint.h>
 
 #include "arch/x86/spinlock.h"
-#include "sched/vtimer.h"
 
 struct vcpu;
 struct vm;
@@ -89,7 +88,6 @@ struct vm {
     struct guest_boot *boot;
     volatile bool restart_pending;
     volatile bool restart_busy; /* a CPU is rebuilding it (vm_restart_if_ready) */
-    struct vtimer restart_timer;  /* host work on CPU 0 that restarts it (vm/lifecycle.c) */
     unsigned restarts;
     uint64_t restart_window_start;       /* TSC of the first restart in the current burst */
     /* Devices of the virtual platform (NULL where a VM has none). */
@@ -161,8 +159,9 @@ void vm_restart_if_ready(struct vm *vm);
 /* The scheduling entity whose CPU keeps the timers of the VM's platform devices (PIT, RTC):
  * its bootstrap vCPU's. The vCPUs exist before the platform. */
 struct sched_entity *vm_platform_timer_owner(struct vm *vm);
-/* Sets up what a new VM's stops and restarts need (vm_create calls it). */
-void vm_lifecycle_init(struct vm *vm);
+/* Sets up the host work that restarts VMs (before the first VM is created: one may stop and
+ * ask for its restart before scheduling starts). */
+void vm_lifecycle_init(void);
 /* Hands every VM's vCPUs to the scheduler (a VM with a vCPU that may run on no CPU in VMX
  * operation is stopped), with the host work of the VMs (restarts, the serial console) on the
  * first CPU in VMX operation, and starts scheduling. */
