@@ -52,8 +52,13 @@ static void enqueue(struct sched_entity *e, unsigned c)
 
 void sched_kick(struct sched_entity *e)
 {
-    if (e->home_cpu >= 0 && (unsigned)e->home_cpu != this_cpu()->index)
-        smp_send_reschedule((unsigned)e->home_cpu);
+    int home = e->home_cpu;
+    if (home < 0)
+        return;
+    /* Its CPU looks at its timers again too: ones armed while it was stopped were left out. */
+    sched_due_lower(&sched_queue_of((unsigned)home)->entity_due, 0);
+    if ((unsigned)home != this_cpu()->index)
+        smp_send_reschedule((unsigned)home);
 }
 
 void sched_wake(struct sched_entity *e)
@@ -118,6 +123,11 @@ static bool steal(struct sched_queue *me)
     spin_unlock(&second->lock);
     spin_unlock_irqrestore(&first->lock, flags);
     return taken != NULL;
+}
+
+static uint64_t due_or_never(uint64_t deadline)
+{
+    return deadline ? deadline : SCHED_NEVER;
 }
 
 static uint64_t earliest(uint64_t a, uint64_t b)
@@ -189,18 +199,27 @@ void sched_loop(void)
     struct sched_queue *q = sched_queue_of(p->index);
     if (!q || !q->usable)
         return;
-    while (keep_running()) {
+    for (;;) {
         uint64_t now = rdtsc();
         xcall_poll(); /* as between exits (vmx/run.c): a guest with IF=0 may have hidden the IPI */
-        uint64_t next_host = vtimer_fire_host(q->host_timers, now); /* no lock held: host work may take any */
+        if (now >= q->host_due) { /* no lock held: host work may take any */
+            __atomic_store_n(&q->host_due, SCHED_NEVER, __ATOMIC_SEQ_CST);
+            sched_due_lower(&q->host_due, due_or_never(vtimer_fire_host(q->host_timers, now)));
+        }
         uint64_t flags = spin_lock_irqsave(&q->lock);
-        uint64_t next_timer = fire_entity_timers(q, now);
+        if (now >= q->entity_due) {
+            __atomic_store_n(&q->entity_due, SCHED_NEVER, __ATOMIC_SEQ_CST);
+            sched_due_lower(&q->entity_due, due_or_never(fire_entity_timers(q, now)));
+        }
+        uint64_t next_timer = q->entity_due == SCHED_NEVER ? 0 : q->entity_due;
         struct sched_entity *e = policy->pick(q);
         q->running = e;
         p->need_resched = false;
         spin_unlock_irqrestore(&q->lock, flags);
         if (!e) {
-            idle(q, earliest(next_timer, next_host));
+            if (!keep_running())
+                return;
+            idle(q, earliest(next_timer, q->host_due == SCHED_NEVER ? 0 : q->host_due));
             continue;
         }
         uint64_t slice = tsc_us_to_ticks(e->migrate_stress ? SCHED_STRESS_SLICE_US : e->slice_us);

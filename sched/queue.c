@@ -12,7 +12,7 @@ static unsigned queue_count;
 
 void sched_queue_init(struct sched_queue *q, unsigned cpu)
 {
-    *q = (struct sched_queue){ .cpu = cpu };
+    *q = (struct sched_queue){ .cpu = cpu, .entity_due = SCHED_NEVER, .host_due = SCHED_NEVER };
     q->entities.next = q->entities.prev = &q->entities;
 }
 
@@ -47,6 +47,8 @@ void sched_queue_add(struct sched_queue *q, struct sched_entity *e)
     q->entities.prev = &e->link;
     q->length++;
     e->home_cpu = (int)q->cpu;
+    if (e->timer_count)
+        sched_due_lower(&q->entity_due, 0); /* its timers are this CPU's now: look at them */
 }
 
 void sched_queue_remove(struct sched_queue *q, struct sched_entity *e)

@@ -38,6 +38,8 @@ void vtimer_arm(struct vtimer *t, uint64_t deadline)
     int home = t->owner ? t->owner->home_cpu : t->host_cpu;
     if (home < 0)
         return; /* not placed yet: sched_start puts it in a queue, whose loop sees the timer */
+    struct sched_queue *q = sched_queue_of((unsigned)home);
+    sched_due_lower(t->owner ? &q->entity_due : &q->host_due, deadline);
     if ((unsigned)home != this_cpu()->index) {
         smp_send_reschedule((unsigned)home); /* it recomputes its sleep or ends the slice */
         return;
@@ -45,7 +47,7 @@ void vtimer_arm(struct vtimer *t, uint64_t deadline)
     /* Kept here. Called from inside the running entity's run (an exit handler), it must stop
      * in time; from the scheduler loop itself (running is NULL) the loop sees the deadline. A
      * host timer waits for the running slice to end. */
-    struct sched_entity *running = sched_queue_of((unsigned)home)->running;
+    struct sched_entity *running = q->running;
     if (t->owner && running && running->state == ENTITY_RUNNABLE && running->ops->cut_slice)
         running->ops->cut_slice(running, deadline);
 }

@@ -92,7 +92,21 @@ struct sched_queue {
     uint64_t min_vruntime;         /* the queue's virtual time, never going back (sched/fair.c) */
     struct sched_entity *volatile running; /* the entity this CPU runs now, NULL when idle */
     struct vtimer *host_timers;    /* host work this CPU does between runs (vtimer_init_host) */
+    /* No timer this CPU keeps is due before these (its entities' timers, its host work's;
+     * SCHED_NEVER: none armed). Every arming lowers them; the loop looks at the timers only
+     * once one has passed, and then sets them to what it found. */
+    volatile uint64_t entity_due, host_due;
 };
+
+#define SCHED_NEVER UINT64_MAX
+
+/* Lowers *due to `deadline` if that is earlier (any CPU). */
+static inline void sched_due_lower(volatile uint64_t *due, uint64_t deadline)
+{
+    uint64_t cur = __atomic_load_n(due, __ATOMIC_SEQ_CST);
+    while (deadline < cur && !__atomic_compare_exchange_n(due, &cur, deadline, false, __ATOMIC_SEQ_CST, __ATOMIC_SEQ_CST))
+        ;
+}
 
 static inline struct sched_entity *sched_entity_of(struct sched_link *l)
 {
@@ -157,7 +171,7 @@ void sched_init(unsigned cpus);
 void sched_start(bool (*cpu_usable)(unsigned c), bool (*keep_running)(void));
 /* Whether some usable CPU is in e's affinity (after sched_start's cpu_usable is known). */
 bool sched_placeable(const struct sched_entity *e, bool (*cpu_usable)(unsigned c));
-/* The per-CPU loop; returns when keep_running() says no. */
+/* The per-CPU loop; returns once nothing of its queue is runnable and keep_running() says no. */
 void sched_loop(void);
 /* Makes a blocked entity runnable and tells its CPU (an IPI when it is another CPU). */
 void sched_wake(struct sched_entity *e);
