@@ -10,7 +10,7 @@
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/options.h"
-#include "vm/uart.h"
+#include "devices/uart.h"
 #include "vm/vm.h"
 
 /* A VM's line buffer is filled by whichever CPU runs one of its vCPUs (its UART, the console

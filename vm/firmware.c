@@ -46,7 +46,7 @@
 #include "kernel/panic.h"
 #include "lib/string.h"
 #include "vm/platform.h"
-#include "vm/rtc.h"
+#include "devices/rtc.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"

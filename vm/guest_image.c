@@ -11,7 +11,7 @@
 #include "lib/string.h"
 #include "sched/sched.h"
 #include "vm/abi.h"
-#include "vm/devices.h"
+#include "devices/standard.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"

@@ -9,7 +9,7 @@
 #include "arch/x86/percpu.h"
 #include "kernel/log.h"
 #include "lib/format.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"

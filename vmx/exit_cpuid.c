@@ -5,7 +5,7 @@
 #include "arch/x86/tsc.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"

@@ -7,7 +7,7 @@
  * 31.3), and both ways it is the vLAPIC's one TPR (vm/vlapic.c). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"

@@ -7,7 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "vm/platform.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"

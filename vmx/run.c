@@ -11,7 +11,7 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/xcall.h"
 #include "kernel/console.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vmx/caps.h"
 #include "vmx/inject.h"
 #include "vmx/preflight.h"

@@ -17,7 +17,7 @@
 #include "lib/format.h"
 #include "lib/string.h"
 #include "vm/platform.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/ept.h"

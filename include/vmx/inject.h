@@ -14,7 +14,7 @@ enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, 
 #include "arch/x86/cpu.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 
 
 /* The RIP after an instruction that ends exactly at 4 GiB in 32-bit code: EIP wraps to 0 (SDM

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/ioapic.c tests/unit/fake_vm.c
+// sources: devices/ioapic.c tests/unit/fake_vm.c
 /* The I/O APIC through its MMIO registers, as a guest programs it, and through its pins
  * (vioapic_set_pin, vioapic_eoi) as devices and the local APICs drive them. What it sends goes
  * to vlapic_deliver, recorded here. */
@@ -8,7 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/ioapic.h"
+#include "devices/ioapic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"

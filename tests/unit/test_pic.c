@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/pic.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/pic.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8259A pair through its ports, as a guest programs it, and through the interrupt side
  * (vpic_set_irq, vpic_pending_vector, vpic_acknowledge) as vm/irq.c and the local APIC use it. */
 #include "stubs.h"
@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/pic.h"
+#include "devices/pic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/pit.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/pit.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8254: counter arithmetic per mode, then the chip through its ports with made-up TSC
  * values (10 TSC ticks per PIT clock, so times are exact), then channel 0's interrupts through
  * the VM glue with a fake device timer. */
@@ -11,7 +11,7 @@
 #include "arch/x86/cpu.h"
 #include "sched/vtimer.h"
 #include "vm/irq.h"
-#include "vm/pit.h"
+#include "devices/pit.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/reset.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/reset.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The PC's reset paths (vm/reset.c): port 0x92, 0xcf9 and the keyboard controller's output
  * port; what the firmware makes of a reset (the CMOS shutdown status: resume through 40:67 by
  * INIT to every vCPU, or a reboot of the kind the reset was); and what a restart keeps. */
@@ -12,8 +12,8 @@
 #include <string.h>
 
 #include "vm/platform.h"
-#include "vm/rtc.h"
-#include "vm/vlapic.h"
+#include "devices/rtc.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/decode.h"
 #include "vmx/vcpu.h"

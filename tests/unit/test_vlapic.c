@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/vlapic.c
+// sources: devices/vlapic.c
 /* The local APIC's state in its virtual-APIC page, as both paths use it: the emulated one
  * (MMIO and MSR accesses decoded by mhv) and the CPU's APIC virtualisation (the CPU writes the
  * page, then an APIC-write exit; RVI/SVI, EOI-exit bitmap and TPR threshold for the VMCS). */
@@ -9,7 +9,7 @@
 #include <string.h>
 
 #include "arch/x86/percpu.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 

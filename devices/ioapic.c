@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The VM's I/O APIC (include/vm/ioapic.h; 82093AA datasheet section 3). */
-#include "vm/ioapic.h"
+#include "devices/ioapic.h"
 
 #include "arch/x86/spinlock.h"
 #include "kernel/heap.h"
 #include "vm/platform.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 

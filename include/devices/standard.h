@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The devices every VM gets (include/vm/abi.h lists their addresses). */
-#ifndef MHV_VM_DEVICES_H
-#define MHV_VM_DEVICES_H
+#ifndef MHV_DEVICES_STANDARD_H
+#define MHV_DEVICES_STANDARD_H
 
 struct vm;
 

@@ -4,14 +4,14 @@
  * device; these are the pieces the exit handlers and test guests need now. */
 #include <stddef.h>
 
-#include "vm/devices.h"
+#include "devices/standard.h"
 
 #include "kernel/heap.h"
 #include "kernel/log.h"
 #include "sched/sched.h"
 #include "vm/abi.h"
 #include "vm/console.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"

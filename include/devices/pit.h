@@ -7,8 +7,8 @@
  * TSC value as an argument, so host unit tests drive it with made-up times; the VM glue adds the
  * lock, the ports and channel 0's interrupts (IRQ 0, through a device timer).
  */
-#ifndef MHV_VM_PIT_H
-#define MHV_VM_PIT_H
+#ifndef MHV_DEVICES_PIT_H
+#define MHV_DEVICES_PIT_H
 
 #include <stdbool.h>
 #include <stdint.h>

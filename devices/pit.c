@@ -9,7 +9,7 @@
  * No counter ticks: each channel remembers when it started, and its count and OUT are worked
  * out from the TSC at the moment the guest looks. Only channel 0's interrupts need a timer.
  */
-#include "vm/pit.h"
+#include "devices/pit.h"
 
 #include <stddef.h>
 

@@ -35,7 +35,7 @@
  */
 #include <stddef.h>
 
-#include "vm/uart.h"
+#include "devices/uart.h"
 
 #include "arch/x86/spinlock.h"
 #include "kernel/console.h"

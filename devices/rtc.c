@@ -10,7 +10,7 @@
  * since, and the flags of register C are worked out from the TSC when they are looked at.
  * A timer is needed only while an enabled interrupt is due.
  */
-#include "vm/rtc.h"
+#include "devices/rtc.h"
 
 #include <stddef.h>
 

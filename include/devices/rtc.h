@@ -6,8 +6,8 @@
  * The chip logic (struct mc146818) takes the TSC value as an argument, so host unit tests
  * drive it with made-up times; the VM glue adds the lock, the ports, IRQ 8 and its timer.
  */
-#ifndef MHV_VM_RTC_H
-#define MHV_VM_RTC_H
+#ifndef MHV_DEVICES_RTC_H
+#define MHV_DEVICES_RTC_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* The local APIC of each vCPU (include/vm/vlapic.h; SDM Vol. 3A chapter 12, and Vol. 3C
  * chapter 31 "APIC Virtualization and Virtual Interrupts" for what the CPU does with the page). */
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
@@ -12,7 +12,7 @@
 #include "kernel/page_alloc.h"
 #include "lib/string.h"
 #include "sched/sched.h"
-#include "vm/ioapic.h"
+#include "devices/ioapic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"

@@ -4,8 +4,8 @@
  * (include/vm/platform.h). Bytes typed on mhv's serial line reach a VM through
  * vuart_receive; the console (vm/console.c) decides which VM gets them.
  */
-#ifndef MHV_VM_UART_H
-#define MHV_VM_UART_H
+#ifndef MHV_DEVICES_UART_H
+#define MHV_DEVICES_UART_H
 
 #include <stdbool.h>
 #include <stdint.h>

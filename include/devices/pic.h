@@ -7,8 +7,8 @@
  * has no VM in it, so host unit tests drive it directly; the VM glue (vpic_* in
  * include/vm/platform.h) adds the lock, the ports and the notification of the local APIC.
  */
-#ifndef MHV_VM_PIC_H
-#define MHV_VM_PIC_H
+#ifndef MHV_DEVICES_PIC_H
+#define MHV_DEVICES_PIC_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -7,7 +7,7 @@
  * registers at 0x4d0/0x4d1 are the PIIX/ICH south bridges' (e.g. Intel 82371AB PIIX4 data sheet,
  * "ELCR1/ELCR2"): there they, not ICW1 LTIM, choose edge or level per line.
  */
-#include "vm/pic.h"
+#include "devices/pic.h"
 
 #include <stddef.h>
 
