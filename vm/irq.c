@@ -6,8 +6,8 @@
 #include <stddef.h>
 
 #include "devices/ioapic.h"
-#include "vm/platform.h"
 #include "devices/vlapic.h"
+#include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 

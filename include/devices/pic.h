@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The 8259A programmable interrupt controller pair of each VM (vm/pic.c), as a PC wires it:
+ * The 8259A programmable interrupt controller pair of each VM (devices/pic.c), as a PC wires it:
  * the master at ports 0x20/0x21 takes ISA IRQs 0-7, the slave at 0xa0/0xa1 takes IRQs 8-15
  * and drives the master's IR2 (cascade), and the edge/level control registers (ELCR) of the
  * PIIX/ICH south bridges sit at 0x4d0/0x4d1. The chip logic (struct pic8259, struct pic_pair)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The 8254 programmable interval timer of each VM (vm/pit.c): channels 0-2 at ports 0x40-0x42,
+ * The 8254 programmable interval timer of each VM (devices/pit.c): channels 0-2 at ports 0x40-0x42,
  * the control word register at 0x43, and the PC's system control port B at 0x61 (channel 2's
  * gate, the speaker enable, channel 2's OUT). Time is the TSC's: a counter's value is
  * computed from the TSC when it is read, never ticked. The chip logic (struct pit8254) takes the

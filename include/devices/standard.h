@@ -5,8 +5,8 @@
 
 struct vm;
 
-/* COM1 (transmit path), the debug-exit port, the POST port, the MMIO test device and the
- * minimal local APIC through which vCPU 0 starts the others with INIT/SIPI. */
+/* The debug-exit port, the POST port, the MMIO test device and the local APIC page at
+ * 0xfee00000 (devices/standard.c). */
 void vm_add_standard_devices(struct vm *vm);
 
 #endif
