@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: devices/vlapic.c
+// sources: devices/vlapic.c devices/vlapic_timer.c devices/vlapic_delivery.c devices/vlapic_ipi.c devices/vlapic_regs.c
 /* The local APIC's state in its virtual-APIC page, as both paths use it: the emulated one
  * (MMIO and MSR accesses decoded by mhv) and the CPU's APIC virtualisation (the CPU writes the
  * page, then an APIC-write exit; RVI/SVI, EOI-exit bitmap and TPR threshold for the VMCS). */
