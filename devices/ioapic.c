@@ -183,7 +183,6 @@ static const struct vdev_range ranges[] = {
 static const struct vdev_ops vioapic_ops = {
     .name = "I/O APIC",
     .state_size = sizeof(struct vioapic),
-    .lock_offset = VDEV_NO_LOCK,
     .ranges = ranges,
     .range_count = sizeof(ranges) / sizeof(ranges[0]),
     .init = init,

@@ -175,7 +175,6 @@ static const struct vdev_ops vpm_ops = {
     .name = "ACPI PM registers",
     .no_memory = "its power management registers; it has none",
     .state_size = sizeof(struct vpm),
-    .lock_offset = VDEV_NO_LOCK,
     .ranges = vpm_ranges,
     .range_count = sizeof(vpm_ranges) / sizeof(vpm_ranges[0]),
     .init = vpm_init,

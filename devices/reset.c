@@ -255,7 +255,6 @@ static const struct vdev_ops vreset_ops = {
     .name = "reset ports",
     .no_memory = "its reset ports; it has none",
     .state_size = sizeof(struct vreset),
-    .lock_offset = VDEV_NO_LOCK,
     .ranges = vreset_ranges,
     .range_count = sizeof(vreset_ranges) / sizeof(vreset_ranges[0]),
     .init = vreset_init,

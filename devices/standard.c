@@ -91,7 +91,6 @@ static const struct vdev_range standard_ranges[] = {
 static const struct vdev_ops standard_ops = {
     .name = "standard devices",
     .state_size = sizeof(struct standard_devices),
-    .lock_offset = VDEV_NO_LOCK,
     .ranges = standard_ranges,
     .range_count = sizeof(standard_ranges) / sizeof(standard_ranges[0]),
     .reset = standard_reset,

@@ -126,8 +126,8 @@ void *vdev_attach(struct vm *vm, const struct vdev_ops *ops, uint64_t where, con
         return NULL;
     }
     d->ops = ops;
-    if (ops->lock_offset != VDEV_NO_LOCK) {
-        d->lock = (struct spinlock *)(void *)(d->state + ops->lock_offset);
+    if (ops->lock) {
+        d->lock = (struct spinlock *)(void *)(d->state + ops->lock - 1);
         *d->lock = (struct spinlock)SPINLOCK_INIT;
     }
     if (ops->init)

@@ -52,7 +52,8 @@ struct vdev_range {
 enum vdev_event { VDEV_READ, VDEV_WRITE, VDEV_RESET };
 
 #define VDEV_MAX_RANGES 6
-#define VDEV_NO_LOCK ((size_t)-1)
+/* struct vdev_ops.lock: the state's member `member` is its struct spinlock. */
+#define VDEV_LOCK(type, member) (offsetof(type, member) + 1)
 
 struct vdev_ops {
     const char *name;           /* what the device is, for people: "8259 PIC pair" */
@@ -60,11 +61,10 @@ struct vdev_ops {
      * memory for <no_memory>"; NULL: the device says so itself (vdev_attach returns NULL). */
     const char *no_memory;
     size_t state_size;          /* zeroed state, allocated by vdev_attach */
-    /* Where the state's struct spinlock is: the dispatcher holds it around every access and
-     * reset, and the callbacks run with it held. VDEV_NO_LOCK: the device locks for itself
-     * (its accesses may stop the VM or reach other devices, which must not happen under a
-     * device's lock). */
-    size_t lock_offset;
+    /* VDEV_LOCK(type, member): the state's spinlock, which the dispatcher holds around every
+     * access and reset, so the callbacks run with it held. 0: the device locks for itself (its
+     * accesses stop the VM or come back into it, which must not happen under its lock). */
+    size_t lock;
     const struct vdev_range *ranges;
     unsigned range_count;
     /* Sets the state up at attach, before any access, from vdev_attach's `where` and `config`.
