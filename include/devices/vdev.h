@@ -86,9 +86,11 @@ struct vdev_ops {
 void *vdev_attach(struct vm *vm, const struct vdev_ops *ops, uint64_t where, const void *config);
 
 /* The dispatcher's entries in the VM's registries (struct io_handler, struct mmio_handler):
- * `ctx` is the range's binding that vdev_attach registered. */
-uint32_t vdev_port_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size);
-void vdev_port_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value);
+ * `ctx` is the range's binding that vdev_attach registered. (A range of a device without lock
+ * and hooks that takes every width whole is registered with its own callbacks instead: the
+ * dispatcher would only pass the call on.) */
+uint64_t vdev_port_read(struct vcpu *v, void *ctx, uint64_t port, unsigned size);
+void vdev_port_write(struct vcpu *v, void *ctx, uint64_t port, unsigned size, uint64_t value);
 uint64_t vdev_mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size);
 void vdev_mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value);
 

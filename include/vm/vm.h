@@ -25,8 +25,8 @@ struct mem_slot {
 
 struct io_handler {
     uint16_t base, count;
-    uint32_t (*read)(struct vcpu *v, void *ctx, uint16_t port, unsigned size);
-    void (*write)(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value);
+    uint64_t (*read)(struct vcpu *v, void *ctx, uint64_t port, unsigned size);
+    void (*write)(struct vcpu *v, void *ctx, uint64_t port, unsigned size, uint64_t value);
     void *ctx;
 };
 
