@@ -11,7 +11,9 @@
  * device lets it), splits an access the device does not take whole into byte accesses, one
  * per byte lane from the lowest address up (as an ISA bus splits a wide access to 8-bit
  * registers), and gives the device one point under the lock and one after it to bring its
- * outputs (interrupt lines, timers) up to date.
+ * outputs (interrupt lines, timers) up to date. Where there is none of that to do (no lock,
+ * no hooks, every width taken whole), vdev_attach registers the device's callbacks directly,
+ * so that such exits cost one call.
  */
 #ifndef MHV_DEVICES_VDEV_H
 #define MHV_DEVICES_VDEV_H
