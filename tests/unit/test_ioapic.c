@@ -13,7 +13,7 @@
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
-/* --- What devices/ioapic.c needs of the rest of mhv ---------------------------------------------- */
+/* --- What devices/ioapic.c needs of the rest of mhv ----------------------------------------- */
 
 static struct vm vm;
 static struct vcpu vcpu;

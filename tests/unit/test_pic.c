@@ -11,7 +11,7 @@
 #include "vm/platform.h"
 #include "vm/vm.h"
 
-/* --- What devices/pic.c needs of the rest of mhv ------------------------------------------------- */
+/* --- What devices/pic.c needs of the rest of mhv -------------------------------------------- */
 
 static struct vm vm;
 static unsigned intr_changes;

@@ -15,7 +15,7 @@
 #include "vm/platform.h"
 #include "vm/vm.h"
 
-/* --- What devices/pit.c needs of the rest of mhv ------------------------------------------------- */
+/* --- What devices/pit.c needs of the rest of mhv -------------------------------------------- */
 
 uint64_t tsc_hz;
 static struct vm vm;

@@ -18,7 +18,7 @@
 #include "vmx/decode.h"
 #include "vmx/vcpu.h"
 
-/* --- What devices/reset.c needs of the rest of mhv ------------------------------------------------ */
+/* --- What devices/reset.c needs of the rest of mhv ------------------------------------------- */
 
 static struct vm vm;
 static struct vcpu vcpu;

@@ -17,7 +17,7 @@
 #include "vm/platform.h"
 #include "vm/vm.h"
 
-/* --- What devices/rtc.c needs of the rest of mhv (unused here: the glue is not driven) ---------- */
+/* --- What devices/rtc.c needs of the rest of mhv (unused here: the glue is not driven) ----- */
 
 uint64_t tsc_hz;
 

@@ -13,7 +13,7 @@
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
-/* --- What devices/vlapic.c needs of the rest of mhv ----------------------------------------------- */
+/* --- What devices/vlapic*.c need of the rest of mhv ------------------------------------------ */
 
 struct percpu *cpus[MAX_CPUS];
 static unsigned wakes, kicks, ioapic_eois, nmis;
