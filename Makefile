@@ -26,7 +26,7 @@ KERNEL_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prot
 KERNEL_LDFLAGS := -n -nostdlib -T linker.ld -z max-page-size=0x1000 -z noexecstack --no-warn-rwx-segments
 
 # Sources by folder, in the direction data flows (see README.md "Layout").
-KERNEL_C := $(wildcard arch/x86/*.c kernel/*.c drivers/*.c vmx/*.c vm/*.c sched/*.c lib/*.c)
+KERNEL_C := $(wildcard arch/x86/*.c kernel/*.c drivers/*.c vmx/*.c vm/*.c devices/*.c sched/*.c lib/*.c)
 KERNEL_ASM := $(wildcard boot/*.asm arch/x86/*.asm vmx/*.asm vm/*.asm)
 KERNEL_OBJS := $(KERNEL_C:%.c=$(BUILD)/%.o) $(KERNEL_ASM:%.asm=$(BUILD)/%.asm.o)
 

@@ -10,7 +10,7 @@
  *   APIC  MADT: one local APIC per vCPU, the I/O APIC, ISA overrides, LINT1 NMI (5.2.12)
  *
  * Nothing describes hardware the VM lacks: no HPET, MCFG, DMAR or SRAT, no GPE blocks, no
- * fixed power/sleep buttons, no 8042 keyboard controller (vm/pm.c serves only its reset line).
+ * fixed power/sleep buttons, no 8042 keyboard controller (devices/reset.c serves only its reset line).
  * Every table sits in the BIOS area, which loaders mark reserved in the guest's memory map.
  */
 #include "vm/acpi_tables.h"
@@ -45,7 +45,7 @@ enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_OVERRIDE = 2, MADT_LAPIC_NMI = 4 };
 #define INTI_HIGH 0x1
 #define INTI_EDGE (0x1 << 2)
 #define INTI_LEVEL (0x3 << 2)
-#define MADT_PCAT_COMPAT 1u /* a dual 8259 pair is present (vm/pic.c) */
+#define MADT_PCAT_COMPAT 1u /* a dual 8259 pair is present (devices/pic.c) */
 
 /* Generic Address Structure address space IDs and access sizes (ACPI 6.5 5.2.3.2). */
 enum { GAS_SYSTEM_IO = 1 };
@@ -171,7 +171,7 @@ static void build_fadt(uint8_t *t, uint64_t facs, uint64_t dsdt)
     put16(t, 98, 1001);                           /* P_LVL3_LAT > 1000: no C3 */
     put8(t, 106, 0);                              /* DAY_ALRM, MON_ALRM: the RTC has neither */
     put8(t, 107, 0);
-    put8(t, 108, 0x32);                           /* CENTURY: CMOS index of vm/rtc.c's century */
+    put8(t, 108, 0x32);                           /* CENTURY: CMOS index of devices/rtc.c's century */
     put16(t, 109, BOOT_LEGACY_DEVICES | BOOT_VGA_NOT_PRESENT); /* IAPC_BOOT_ARCH: no 8042 */
     put32(t, 112, FADT_WBINVD | FADT_PROC_C1 | FADT_PWR_BUTTON | FADT_SLP_BUTTON | FADT_FIXED_RTC |
                       FADT_RESET_REG_SUP | FADT_HEADLESS);

@@ -6,11 +6,11 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/spinlock.h"
 #include "arch/x86/tsc.h"
+#include "devices/uart.h"
 #include "drivers/uart16550.h"
 #include "kernel/console.h"
 #include "kernel/log.h"
 #include "kernel/options.h"
-#include "vm/uart.h"
 #include "vm/vm.h"
 
 /* A VM's line buffer is filled by whichever CPU runs one of its vCPUs (its UART, the console

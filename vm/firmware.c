@@ -4,7 +4,7 @@
  * and the only firmware code a guest ever runs is the reset-vector stub of
  * vm/firmware_stub.asm, which acts on the CMOS shutdown status byte after a reset (resume
  * through 40:67, or a boot). It is written into guest memory at every start, and again before
- * every reset that resumes (vm/reset.c), so a guest that scribbled over the BIOS area still
+ * every reset that resumes (devices/reset.c), so a guest that scribbled over the BIOS area still
  * finds it there:
  *
  *   F000:E05B (0xfe05b)  the stub, at the PC BIOS's POST entry
@@ -43,10 +43,10 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "devices/rtc.h"
 #include "kernel/panic.h"
 #include "lib/string.h"
 #include "vm/platform.h"
-#include "vm/rtc.h"
 #include "vm/vm.h"
 #include "vmx/guest_walk.h"
 #include "vmx/vcpu.h"
@@ -139,7 +139,7 @@ void firmware_bios_data(struct vm *vm)
 void firmware_bios_devices(struct vm *vm, void *ctx)
 {
     (void)ctx;
-    /* The 8259s' reset state already has the BIOS's vectors (vm/pic.c); POST opens its lines. */
+    /* The 8259s' reset state already has the BIOS's vectors (devices/pic.c); POST opens its lines. */
     vm_port_write(vm, 0x21, 1, BIOS_PIC1_MASK);
     vm_port_write(vm, 0xa1, 1, BIOS_PIC2_MASK);
     vm_port_write(vm, PIT_MODE_PORT, 1, PIT_CH0_LOHI_MODE2);

@@ -12,7 +12,7 @@
 ; all without touching memory, so a program that set the code and the vector resumes where
 ; it wanted with its memory as it left it (the 286's way back from protected mode, and
 ; kvm-unit-tests' init test). Any other code is a boot: a PC's BIOS would run its POST and
-; load the operating system again; here mhv does that (vm/reset.c), asked through a soft
+; load the operating system again; here mhv does that (devices/reset.c), asked through a soft
 ; reset at port 0xcf9 (RST_CPU without SYS_RST), with the code it found in BL.
 ;
 ; Position-independent 16-bit code (relative jumps, absolute addresses only in page 0);

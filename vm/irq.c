@@ -5,9 +5,9 @@
 
 #include <stddef.h>
 
-#include "vm/ioapic.h"
+#include "devices/ioapic.h"
+#include "devices/vlapic.h"
 #include "vm/platform.h"
-#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 

@@ -43,7 +43,7 @@ void vm_apply_stop_action(struct vm *vm, unsigned action)
         status_line("vm %s: nothing to restart it from; left stopped", vm->name);
         return;
     }
-    /* A warm boot (a soft reset that found no resume code, vm/reset.c) is the guest's own
+    /* A warm boot (a soft reset that found no resume code, devices/reset.c) is the guest's own
      * doing, as often as it likes on a PC (kvm-unit-tests' init test does five in a row): only
      * the other restarts, after a crash, a power-off, a hard reset or a power cycle, count
      * towards the limit. */

@@ -4,8 +4,8 @@
 
 #include <stddef.h>
 
+#include "devices/ioapic.h"
 #include "vm/acpi_tables.h"
-#include "vm/ioapic.h"
 #include "vm/vm.h"
 
 /* The PC's serial ports: COM1 and COM3 share IRQ 4, COM2 and COM4 IRQ 3. */

@@ -9,7 +9,7 @@
 #include "arch/x86/percpu.h"
 #include "kernel/log.h"
 #include "lib/format.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
@@ -102,7 +102,7 @@ static enum exit_action handle_window(struct vcpu *v)
 /* What ends a HLT at once: an NMI, an INIT, or (with interrupts enabled) an interrupt the
  * vCPU can take. An NMI ends a HLT only when NMIs are not blocked: a CPU halted in its NMI
  * handler (before the IRET that unblocks them) stays halted with the next NMI pending (SDM
- * Vol. 3A 7.7), whether that NMI came before the HLT (here) or during it (vm/vlapic.c). */
+ * Vol. 3A 7.7), whether that NMI came before the HLT (here) or during it (devices/vlapic_ipi.c). */
 static bool wakes_from_hlt(struct vcpu *v, bool interrupts)
 {
     bool nmi = (v->pending_events & EVENT_NMI) && !v->halted_in_nmi;
@@ -113,7 +113,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
 {
     skip_instruction(v);
     bool interrupts = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9);
-    /* Blocked first, then checked: a concurrent sender (vm/vlapic.c's notify, INIT) either
+    /* Blocked first, then checked: a concurrent sender (devices/vlapic_delivery.c's vlapic_notify, INIT) either
      * sees BLOCKED and wakes it, or is seen here. The swap fails when a VM stop got here first. */
     v->halted_for_good = !interrupts;
     v->halted_in_nmi = v->in_nmi_handler;
@@ -126,7 +126,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
         return vcpu_init_pending(v) ? EXIT_RESCHED : EXIT_RESUME;
     }
     if (interrupts)
-        return EXIT_RESCHED; /* until a timer, a device or another vCPU raises one (vm/vlapic.c) */
+        return EXIT_RESCHED; /* until a timer, a device or another vCPU raises one (devices/vlapic_*.c) */
     /* Interrupts off: only an NMI or INIT gets it going again. Once no vCPU of the VM can run
      * any more, the VM is over: a guest's way to power off (other vCPUs do this first while
      * Linux shuts down or reboots, so one such vCPU alone stops nothing). */
@@ -141,7 +141,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
     return EXIT_RESCHED;
 }
 
-/* --- The CPU's APIC virtualisation (SDM Vol. 3C chapter 31; vm/vlapic.c has the state) --- */
+/* --- The CPU's APIC virtualisation (SDM Vol. 3C chapter 31; devices/vlapic.c has the state) --- */
 
 /* TPR below threshold (31.1.2, trap-like): the guest lowered CR8 under the class of a vector
  * its TPR held back; the entry path delivers it now. */
@@ -168,7 +168,7 @@ static enum exit_action handle_apic_access(struct vcpu *v)
 
 /* EOI-induced exit (31.1.4, trap-like): the guest's EOI of a vector in the EOI-exit bitmap was
  * virtualized: a level-triggered one, whose EOI the I/O APIC still has to hear of, or any
- * while another vector waits (include/vm/vlapic.h); the entry path looks at the next one. */
+ * while another vector waits (include/devices/vlapic.h); the entry path looks at the next one. */
 static enum exit_action handle_virtualized_eoi(struct vcpu *v)
 {
     vlapic_eoi_exit(v, (uint8_t)v->exit.qualification);

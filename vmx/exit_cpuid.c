@@ -5,7 +5,7 @@
 #include "arch/x86/tsc.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
@@ -124,7 +124,7 @@ __attribute__((noinline)) static struct cpuid_regs filter(struct vcpu *v, uint32
     case 1:
         /* Hidden: VMX (5), SMX (6), MONITOR (3), DTES64 (2), DS-CPL (4), EST (7), TM2 (8), PDCM (15):
          * no virtual version. Set: x2APIC (21) and TSC-deadline (24), which the virtual local
-         * APIC provides (vm/vlapic.c), hypervisor (31). OSXSAVE follows the guest's CR4. APIC ID
+         * APIC provides (devices/vlapic*.c), hypervisor (31). OSXSAVE follows the guest's CR4. APIC ID
          * in EBX[31:24], the VM's vCPU count in EBX[23:16] with HTT. */
         r->ecx &= ~((1u << 2) | (1u << 3) | (1u << 4) | (1u << 5) | (1u << 6) | (1u << 7) | (1u << 8) |
                     (1u << 15) | (1u << 27));

@@ -4,10 +4,10 @@
  * what is in force (VMX fixed bits added). EFER.LMA and the "IA-32e mode guest" entry control
  * follow CR0.PG (SDM Vol. 3A 10.8.5). CR8 is the local APIC's TPR[7:4]: it exits only without
  * a TPR shadow (with one, the CPU reads and writes the virtual-APIC page itself, SDM Vol. 3C
- * 31.3), and both ways it is the vLAPIC's one TPR (vm/vlapic.c). */
+ * 31.3), and both ways it is the vLAPIC's one TPR (devices/vlapic_regs.c). */
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"

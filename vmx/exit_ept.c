@@ -7,7 +7,7 @@
 
 #include "arch/x86/cpu.h"
 #include "kernel/log.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/debug_break.h"
 #include "vmx/decode.h"

@@ -7,7 +7,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/msr.h"
 #include "vm/platform.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"
@@ -137,7 +137,7 @@ bool inject_interrupt_deliverable(struct vcpu *v)
 }
 
 /* Without virtual-interrupt delivery, the TPR threshold that goes with a TPR shadow (the VMCS's
- * only view of the local APIC then; include/vm/vlapic.h). */
+ * only view of the local APIC then; include/devices/vlapic.h). */
 static void sync_tpr_threshold(struct vcpu *v)
 {
     struct vlapic_entry_state s;
@@ -168,7 +168,7 @@ void inject_window_opened(struct vcpu *v, bool nmi_window)
 /* With virtual-interrupt delivery: RVI/SVI (26.4.2) and the EOI-exit bitmap (26.6.8) for this
  * entry. A vector the guest cannot take now (interrupts off, STI/MOV-SS blocking, another event
  * going in) waits behind the interrupt-window exit, which keeps the CPU from recognizing it
- * (31.2.1) until the guest can take it: see the Bochs erratum in include/vm/vlapic.h. */
+ * (31.2.1) until the guest can take it: see the Bochs erratum in include/devices/vlapic.h. */
 static void sync_virtual_interrupts(struct vcpu *v, uint32_t info)
 {
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
@@ -281,7 +281,7 @@ void inject_events(struct vcpu *v)
         info = asynchronous_event(v);
     }
     /* A vector in RVI that the vLAPIC did not put there: a self-IPI the CPU virtualized
-     * (include/vm/vlapic.h), recognized with the guest's interrupts perhaps off. */
+     * (include/devices/vlapic.h), recognized with the guest's interrupts perhaps off. */
     if (v->lapic->assist.vid && (apic || (vmcs_read16(v, VMCS_GUEST_INTERRUPT_STATUS) & 0xff)))
         sync_virtual_interrupts(v, info);
     if (!info)

@@ -11,8 +11,8 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/xcall.h"
 #include "kernel/console.h"
+#include "devices/vlapic.h"
 #include "lib/format.h"
-#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/inject.h"
@@ -33,7 +33,7 @@ static enum exit_action enter_once(struct vcpu *v)
     return exit_dispatch(v);
 }
 
-/* Takes the STARTUP IPI kept for the INIT this CPU took last (vm/vlapic.c start_vcpu). One
+/* Takes the STARTUP IPI kept for the INIT this CPU took last (devices/vlapic_ipi.c start_vcpu). One
  * kept for an earlier INIT is dropped; one for a later INIT, still pending, stays for after
  * it. */
 static bool take_startup(struct vcpu *v, uint8_t *vector)
@@ -67,7 +67,7 @@ static enum run_end vcpu_run(struct sched_entity *e, uint64_t slice_ticks)
     bool bsp = vlapic_is_bsp(v->lapic);
     uint32_t inits = __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST);
     if (inits != v->init_handled) {
-        /* INIT (vm/vlapic.c): the bootstrap vCPU goes on at the reset vector, the others wait
+        /* INIT (devices/vlapic_ipi.c): the bootstrap vCPU goes on at the reset vector, the others wait
          * for a STARTUP IPI, which may already have come (kept in v->startup). The INIT counts
          * as taken only once the state says so: a STARTUP IPI arriving meanwhile sees it
          * pending or sees the wait, and is kept either way. */

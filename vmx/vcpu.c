@@ -17,7 +17,7 @@
 #include "lib/format.h"
 #include "lib/string.h"
 #include "vm/platform.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/ept.h"
@@ -249,7 +249,7 @@ void vcpu_put(struct vcpu *v)
  * virtual-APIC page (or exits). Its contents are never used, so all VMs share one. */
 static uint64_t apic_access_page;
 
-/* Which APIC virtualisation features the vLAPICs use (include/vm/vlapic.h): what apicv= asks
+/* Which APIC virtualisation features the vLAPICs use (include/devices/vlapic.h): what apicv= asks
  * for and the CPU offers, each falling back to emulation on its own. Decided, and said, once. */
 static void choose_apic_assist(void)
 {
@@ -351,12 +351,12 @@ static int setup_controls(struct vcpu *v)
         vmcs_write32(v, VMCS_PLE_GAP, 128);
         vmcs_write32(v, VMCS_PLE_WINDOW, 4096);
     }
-    /* The vLAPIC's registers are its virtual-APIC page whatever the mode (vm/vlapic.c); the
+    /* The vLAPIC's registers are its virtual-APIC page whatever the mode (devices/vlapic.c); the
      * entry path keeps the TPR threshold, RVI/SVI and the EOI-exit bitmap (vmx/inject.c). */
     if (vlapic_assist.tpr_shadow)
         vmcs_write64(v, VMCS_VIRTUAL_APIC_ADDRESS, v->lapic->page);
     /* 0xfee00000 becomes the APIC-access page in this VM's EPT (31.4): its xAPIC accesses are
-     * virtualized or exit as APIC accesses instead of EPT violations (vm/devices.c's MMIO
+     * virtualized or exit as APIC accesses instead of EPT violations (devices/standard.c's MMIO
      * handler then serves only the emulated modes). Mapping it again for each vCPU is harmless. */
     if (vlapic_assist.apic_regs) {
         vmcs_write64(v, VMCS_APIC_ACCESS_ADDRESS, apic_access_page);

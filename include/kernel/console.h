@@ -9,7 +9,7 @@
  * its time, with interrupts off, waiting for a slow line (115200 baud: 87 us a character).
  *
  * VMs get half the queue (console_guest_room): a VM that finds it full
- * waits, as a real UART's transmitter makes it wait (its THRE bit stays clear, vm/uart.c), and
+ * waits, as a real UART's transmitter makes it wait (its THRE bit stays clear, devices/uart.c), and
  * is told when there is room again; mhv's own lines always find room (they wait for the line
  * when even their half is full), so the VMs' output can delay them but never lose them.
  */

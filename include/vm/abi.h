@@ -59,7 +59,7 @@ enum mhv_hypercall {
 #define MHV_COM1_PORT 0x3f8          /* 16550 transmit path: lines go to mhv's console */
 #define MHV_DEBUG_EXIT_PORT 0xf4     /* a write stops the VM with that status (as QEMU's isa-debug-exit) */
 #define MHV_POST_PORT 0x80           /* POST code port: remembered, shown when a VM stops */
-#define MHV_TESTDEV_BASE 0xfebf0000ull /* MMIO test device (vm/testdev.c), 4 KiB */
+#define MHV_TESTDEV_BASE 0xfebf0000ull /* MMIO test device (devices/testdev.c), 4 KiB */
 #define MHV_LAPIC_BASE 0xfee00000ull   /* minimal local APIC: ID, version, ICR for INIT/SIPI */
 
 #endif

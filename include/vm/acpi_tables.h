@@ -11,7 +11,7 @@
 #include <stdint.h>
 
 /* The SLP_TYP value of the DSDT's \_S5 object: PM1a_CNT.SLP_TYP = this with SLP_EN set is the
- * guest's "power off" (vm/pm.c acts on it). */
+ * guest's "power off" (devices/pm.c acts on it). */
 #define ACPI_S5_SLP_TYP 5
 
 /* What varies from VM to VM. */

@@ -41,7 +41,7 @@ struct vm_config {
     enum vm_action on_poweroff, on_crash, on_reboot;
     bool console;                  /* gets the serial input first */
     unsigned serial_ports;         /* 16550As: COM1 (the console) up to COM4 */
-    bool testdev;                  /* QEMU's pc-testdev (vm/testdev.c), for kvm-unit-tests */
+    bool testdev;                  /* QEMU's pc-testdev (devices/testdev.c), for kvm-unit-tests */
 };
 
 /* Parses `text` (len bytes, need not be NUL-terminated) from file `file` into out[0..max).

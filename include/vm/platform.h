@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The virtual PC platform every VM gets (README.md "The virtual platform"), one device per
- * file under vm/. Each *_attach creates the device's state, registers its ports or MMIO range
- * with vm_register_io/vm_register_mmio and its reset with vm_register_reset; vm_add_platform
- * calls them all when a VM is created. Fixed addresses: below.
+ * file under devices/. Each *_attach hands the device's description (struct vdev_ops,
+ * include/devices/vdev.h) to vdev_attach, which creates its state and registers its ports or
+ * MMIO ranges and its reset; vm_add_platform (vm/platform.c) is the list of devices a VM gets,
+ * attached when it is created. Fixed addresses: below.
  */
 #ifndef MHV_VM_PLATFORM_H
 #define MHV_VM_PLATFORM_H
@@ -25,7 +26,7 @@ struct vcpu;
 #define PLATFORM_SCI_IRQ 9
 #define PLATFORM_RESET_PORT 0xcf9
 #define PLATFORM_FW_CFG_PORT 0x510       /* selector 0x510 (16-bit), data 0x511 */
-/* QEMU's pc-testdev (vm/testdev.c, `testdev = true`): ports 0xe0-0xeb, 0x2000 + line, and: */
+/* QEMU's pc-testdev (devices/testdev.c, `testdev = true`): ports 0xe0-0xeb, 0x2000 + line, and: */
 #define PC_TESTDEV_IOMEM_BASE 0xff000000ull
 #define PC_TESTDEV_IOMEM_SIZE 0x10000
 #define PC_TESTDEV_IRQ_LINES 24
@@ -37,15 +38,15 @@ void vm_add_platform(struct vm *vm, unsigned serial_ports);
 void vm_platform_place(struct vm *vm);
 
 /* The devices (one file each). */
-void vuart_attach(struct vm *vm, uint16_t base, unsigned irq);   /* vm/uart.c */
-void vpic_attach(struct vm *vm);                                  /* vm/pic.c */
-void vpit_attach(struct vm *vm);                                  /* vm/pit.c */
-void vrtc_attach(struct vm *vm);                                  /* vm/rtc.c */
-void vpm_attach(struct vm *vm);        /* vm/pm.c: PM timer, PM1 event/control */
-void vreset_attach(struct vm *vm);     /* vm/reset.c: resets through 0xcf9, port 0x92, the 8042 */
-void vpci_attach(struct vm *vm);                                  /* vm/pci.c */
-void fw_cfg_attach(struct vm *vm);                                /* vm/fw_cfg.c */
-void pc_testdev_attach(struct vm *vm); /* vm/testdev.c: QEMU's pc-testdev, for `testdev = true` only */
+void vuart_attach(struct vm *vm, uint16_t base, unsigned irq);   /* devices/uart.c */
+void vpic_attach(struct vm *vm);                                  /* devices/pic.c */
+void vpit_attach(struct vm *vm);                                  /* devices/pit.c */
+void vrtc_attach(struct vm *vm);                                  /* devices/rtc.c */
+void vpm_attach(struct vm *vm);        /* devices/pm.c: PM timer, PM1 event/control */
+void vreset_attach(struct vm *vm);     /* devices/reset.c: resets through 0xcf9, port 0x92, the 8042 */
+void vpci_attach(struct vm *vm);                                  /* devices/pci.c */
+void fw_cfg_attach(struct vm *vm);                                /* devices/fw_cfg.c */
+void pc_testdev_attach(struct vm *vm); /* devices/testdev.c: QEMU's pc-testdev, for `testdev = true` only */
 void firmware_write(struct vm *vm);    /* vm/firmware.c: the reset-vector stub at 0xfe05b-0xfffff */
 bool firmware_running(struct vcpu *v); /* v runs the stub (CS base 0xf0000); its VMCS is current */
 /* For VMs started as after a BIOS (vm->bios): the interrupt vector table, the BIOS data area
@@ -54,7 +55,7 @@ bool firmware_running(struct vcpu *v); /* v runs the stub (CS base 0xf0000); its
 void firmware_bios_data(struct vm *vm);
 void firmware_bios_devices(struct vm *vm, void *ctx);
 
-/* The 8259 pair's side of interrupt delivery (vm/pic.c), for vm/irq.c and the local APIC's
+/* The 8259 pair's side of interrupt delivery (devices/pic.c), for vm/irq.c and the local APIC's
  * LINT0 in ExtINT mode: the line levels of ISA IRQs 0-15; the vector the PIC would hand the
  * CPU now (-1: none); and the CPU's acknowledge of it (sets ISR, clears an edge request). */
 void vpic_set_irq(struct vm *vm, unsigned irq, bool high);

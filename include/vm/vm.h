@@ -25,8 +25,8 @@ struct mem_slot {
 
 struct io_handler {
     uint16_t base, count;
-    uint32_t (*read)(struct vcpu *v, void *ctx, uint16_t port, unsigned size);
-    void (*write)(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value);
+    uint64_t (*read)(struct vcpu *v, void *ctx, uint64_t port, unsigned size);
+    void (*write)(struct vcpu *v, void *ctx, uint64_t port, unsigned size, uint64_t value);
     void *ctx;
 };
 
@@ -133,7 +133,7 @@ void vm_port_write(struct vm *vm, uint16_t port, unsigned size, uint32_t value);
 /* How a VM ended: the guest powered off (debug-exit port, STOP hypercall, HLT with interrupts
  * off, ACPI S5), asked for a reset (port 0xcf9, the keyboard controller's reset line), or it
  * crashed (triple fault, an access or exit mhv cannot serve, a failed entry). The three kinds
- * of reboot differ in what a restart keeps (vm/reset.c), as on a PC, where only a power cycle
+ * of reboot differ in what a restart keeps (devices/reset.c), as on a PC, where only a power cycle
  * loses the memory: a soft reset (INIT#: port 0x92, the keyboard controller, 0xcf9 without
  * SYS_RST, a warm boot by the firmware) keeps memory and port 0x92; a hard reset (0xcf9 with
  * SYS_RST) keeps memory; a power cycle (0xcf9 with FULL_RST), like a power-off or a crash,

@@ -14,7 +14,7 @@ enum { VEC_DE = 0, VEC_DB = 1, VEC_NMI = 2, VEC_BP = 3, VEC_UD = 6, VEC_DF = 8, 
 #include "arch/x86/cpu.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 
 
 /* The RIP after an instruction that ends exactly at 4 GiB in 32-bit code: EIP wraps to 0 (SDM
@@ -65,7 +65,7 @@ static inline void inject_ud(struct vcpu *v) { inject_exception(v, VEC_UD, 0); }
  * VMCS's view of the local APIC up to date when its hint says so (posted vectors into IRR;
  * RVI/SVI and the EOI-exit bitmap, or the TPR threshold). The common case, nothing to deliver,
  * is a check inline on the entry path; with virtual-interrupt delivery it includes RVI, which
- * the CPU sets itself for a self-IPI (include/vm/vlapic.h says why that matters). */
+ * the CPU sets itself for a self-IPI (include/devices/vlapic.h says why that matters). */
 void inject_events(struct vcpu *v);
 #define inject_before_entry(v)                                                              \
     do {                                                                                    \
@@ -77,7 +77,7 @@ void inject_events(struct vcpu *v);
 
 enum { EVENT_EXCEPTION = 1, EVENT_NMI = 4 };
 
-/* An external interrupt (vector 16-255, edge) for v: it goes to v's local APIC (vm/vlapic.c).
+/* An external interrupt (vector 16-255, edge) for v: it goes to v's local APIC (devices/vlapic_delivery.c).
  * mhv injects it at the first entry where the guest accepts it (RFLAGS.IF = 1, no STI/MOV-SS
  * blocking, above the processor priority), with the interrupt-window exit armed until then
  * (SDM Vol. 3C 26.7.5, 28.7.1); with virtual-interrupt delivery the entry only updates RVI and

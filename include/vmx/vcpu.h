@@ -69,7 +69,7 @@ struct vcpu {
     uint8_t nmi_pending;          /* NMIs to deliver, at most 2 (one in service, one latched) */
     uint8_t debug_hits;           /* B0-B3: breakpoints accesses mhv performed hit (vmx/debug_break.c) */
     volatile uint32_t nmi_queued; /* NMIs other CPUs sent since the entry path last looked */
-    struct vlapic *lapic;  /* its local APIC (vm/vlapic.c) */
+    struct vlapic *lapic;  /* its local APIC (devices/vlapic.c) */
     int64_t tsc_offset;    /* the VMCS TSC offset, readable from any CPU */
     int64_t tsc_adjust;    /* IA32_TSC_ADJUST */
     uint32_t pending_info, pending_error;

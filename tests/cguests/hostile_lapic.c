@@ -11,7 +11,7 @@
  *    other IPIs arrive (12.6.1, 7.4.x: maskable interrupts wait while IF = 0). With virtual-
  *    interrupt delivery the CPU takes the self-IPI in without an exit (SDM Vol. 3C 31.5);
  *    after the next exit (a CPUID here) mhv keeps it from being delivered by a CPU that would
- *    deliver it anyway when a physical interrupt arrives (Bochs: include/vm/vlapic.h). vCPU 1
+ *    deliver it anyway when a physical interrupt arrives (Bochs: include/devices/vlapic.h). vCPU 1
  *    sends IPIs meanwhile (a new vector each), which mhv's kicks turn into physical interrupts
  *    on vCPU 0's CPU. 40 rounds.
  * vCPU 1 is the receiver: it polls for the sender's word, latches its ESR (a write, then a

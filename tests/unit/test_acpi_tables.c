@@ -201,7 +201,7 @@ static void test_fadt_facs_dsdt(void **state)
     assert_int_equal(f[89], 2);
     assert_int_equal(f[91], 4);
     assert_int_equal(f[92], 0);
-    assert_int_equal(f[108], 0x32);                            /* CENTURY: vm/rtc.c's index */
+    assert_int_equal(f[108], 0x32);                            /* CENTURY: devices/rtc.c's index */
     uint32_t flags = rd32(f + 112);
     assert_true(flags & (1u << 0));                            /* WBINVD */
     assert_true(flags & (1u << 10));                           /* RESET_REG_SUP */

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/ioapic.c tests/unit/fake_vm.c
+// sources: devices/ioapic.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The I/O APIC through its MMIO registers, as a guest programs it, and through its pins
  * (vioapic_set_pin, vioapic_eoi) as devices and the local APICs drive them. What it sends goes
  * to vlapic_deliver, recorded here. */
@@ -8,12 +8,12 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/ioapic.h"
+#include "devices/ioapic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
-/* --- What vm/ioapic.c needs of the rest of mhv ---------------------------------------------- */
+/* --- What devices/ioapic.c needs of the rest of mhv ----------------------------------------- */
 
 static struct vm vm;
 static struct vcpu vcpu;
@@ -83,7 +83,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    free(vm.ioapic);
+    free(vm.resets[0].ctx); /* the device: vdev_attach allocates it with its state */
     return 0;
 }
 

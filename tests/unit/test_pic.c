@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/pic.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/pic.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8259A pair through its ports, as a guest programs it, and through the interrupt side
  * (vpic_set_irq, vpic_pending_vector, vpic_acknowledge) as vm/irq.c and the local APIC use it. */
 #include "stubs.h"
@@ -7,11 +7,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "vm/pic.h"
+#include "devices/pic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 
-/* --- What vm/pic.c needs of the rest of mhv ------------------------------------------------- */
+/* --- What devices/pic.c needs of the rest of mhv -------------------------------------------- */
 
 static struct vm vm;
 static unsigned intr_changes;
@@ -100,7 +100,7 @@ static int setup(void **state)
 static int teardown(void **state)
 {
     (void)state;
-    free(vm.pic);
+    free(vm.resets[0].ctx); /* the device: vdev_attach allocates it with its state */
     return 0;
 }
 

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/pit.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/pit.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8254: counter arithmetic per mode, then the chip through its ports with made-up TSC
  * values (10 TSC ticks per PIT clock, so times are exact), then channel 0's interrupts through
  * the VM glue with a fake device timer. */
@@ -9,13 +9,13 @@
 #include <string.h>
 
 #include "arch/x86/cpu.h"
+#include "devices/pit.h"
 #include "sched/vtimer.h"
 #include "vm/irq.h"
-#include "vm/pit.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 
-/* --- What vm/pit.c needs of the rest of mhv ------------------------------------------------- */
+/* --- What devices/pit.c needs of the rest of mhv -------------------------------------------- */
 
 uint64_t tsc_hz;
 static struct vm vm;
@@ -321,7 +321,7 @@ static void test_irq0_through_the_timer(void **state)
     assert_true(armed_deadline > first); /* re-armed one period on */
     h->write(NULL, h->ctx, 0x43, 1, 0x30); /* a control word stops it */
     assert_int_equal(armed_deadline, 0);
-    free(vm.pit);
+    free(vm.resets[0].ctx); /* the device: vdev_attach allocates it with its state */
 }
 
 int main(void)

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/reset.c kernel/log.c lib/format.c tests/unit/fake_vm.c
-/* The PC's reset paths (vm/reset.c): port 0x92, 0xcf9 and the keyboard controller's output
+// sources: devices/reset.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+/* The PC's reset paths (devices/reset.c): port 0x92, 0xcf9 and the keyboard controller's output
  * port; what the firmware makes of a reset (the CMOS shutdown status: resume through 40:67 by
  * INIT to every vCPU, or a reboot of the kind the reset was); and what a restart keeps. */
 #include "stubs.h"
@@ -11,14 +11,14 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "devices/rtc.h"
+#include "devices/vlapic.h"
 #include "vm/platform.h"
-#include "vm/rtc.h"
-#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/decode.h"
 #include "vmx/vcpu.h"
 
-/* --- What vm/reset.c needs of the rest of mhv ------------------------------------------------ */
+/* --- What devices/reset.c needs of the rest of mhv ------------------------------------------- */
 
 static struct vm vm;
 static struct vcpu vcpu;

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/rtc.c drivers/cmos_rtc.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/rtc.c devices/vdev.c drivers/cmos_rtc.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The CMOS clock: calendar and register encodings, then the MC146818 chip with made-up TSC
  * values (1 MHz, so 244 us of UIP is 244 ticks): time registers in each format, UIP, SET,
  * register C's flags and the interrupt schedule, the divider, the alarm, the RAM. (The VM glue
@@ -10,14 +10,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/rtc.h"
 #include "drivers/cmos_rtc.h"
 #include "sched/vtimer.h"
 #include "vm/irq.h"
 #include "vm/platform.h"
-#include "vm/rtc.h"
 #include "vm/vm.h"
 
-/* --- What vm/rtc.c needs of the rest of mhv (unused here: the glue is not driven) ---------- */
+/* --- What devices/rtc.c needs of the rest of mhv (unused here: the glue is not driven) ----- */
 
 uint64_t tsc_hz;
 

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/testdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
-/* QEMU's pc-testdev (vm/testdev.c) as kvm-unit-tests use it: the scratch register at 0xe0
+// sources: devices/testdev.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+/* QEMU's pc-testdev (devices/testdev.c) as kvm-unit-tests use it: the scratch register at 0xe0
  * and 0xe8 at every width and offset, the ignored flush port, interrupt lines through
  * 0x2000 + n, the 64 KiB of memory at 0xff000000, and what a reset puts back. */
 #include "stubs.h"

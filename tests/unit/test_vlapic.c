@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vm/vlapic.c
+// sources: devices/vlapic.c devices/vlapic_timer.c devices/vlapic_delivery.c devices/vlapic_ipi.c devices/vlapic_regs.c
 /* The local APIC's state in its virtual-APIC page, as both paths use it: the emulated one
  * (MMIO and MSR accesses decoded by mhv) and the CPU's APIC virtualisation (the CPU writes the
  * page, then an APIC-write exit; RVI/SVI, EOI-exit bitmap and TPR threshold for the VMCS). */
@@ -9,11 +9,11 @@
 #include <string.h>
 
 #include "arch/x86/percpu.h"
-#include "vm/vlapic.h"
+#include "devices/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
-/* --- What vm/vlapic.c needs of the rest of mhv ----------------------------------------------- */
+/* --- What devices/vlapic*.c need of the rest of mhv ------------------------------------------ */
 
 static struct percpu *no_cpus[1];
 struct percpu **cpus = no_cpus;

@@ -131,7 +131,7 @@ void op_fault(struct fuzz_op *op)
             /* Any other interrupt here came with interrupts off (the op runs with IF = 0 and
              * INT n clears it): no injection of mhv's can do that (the entry would fail its
              * checks), only a CPU delivering a virtual interrupt it recognized, which Bochs
-             * does when a physical interrupt arrives (include/vm/vlapic.h). mhv keeps the
+             * does when a physical interrupt arrives (include/devices/vlapic.h). mhv keeps the
              * vectors it knows of from being recognized (hostile_lapic tests that); one the CPU
              * put in RVI itself since the last exit it cannot, so these are counted and shown,
              * not failed. */

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The virtual 16550A UART (vm/uart.c): what the rest of mhv needs of it besides vuart_attach
+ * The virtual 16550A UART (devices/uart.c): what the rest of mhv needs of it besides vuart_attach
  * (include/vm/platform.h). Bytes typed on mhv's serial line reach a VM through
  * vuart_receive; the console (vm/console.c) decides which VM gets them.
  */
-#ifndef MHV_VM_UART_H
-#define MHV_VM_UART_H
+#ifndef MHV_DEVICES_UART_H
+#define MHV_DEVICES_UART_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -35,11 +35,11 @@
  */
 #include <stddef.h>
 
-#include "vm/uart.h"
+#include "devices/uart.h"
 
 #include "arch/x86/spinlock.h"
+#include "devices/vdev.h"
 #include "kernel/console.h"
-#include "kernel/heap.h"
 #include "kernel/log.h"
 #include "vm/console.h"
 #include "vm/irq.h"
@@ -384,38 +384,36 @@ static void write_register(struct vuart *u, unsigned reg, uint8_t value)
     }
 }
 
-/* Accesses wider than a byte reach consecutive registers, as an ISA bus splits them; bytes
- * beyond the UART's eight ports read as nothing there (all ones). */
-static uint32_t uart_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+/* Byte registers: the dispatcher makes an access wider than a byte reach consecutive
+ * registers, as an ISA bus splits it; bytes beyond the UART's eight ports read as nothing
+ * there (all ones). */
+static uint64_t uart_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
-    (void)v;
-    struct vuart *u = ctx;
-    uint32_t value = 0;
-    uint64_t flags = spin_lock_irqsave(&u->lock);
-    for (unsigned i = 0; i < size; i++) {
-        unsigned reg = port - u->base + i;
-        value |= (uint32_t)(reg < UART_PORTS ? read_register(u, reg) : 0xff) << (8 * i);
-    }
-    update_irq(u);
-    bool waiting = u->tx_count;
-    spin_unlock_irqrestore(&u->lock, flags);
-    if (waiting)
-        console_drain(); /* a guest polling a full transmitter: help the line along */
-    return value;
+    (void)v, (void)size;
+    struct vuart *u = state;
+    return read_register(u, (unsigned)(port - u->base));
 }
 
-static void uart_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void uart_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
-    (void)v;
-    struct vuart *u = ctx;
-    uint64_t flags = spin_lock_irqsave(&u->lock);
-    for (unsigned i = 0; i < size; i++) {
-        unsigned reg = port - u->base + i;
-        if (reg < UART_PORTS)
-            write_register(u, reg, (uint8_t)(value >> (8 * i)));
-    }
+    (void)v, (void)size;
+    struct vuart *u = state;
+    write_register(u, (unsigned)(port - u->base), (uint8_t)value);
+}
+
+/* After every access and reset, under the lock: the IRQ line follows the registers. A read
+ * that finds bytes still waiting for the console asks for `after`. */
+static unsigned uart_sync(void *state, enum vdev_event event)
+{
+    struct vuart *u = state;
     update_irq(u);
-    spin_unlock_irqrestore(&u->lock, flags);
+    return event == VDEV_READ && u->tx_count;
+}
+
+static void uart_after(void *state, unsigned work)
+{
+    (void)state, (void)work;
+    console_drain(); /* a guest polling a full transmitter: help the line along */
 }
 
 /* Master reset (DS, UART reset configuration): IER, FCR, LCR, MCR and the error bits
@@ -436,35 +434,52 @@ static void reset_registers(struct vuart *u)
     u->tx_head = u->tx_count = 0;
 }
 
-static void uart_reset(struct vm *vm, void *ctx)
+static void uart_reset(struct vm *vm, void *state)
 {
     (void)vm;
-    struct vuart *u = ctx;
-    uint64_t flags = spin_lock_irqsave(&u->lock);
-    reset_registers(u);
-    update_irq(u);
-    spin_unlock_irqrestore(&u->lock, flags);
+    reset_registers(state);
 }
+
+/* The port comes as vdev_attach's `where`, the IRQ as its config. */
+static void uart_init(struct vm *vm, void *state, uint64_t where, const void *config)
+{
+    struct vuart *u = state;
+    unsigned slot = 0;
+    while (vm->uart[slot])
+        slot++; /* vuart_attach made sure there is room */
+    u->vm = vm;
+    u->base = (uint16_t)where;
+    u->irq = *(const uint8_t *)config;
+    reset_registers(u);
+    vm->uart[slot] = u;
+}
+
+static const struct vdev_range uart_ranges[] = {
+    { VDEV_PORT, 0, UART_PORTS, VDEV_SIZE_1, uart_read, uart_write },
+};
+
+static const struct vdev_ops vuart_ops = {
+    .name = "16550A UART",
+    .no_memory = NULL, /* vuart_attach says which port is missing */
+    .state_size = sizeof(struct vuart),
+    .lock = VDEV_LOCK(struct vuart, lock),
+    .ranges = uart_ranges,
+    .range_count = sizeof(uart_ranges) / sizeof(uart_ranges[0]),
+    .init = uart_init,
+    .reset = uart_reset,
+    .sync = uart_sync,
+    .after = uart_after,
+};
 
 void vuart_attach(struct vm *vm, uint16_t base, unsigned irq)
 {
     unsigned slot = 0;
     while (slot < UART_SLOTS && vm->uart[slot])
         slot++;
-    struct vuart *u = slot < UART_SLOTS ? kzalloc(sizeof(*u)) : NULL;
-    if (!u) {
+    uint8_t line = (uint8_t)irq;
+    if (slot == UART_SLOTS || !vdev_attach(vm, &vuart_ops, base, &line))
         log_err("vm %s: no UART at port 0x%x (%s)", vm->name, base,
                 slot < UART_SLOTS ? "out of memory" : "it has four already");
-        return;
-    }
-    u->lock = (struct spinlock)SPINLOCK_INIT;
-    u->vm = vm;
-    u->base = base;
-    u->irq = (uint8_t)irq;
-    reset_registers(u);
-    vm->uart[slot] = u;
-    vm_register_io(vm, &(struct io_handler){ base, UART_PORTS, uart_read, uart_write, u });
-    vm_register_reset(vm, uart_reset, u);
 }
 
 struct vuart *vuart_console(struct vm *vm)

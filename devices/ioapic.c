@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The VM's I/O APIC (include/vm/ioapic.h; 82093AA datasheet section 3). */
-#include "vm/ioapic.h"
+/* The VM's I/O APIC (include/devices/ioapic.h; 82093AA datasheet section 3). */
+#include "devices/ioapic.h"
 
 #include "arch/x86/spinlock.h"
-#include "kernel/heap.h"
+#include "devices/vdev.h"
+#include "devices/vlapic.h"
 #include "vm/platform.h"
-#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
@@ -131,20 +131,20 @@ static void write_indexed(struct vm *vm, struct vioapic *a, uint32_t index, uint
     }
 }
 
-static uint64_t mmio_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size)
+static uint64_t mmio_read(struct vcpu *v, void *state, uint64_t offset, unsigned size)
 {
     (void)v, (void)size;
-    struct vioapic *a = ctx;
+    struct vioapic *a = state;
     uint64_t flags = spin_lock_irqsave(&a->lock);
     uint32_t value = offset == REG_SELECT ? a->select : offset == REG_WINDOW ? read_indexed(a, a->select) : 0;
     spin_unlock_irqrestore(&a->lock, flags);
     return value;
 }
 
-static void mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value)
+static void mmio_write(struct vcpu *v, void *state, uint64_t offset, unsigned size, uint64_t value)
 {
     (void)size;
-    struct vioapic *a = ctx;
+    struct vioapic *a = state;
     if (offset == REG_EOI) {
         vioapic_eoi(v->vm, (uint8_t)value);
         return;
@@ -157,9 +157,9 @@ static void mmio_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size
     spin_unlock_irqrestore(&a->lock, flags);
 }
 
-static void reset(struct vm *vm, void *ctx)
+static void reset(struct vm *vm, void *state)
 {
-    struct vioapic *a = ctx;
+    struct vioapic *a = state;
     a->select = 0;
     a->id = vm->vcpu_count; /* after the local APIC IDs, as the MADT says */
     for (unsigned i = 0; i < PLATFORM_IOAPIC_PINS; i++) {
@@ -168,13 +168,28 @@ static void reset(struct vm *vm, void *ctx)
     }
 }
 
+static void init(struct vm *vm, void *state, uint64_t where, const void *config)
+{
+    (void)where, (void)config;
+    reset(vm, state);
+    vm->ioapic = state;
+}
+
+static const struct vdev_range ranges[] = {
+    { VDEV_MMIO, PLATFORM_IOAPIC_BASE, 0x1000, VDEV_SIZE_ANY, mmio_read, mmio_write },
+};
+
+/* Locks for itself: the EOI register reaches vioapic_eoi, which the local APICs call too. */
+static const struct vdev_ops vioapic_ops = {
+    .name = "I/O APIC",
+    .state_size = sizeof(struct vioapic),
+    .ranges = ranges,
+    .range_count = sizeof(ranges) / sizeof(ranges[0]),
+    .init = init,
+    .reset = reset,
+};
+
 void vioapic_attach(struct vm *vm)
 {
-    struct vioapic *a = kzalloc(sizeof(*a));
-    if (!a)
-        return;
-    reset(vm, a);
-    vm->ioapic = a;
-    vm_register_mmio(vm, &(struct mmio_handler){ PLATFORM_IOAPIC_BASE, 0x1000, mmio_read, mmio_write, a });
-    vm_register_reset(vm, reset, a);
+    vdev_attach(vm, &vioapic_ops, 0, NULL);
 }

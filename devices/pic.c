@@ -1,19 +1,18 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The VM's 8259A PIC pair (include/vm/pic.h). References are to the Intel 8259A data sheet
+ * The VM's 8259A PIC pair (include/devices/pic.h). References are to the Intel 8259A data sheet
  * ("8259A Programmable Interrupt Controller", order number 231468): its "Interrupt sequence",
  * "Programming the 8259A" (ICW1-ICW4, OCW1-OCW3), "Fully nested mode", "End of interrupt",
  * "Special mask mode", "Poll command" and "Edge and level triggered modes" sections. The ELCR
  * registers at 0x4d0/0x4d1 are the PIIX/ICH south bridges' (e.g. Intel 82371AB PIIX4 data sheet,
  * "ELCR1/ELCR2"): there they, not ICW1 LTIM, choose edge or level per line.
  */
-#include "vm/pic.h"
+#include "devices/pic.h"
 
 #include <stddef.h>
 
 #include "arch/x86/spinlock.h"
-#include "kernel/heap.h"
-#include "kernel/log.h"
+#include "devices/vdev.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 
@@ -409,58 +408,72 @@ void vpic_acknowledge(struct vm *vm, int vector)
     tell_lapic(p, changed);
 }
 
-/* Byte registers: a wider access is a byte access to each port in turn, as the ISA bus splits
- * it (a word at 0x4d0 is both ELCRs). */
-static uint32_t port_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+/* Byte registers: the dispatcher makes a wider access a byte access to each port in turn, as
+ * the ISA bus splits it (a word at 0x4d0 is both ELCRs), all under the lock. */
+static uint64_t port_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
-    (void)v;
-    struct vpic *p = ctx;
-    uint32_t value = 0;
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    for (unsigned i = 0; i < size; i++)
-        value |= (uint32_t)pic_pair_read(&p->pair, (uint16_t)(port + i)) << (8 * i);
-    bool changed = offer_changed(p);
-    spin_unlock_irqrestore(&p->lock, flags);
-    tell_lapic(p, changed);
-    return value;
+    (void)v, (void)size;
+    struct vpic *p = state;
+    return pic_pair_read(&p->pair, (uint16_t)port);
 }
 
-static void port_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void port_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
-    (void)v;
-    struct vpic *p = ctx;
-    uint64_t flags = spin_lock_irqsave(&p->lock);
-    for (unsigned i = 0; i < size; i++)
-        pic_pair_write(&p->pair, (uint16_t)(port + i), (uint8_t)(value >> (8 * i)));
-    bool changed = offer_changed(p);
-    spin_unlock_irqrestore(&p->lock, flags);
-    tell_lapic(p, changed);
+    (void)v, (void)size;
+    struct vpic *p = state;
+    pic_pair_write(&p->pair, (uint16_t)port, (uint8_t)value);
 }
 
-static void reset(struct vm *vm, void *ctx)
+/* After every access and reset: vCPU 0's local APIC hears of a new vector on offer, outside
+ * the lock (it wakes or kicks the vCPU, which then asks the PIC through this lock). */
+static unsigned sync(void *state, enum vdev_event event)
+{
+    (void)event;
+    return offer_changed(state);
+}
+
+static void after(void *state, unsigned work)
+{
+    tell_lapic(state, work);
+}
+
+static void reset(struct vm *vm, void *state)
 {
     (void)vm;
-    struct vpic *p = ctx;
-    uint64_t flags = spin_lock_irqsave(&p->lock);
+    struct vpic *p = state;
     pic_pair_reset(&p->pair);
-    bool changed = offer_changed(p);
-    spin_unlock_irqrestore(&p->lock, flags);
-    tell_lapic(p, changed);
 }
 
-void vpic_attach(struct vm *vm)
+static void init(struct vm *vm, void *state, uint64_t where, const void *config)
 {
-    struct vpic *p = kzalloc(sizeof(*p));
-    if (!p) {
-        log_err("vm %s: out of memory for the 8259 PICs", vm->name);
-        return;
-    }
+    (void)where, (void)config;
+    struct vpic *p = state;
     p->vm = vm;
     pic_pair_reset(&p->pair);
     p->presented = -1;
     vm->pic = p;
-    vm_register_io(vm, &(struct io_handler){ 0x20, 2, port_read, port_write, p });
-    vm_register_io(vm, &(struct io_handler){ 0xa0, 2, port_read, port_write, p });
-    vm_register_io(vm, &(struct io_handler){ 0x4d0, 2, port_read, port_write, p });
-    vm_register_reset(vm, reset, p);
+}
+
+static const struct vdev_range ranges[] = {
+    { VDEV_PORT, 0x20, 2, VDEV_SIZE_1, port_read, port_write },
+    { VDEV_PORT, 0xa0, 2, VDEV_SIZE_1, port_read, port_write },
+    { VDEV_PORT, 0x4d0, 2, VDEV_SIZE_1, port_read, port_write },
+};
+
+static const struct vdev_ops vpic_ops = {
+    .name = "8259 PIC pair",
+    .no_memory = "the 8259 PICs",
+    .state_size = sizeof(struct vpic),
+    .lock = VDEV_LOCK(struct vpic, lock),
+    .ranges = ranges,
+    .range_count = sizeof(ranges) / sizeof(ranges[0]),
+    .init = init,
+    .reset = reset,
+    .sync = sync,
+    .after = after,
+};
+
+void vpic_attach(struct vm *vm)
+{
+    vdev_attach(vm, &vpic_ops, 0, NULL);
 }

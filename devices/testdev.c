@@ -28,8 +28,7 @@
 #include <stddef.h>
 
 #include "arch/x86/spinlock.h"
-#include "kernel/heap.h"
-#include "kernel/log.h"
+#include "devices/vdev.h"
 #include "lib/string.h"
 #include "vm/irq.h"
 #include "vm/platform.h"
@@ -48,106 +47,105 @@ struct pc_testdev {
     uint8_t iomem[PC_TESTDEV_IOMEM_SIZE];
 };
 
-static uint32_t scratch_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+static uint64_t scratch_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v;
-    struct pc_testdev *d = ctx;
+    struct pc_testdev *d = state;
     unsigned first = port & 3;
     uint32_t value = 0;
-    uint64_t flags = spin_lock_irqsave(&d->lock);
     for (unsigned i = 0; i < size && first + i < 4; i++)
         value |= ((d->scratch >> (8 * (first + i))) & 0xff) << (8 * i);
-    spin_unlock_irqrestore(&d->lock, flags);
     return value;
 }
 
-static void scratch_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void scratch_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     (void)v;
-    struct pc_testdev *d = ctx;
+    struct pc_testdev *d = state;
     unsigned first = port & 3;
-    uint64_t flags = spin_lock_irqsave(&d->lock);
     for (unsigned i = 0; i < size && first + i < 4; i++) {
         unsigned shift = 8 * (first + i);
-        d->scratch = (d->scratch & ~(0xffu << shift)) | (((value >> (8 * i)) & 0xff) << shift);
+        d->scratch = (d->scratch & ~(0xffu << shift)) | (uint32_t)(((value >> (8 * i)) & 0xff) << shift);
     }
-    spin_unlock_irqrestore(&d->lock, flags);
 }
 
-static uint32_t write_only_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+static void flush_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
-    (void)v, (void)ctx, (void)port, (void)size;
-    return 0xffffffffu;
-}
-
-static void flush_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
-{
-    (void)v, (void)ctx, (void)port, (void)size, (void)value; /* see the comment at the top */
+    (void)v, (void)state, (void)port, (void)size, (void)value; /* see the comment at the top */
 }
 
 /* Only byte writes drive a line (QEMU's device takes no other width). */
-static void irq_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void irq_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     (void)v;
-    struct pc_testdev *d = ctx;
-    unsigned line = port - IRQ_PORT_BASE;
+    struct pc_testdev *d = state;
+    unsigned line = (unsigned)(port - IRQ_PORT_BASE);
     bool high = value & 0xff;
     if (size != 1 || line >= PC_TESTDEV_IRQ_LINES)
         return;
-    uint64_t flags = spin_lock_irqsave(&d->lock);
     d->raised = high ? d->raised | (1u << line) : d->raised & ~(1u << line);
     vm_irq_line(d->vm, line, high); /* under the lock: two CPUs' changes arrive in order */
-    spin_unlock_irqrestore(&d->lock, flags);
 }
 
-static uint64_t iomem_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size)
+static uint64_t iomem_read(struct vcpu *v, void *state, uint64_t offset, unsigned size)
 {
     (void)v;
-    struct pc_testdev *d = ctx;
+    struct pc_testdev *d = state;
     uint64_t value = 0;
-    uint64_t flags = spin_lock_irqsave(&d->lock);
     for (unsigned i = 0; i < size && i < 8 && offset + i < PC_TESTDEV_IOMEM_SIZE; i++)
         value |= (uint64_t)d->iomem[offset + i] << (8 * i);
-    spin_unlock_irqrestore(&d->lock, flags);
     return value;
 }
 
-static void iomem_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value)
+static void iomem_write(struct vcpu *v, void *state, uint64_t offset, unsigned size, uint64_t value)
 {
     (void)v;
-    struct pc_testdev *d = ctx;
-    uint64_t flags = spin_lock_irqsave(&d->lock);
+    struct pc_testdev *d = state;
     for (unsigned i = 0; i < size && i < 8 && offset + i < PC_TESTDEV_IOMEM_SIZE; i++)
         d->iomem[offset + i] = (uint8_t)(value >> (8 * i));
-    spin_unlock_irqrestore(&d->lock, flags);
 }
 
-static void pc_testdev_reset(struct vm *vm, void *ctx)
+static void pc_testdev_reset(struct vm *vm, void *state)
 {
-    struct pc_testdev *d = ctx;
-    uint64_t flags = spin_lock_irqsave(&d->lock);
+    struct pc_testdev *d = state;
     for (unsigned line = 0; line < PC_TESTDEV_IRQ_LINES; line++)
         if (d->raised & (1u << line))
             vm_irq_line(vm, line, false);
     d->raised = 0;
     d->scratch = 0;
     memset(d->iomem, 0, sizeof(d->iomem));
-    spin_unlock_irqrestore(&d->lock, flags);
 }
+
+static void pc_testdev_init(struct vm *vm, void *state, uint64_t where, const void *config)
+{
+    (void)where, (void)config;
+    struct pc_testdev *d = state;
+    d->vm = vm;
+}
+
+/* The scratch register and the memory take every width whole: bytes of an access past their
+ * end are dropped (they read 0 within it), as QEMU's device does. The flush and interrupt
+ * ports are write-only (reads: all ones). */
+static const struct vdev_range pc_testdev_ranges[] = {
+    { VDEV_PORT, SCRATCH_PORT, 4, VDEV_SIZE_ANY, scratch_read, scratch_write },
+    { VDEV_PORT, FLUSH_PORT, 4, VDEV_SIZE_ANY, NULL, flush_write },
+    { VDEV_PORT, SCRATCH_BYTE_PORT, 4, VDEV_SIZE_ANY, scratch_read, scratch_write },
+    { VDEV_PORT, IRQ_PORT_BASE, PC_TESTDEV_IRQ_LINES, VDEV_SIZE_ANY, NULL, irq_write },
+    { VDEV_MMIO, PC_TESTDEV_IOMEM_BASE, PC_TESTDEV_IOMEM_SIZE, VDEV_SIZE_ANY, iomem_read, iomem_write },
+};
+
+static const struct vdev_ops pc_testdev_ops = {
+    .name = "pc-testdev",
+    .no_memory = "its test device; it has none",
+    .state_size = sizeof(struct pc_testdev),
+    .lock = VDEV_LOCK(struct pc_testdev, lock),
+    .ranges = pc_testdev_ranges,
+    .range_count = sizeof(pc_testdev_ranges) / sizeof(pc_testdev_ranges[0]),
+    .init = pc_testdev_init,
+    .reset = pc_testdev_reset,
+};
 
 void pc_testdev_attach(struct vm *vm)
 {
-    struct pc_testdev *d = kzalloc(sizeof(*d));
-    if (!d) {
-        log_err("vm %s: out of memory for its test device; it has none", vm->name);
-        return;
-    }
-    d->lock = (struct spinlock)SPINLOCK_INIT;
-    d->vm = vm;
-    vm_register_io(vm, &(struct io_handler){ SCRATCH_PORT, 4, scratch_read, scratch_write, d });
-    vm_register_io(vm, &(struct io_handler){ FLUSH_PORT, 4, write_only_read, flush_write, d });
-    vm_register_io(vm, &(struct io_handler){ SCRATCH_BYTE_PORT, 4, scratch_read, scratch_write, d });
-    vm_register_io(vm, &(struct io_handler){ IRQ_PORT_BASE, PC_TESTDEV_IRQ_LINES, write_only_read, irq_write, d });
-    vm_register_mmio(vm, &(struct mmio_handler){ PC_TESTDEV_IOMEM_BASE, PC_TESTDEV_IOMEM_SIZE, iomem_read, iomem_write, d });
-    vm_register_reset(vm, pc_testdev_reset, d);
+    vdev_attach(vm, &pc_testdev_ops, 0, NULL);
 }

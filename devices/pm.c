@@ -9,7 +9,7 @@
  *   0x604  PM1a_CNT  (16 bits)  SCI_EN reads 1; SLP_TYP = \_S5's value with SLP_EN powers off
  *   0x608  PM_TMR    (32 bits)  24-bit counter at 3.579545 MHz, read-only
  *
- * The resets (0xcf9, port 0x92, the keyboard controller) are in vm/reset.c.
+ * The resets (0xcf9, port 0x92, the keyboard controller) are in devices/reset.c.
  *
  * The only event mhv's fixed hardware knows is the timer's carry: TMR_STS is kept exactly,
  * but the carry interrupt is not offered (TMR_EN does not stick, the way ACPICA learns that an
@@ -24,7 +24,7 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/spinlock.h"
 #include "arch/x86/tsc.h"
-#include "kernel/heap.h"
+#include "devices/vdev.h"
 #include "kernel/log.h"
 #include "vm/acpi_tables.h"
 #include "vm/console.h"
@@ -84,10 +84,10 @@ static uint16_t pm1_status(const struct vpm *pm, uint64_t now)
 
 /* Accesses of any width at any offset of the block: ACPICA uses 16-bit accesses for the PM1
  * registers (the FADT GAS widths) and 32-bit ones for the timer; others assemble the bytes. */
-static uint32_t pm_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+static uint64_t pm_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v;
-    struct vpm *pm = ctx;
+    struct vpm *pm = state;
     uint64_t now = pm_timer_count();
     uint8_t regs[PM_BLOCK_PORTS];
     uint64_t flags = spin_lock_irqsave(&pm->lock);
@@ -100,19 +100,19 @@ static uint32_t pm_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
     regs[6] = regs[7] = 0xff; /* PM1_CNT_LEN is 2: nothing answers here */
     for (unsigned i = 0; i < 4; i++)
         regs[PM_TMR + i] = (uint8_t)(timer >> (8 * i));
-    unsigned off = port - PLATFORM_PM_BASE;
+    unsigned off = (unsigned)(port - PLATFORM_PM_BASE);
     uint32_t value = 0;
     for (unsigned i = 0; i < size; i++)
         value |= (uint32_t)(off + i < PM_BLOCK_PORTS ? regs[off + i] : 0xff) << (8 * i);
     return value;
 }
 
-static void pm_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void pm_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
-    struct vpm *pm = ctx;
+    struct vpm *pm = state;
     /* Which bytes of the three 16-bit PM1 registers this access writes, and with what. */
     uint16_t val[3] = { 0 }, mask[3] = { 0 };
-    unsigned off = port - PLATFORM_PM_BASE;
+    unsigned off = (unsigned)(port - PLATFORM_PM_BASE);
     for (unsigned i = 0; i < size && off + i < PM1_CNT + 2; i++) {
         unsigned reg = (off + i) / 2, shift = 8 * ((off + i) % 2);
         val[reg] |= (uint16_t)(((value >> (8 * i)) & 0xff) << shift);
@@ -144,10 +144,10 @@ static void pm_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, ui
     vm_stop(v->vm, STOP_POWEROFF, 0, "ACPI S5 (power off) by vCPU %u", v->id);
 }
 
-static void vpm_reset(struct vm *vm, void *ctx)
+static void vpm_reset(struct vm *vm, void *state)
 {
     (void)vm;
-    struct vpm *pm = ctx;
+    struct vpm *pm = state;
     uint64_t flags = spin_lock_irqsave(&pm->lock);
     pm->enable = 0;
     pm->control = 0;
@@ -156,16 +156,32 @@ static void vpm_reset(struct vm *vm, void *ctx)
     spin_unlock_irqrestore(&pm->lock, flags);
 }
 
-void vpm_attach(struct vm *vm)
+static void vpm_init(struct vm *vm, void *state, uint64_t where, const void *config)
 {
-    struct vpm *pm = kzalloc(sizeof(*pm));
-    if (!pm) {
-        log_err("vm %s: out of memory for its power management registers; it has none", vm->name);
-        return;
-    }
+    (void)where, (void)config;
+    struct vpm *pm = state;
     pm->lock = (struct spinlock)SPINLOCK_INIT;
     vpm_reset(vm, pm);
     vm->pm = pm;
-    vm_register_io(vm, &(struct io_handler){ PLATFORM_PM_BASE, PM_BLOCK_PORTS, pm_read, pm_write, pm });
-    vm_register_reset(vm, vpm_reset, pm);
+}
+
+/* Accesses of any width at any offset, taken whole: the registers are read at one moment. */
+static const struct vdev_range vpm_ranges[] = {
+    { VDEV_PORT, PLATFORM_PM_BASE, PM_BLOCK_PORTS, VDEV_SIZE_ANY, pm_read, pm_write },
+};
+
+/* Locks for itself: a write may power the VM off, which resets every device. */
+static const struct vdev_ops vpm_ops = {
+    .name = "ACPI PM registers",
+    .no_memory = "its power management registers; it has none",
+    .state_size = sizeof(struct vpm),
+    .ranges = vpm_ranges,
+    .range_count = sizeof(vpm_ranges) / sizeof(vpm_ranges[0]),
+    .init = vpm_init,
+    .reset = vpm_reset,
+};
+
+void vpm_attach(struct vm *vm)
+{
+    vdev_attach(vm, &vpm_ops, 0, NULL);
 }

@@ -40,13 +40,13 @@
 #include <stdint.h>
 
 #include "arch/x86/spinlock.h"
-#include "kernel/heap.h"
+#include "devices/rtc.h"
+#include "devices/vdev.h"
+#include "devices/vlapic.h"
 #include "kernel/log.h"
 #include "lib/format.h"
 #include "vm/console.h"
 #include "vm/platform.h"
-#include "vm/rtc.h"
-#include "vm/vlapic.h"
 #include "vm/vm.h"
 #include "vmx/decode.h"
 #include "vmx/vcpu.h"
@@ -109,17 +109,17 @@ static void reset(struct vcpu *v, enum reset_kind kind, const char *how)
 
 /* --- Port 0x92 ----------------------------------------------------------------------------- */
 
-static uint32_t port92_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+static uint64_t port92_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v, (void)port, (void)size;
-    struct vreset *r = ctx;
+    struct vreset *r = state;
     return __atomic_load_n(&r->port92, __ATOMIC_RELAXED);
 }
 
-static void port92_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void port92_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     (void)port, (void)size;
-    struct vreset *r = ctx;
+    struct vreset *r = state;
     uint8_t now = (uint8_t)(value & (PORT92_FAST_RESET | PORT92_A20));
     uint8_t before = __atomic_exchange_n(&r->port92, now, __ATOMIC_RELAXED);
     if ((now & PORT92_FAST_RESET) && !(before & PORT92_FAST_RESET)) {
@@ -131,18 +131,18 @@ static void port92_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size
 
 /* --- Port 0xcf9 ---------------------------------------------------------------------------- */
 
-static uint32_t reset_control_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+static uint64_t reset_control_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v, (void)port, (void)size;
-    struct vreset *r = ctx;
+    struct vreset *r = state;
     return __atomic_load_n(&r->reset_control, __ATOMIC_RELAXED);
 }
 
 /* Linux writes 0x06 (its FADT's reset value; reboot=pci writes 0x02, then 0x06). */
-static void reset_control_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void reset_control_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     (void)port, (void)size;
-    struct vreset *r = ctx;
+    struct vreset *r = state;
     __atomic_store_n(&r->reset_control, (uint8_t)(value & (RC_SYS_RST | RC_FULL_RST)), __ATOMIC_RELAXED);
     if (!(value & RC_RST_CPU))
         return;
@@ -167,10 +167,10 @@ static void kbc_output_port_write(struct vcpu *v, struct vreset *r, uint8_t valu
         reset(v, RESET_SOFT, how);
 }
 
-static uint32_t kbc_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+static uint64_t kbc_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v, (void)size;
-    struct vreset *r = ctx;
+    struct vreset *r = state;
     uint64_t flags = spin_lock_irqsave(&r->lock);
     uint8_t value;
     if (port == KBC_COMMAND) {
@@ -183,10 +183,10 @@ static uint32_t kbc_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size
     return value;
 }
 
-static void kbc_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void kbc_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     (void)size;
-    struct vreset *r = ctx;
+    struct vreset *r = state;
     uint8_t byte = (uint8_t)value;
     char how[96];
     uint64_t flags = spin_lock_irqsave(&r->lock);
@@ -220,9 +220,9 @@ static void kbc_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, u
 /* A restart: the devices as a reset of the kind that caused it leaves them. Port 0x92's fast
  * reset bit survives a soft reset (the firmware's warm boot is one), so a guest can tell it
  * from a hard one. */
-static void vreset_reset(struct vm *vm, void *ctx)
+static void vreset_reset(struct vm *vm, void *state)
 {
-    struct vreset *r = ctx;
+    struct vreset *r = state;
     uint64_t flags = spin_lock_irqsave(&r->lock);
     uint8_t kept = vm->stop_kind == STOP_REBOOT_SOFT ? (r->port92 & PORT92_FAST_RESET) : 0;
     r->port92 = PORT92_A20 | kept;
@@ -234,19 +234,34 @@ static void vreset_reset(struct vm *vm, void *ctx)
     spin_unlock_irqrestore(&r->lock, flags);
 }
 
-void vreset_attach(struct vm *vm)
+static void vreset_init(struct vm *vm, void *state, uint64_t where, const void *config)
 {
-    struct vreset *r = kzalloc(sizeof(*r));
-    if (!r) {
-        log_err("vm %s: out of memory for its reset ports; it has none", vm->name);
-        return;
-    }
+    (void)vm, (void)where, (void)config;
+    struct vreset *r = state;
     r->lock = (struct spinlock)SPINLOCK_INIT;
     r->port92 = PORT92_A20;
     r->kbc_output = KBC_OUT_POWER_ON;
-    vm_register_io(vm, &(struct io_handler){ PORT92, 1, port92_read, port92_write, r });
-    vm_register_io(vm, &(struct io_handler){ PLATFORM_RESET_PORT, 1, reset_control_read, reset_control_write, r });
-    vm_register_io(vm, &(struct io_handler){ KBC_DATA, 1, kbc_read, kbc_write, r });
-    vm_register_io(vm, &(struct io_handler){ KBC_COMMAND, 1, kbc_read, kbc_write, r });
-    vm_register_reset(vm, vreset_reset, r);
+}
+
+static const struct vdev_range vreset_ranges[] = {
+    { VDEV_PORT, PORT92, 1, VDEV_SIZE_ANY, port92_read, port92_write },
+    { VDEV_PORT, PLATFORM_RESET_PORT, 1, VDEV_SIZE_ANY, reset_control_read, reset_control_write },
+    { VDEV_PORT, KBC_DATA, 1, VDEV_SIZE_ANY, kbc_read, kbc_write },
+    { VDEV_PORT, KBC_COMMAND, 1, VDEV_SIZE_ANY, kbc_read, kbc_write },
+};
+
+/* Locks for itself: a reset stops the VM, and a restart resets every device. */
+static const struct vdev_ops vreset_ops = {
+    .name = "reset ports",
+    .no_memory = "its reset ports; it has none",
+    .state_size = sizeof(struct vreset),
+    .ranges = vreset_ranges,
+    .range_count = sizeof(vreset_ranges) / sizeof(vreset_ranges[0]),
+    .init = vreset_init,
+    .reset = vreset_reset,
+};
+
+void vreset_attach(struct vm *vm)
+{
+    vdev_attach(vm, &vreset_ops, 0, NULL);
 }

@@ -18,8 +18,7 @@
 #include <stdint.h>
 
 #include "arch/x86/spinlock.h"
-#include "kernel/heap.h"
-#include "kernel/log.h"
+#include "devices/vdev.h"
 #include "lib/string.h"
 #include "vm/guest_image.h"
 #include "vm/platform.h"
@@ -94,52 +93,63 @@ static uint32_t item_content(struct vm *vm, uint16_t key, uint8_t *out)
     }
 }
 
-static uint32_t fw_cfg_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+/* The data port streams the selected item: an access of n bytes takes its next n bytes (past
+ * the end: 0 bytes), so the device takes every width whole. The dispatcher holds the lock. */
+static uint64_t fw_cfg_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v;
-    struct fw_cfg *f = ctx;
+    struct fw_cfg *f = state;
     if (port != DATA_PORT)
         return 0xffffffffu;
     uint32_t value = 0;
-    uint64_t flags = spin_lock_irqsave(&f->lock);
     for (unsigned i = 0; i < size && f->offset < f->length; i++)
-        value |= (uint32_t)f->item[f->offset++] << (8 * i); /* past the end: 0 bytes */
-    spin_unlock_irqrestore(&f->lock, flags);
+        value |= (uint32_t)f->item[f->offset++] << (8 * i);
     return value;
 }
 
 static void select_item(struct vm *vm, struct fw_cfg *f, uint16_t key)
 {
-    uint64_t flags = spin_lock_irqsave(&f->lock);
     f->selector = key;
     f->offset = 0;
     f->length = item_content(vm, key, f->item);
-    spin_unlock_irqrestore(&f->lock, flags);
 }
 
-static void fw_cfg_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void fw_cfg_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     if (port != SELECTOR_PORT || size < 2)
         return; /* data writes are ignored, and the selector is 16 bits wide */
-    select_item(v->vm, ctx, (uint16_t)value);
+    select_item(v->vm, state, (uint16_t)value);
 }
 
 /* At power-on the signature is selected, so the data port reads "QEMU" before any selection. */
-static void fw_cfg_reset(struct vm *vm, void *ctx)
+static void fw_cfg_reset(struct vm *vm, void *state)
 {
-    select_item(vm, ctx, FW_CFG_SIGNATURE);
+    select_item(vm, state, FW_CFG_SIGNATURE);
 }
+
+static void fw_cfg_init(struct vm *vm, void *state, uint64_t where, const void *config)
+{
+    (void)where, (void)config;
+    fw_cfg_reset(vm, state);
+    vm->fw_cfg = state;
+}
+
+static const struct vdev_range fw_cfg_ranges[] = {
+    { VDEV_PORT, SELECTOR_PORT, 2, VDEV_SIZE_ANY, fw_cfg_read, fw_cfg_write },
+};
+
+static const struct vdev_ops fw_cfg_ops = {
+    .name = "fw_cfg",
+    .no_memory = "its fw_cfg device; it has none",
+    .state_size = sizeof(struct fw_cfg),
+    .lock = VDEV_LOCK(struct fw_cfg, lock),
+    .ranges = fw_cfg_ranges,
+    .range_count = sizeof(fw_cfg_ranges) / sizeof(fw_cfg_ranges[0]),
+    .init = fw_cfg_init,
+    .reset = fw_cfg_reset,
+};
 
 void fw_cfg_attach(struct vm *vm)
 {
-    struct fw_cfg *f = kzalloc(sizeof(*f));
-    if (!f) {
-        log_err("vm %s: out of memory for its fw_cfg device; it has none", vm->name);
-        return;
-    }
-    f->lock = (struct spinlock)SPINLOCK_INIT;
-    fw_cfg_reset(vm, f);
-    vm->fw_cfg = f;
-    vm_register_io(vm, &(struct io_handler){ SELECTOR_PORT, 2, fw_cfg_read, fw_cfg_write, f });
-    vm_register_reset(vm, fw_cfg_reset, f);
+    vdev_attach(vm, &fw_cfg_ops, 0, NULL);
 }

@@ -5,8 +5,8 @@
  * mode, polarity, trigger mode, mask, destination), edge and level triggering with remote IRR,
  * and the EOI the local APICs forward for level-triggered vectors.
  */
-#ifndef MHV_VM_IOAPIC_H
-#define MHV_VM_IOAPIC_H
+#ifndef MHV_DEVICES_IOAPIC_H
+#define MHV_DEVICES_IOAPIC_H
 
 #include <stdbool.h>
 #include <stdint.h>

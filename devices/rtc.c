@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The VM's MC146818 CMOS clock and RAM (include/vm/rtc.h). References are to the Motorola
+ * The VM's MC146818 CMOS clock and RAM (include/devices/rtc.h). References are to the Motorola
  * MC146818 data sheet: "Address map", "Time, calendar and alarm data modes", "Update cycle",
  * "Register A" (UIP, DV2-DV0, RS3-RS0), "Register B" (SET, PIE, AIE, UIE, SQWE, DM, 24/12,
  * DSE), "Register C" (IRQF, PF, AF, UF), "Register D" (VRT) and "Periodic interrupt". The RAM
@@ -10,16 +10,15 @@
  * since, and the flags of register C are worked out from the TSC when they are looked at.
  * A timer is needed only while an enabled interrupt is due.
  */
-#include "vm/rtc.h"
+#include "devices/rtc.h"
 
 #include <stddef.h>
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/spinlock.h"
 #include "arch/x86/tsc.h"
+#include "devices/vdev.h"
 #include "drivers/cmos_rtc.h"
-#include "kernel/heap.h"
-#include "kernel/log.h"
 #include "lib/string.h"
 #include "sched/vtimer.h"
 #include "vm/irq.h"
@@ -445,11 +444,12 @@ static void fire(struct vtimer *t)
     spin_unlock_irqrestore(&r->lock, flags);
 }
 
-static uint32_t port_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+/* Ports 0x70 (index) and 0x71 (data) at any width: only the low byte counts, and a wider
+ * access stays on the port it names. The dispatcher holds the lock. */
+static uint64_t port_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v, (void)size;
-    struct vrtc *r = ctx;
-    uint64_t flags = spin_lock_irqsave(&r->lock);
+    struct vrtc *r = state;
     uint64_t tsc = rdtsc();
     uint8_t value;
     if (port == 0x70) {
@@ -459,15 +459,13 @@ static uint32_t port_read(struct vcpu *v, void *ctx, uint16_t port, unsigned siz
         value = mc146818_read(&r->chip, r->index, tsc);
         sync(r, tsc);
     }
-    spin_unlock_irqrestore(&r->lock, flags);
     return value;
 }
 
-static void port_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void port_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     (void)v, (void)size;
-    struct vrtc *r = ctx;
-    uint64_t flags = spin_lock_irqsave(&r->lock);
+    struct vrtc *r = state;
     uint64_t tsc = rdtsc();
     if (port == 0x70) {
         r->index = value & 0x7f;
@@ -476,22 +474,19 @@ static void port_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, 
         mc146818_write(&r->chip, r->index, (uint8_t)value, tsc);
         sync(r, tsc);
     }
-    spin_unlock_irqrestore(&r->lock, flags);
 }
 
 /* A VM restart is a machine reset: the RTC's RESET pin, and the BIOS's POST writing the
  * memory sizes again. The time and the rest of the RAM stay, as the battery keeps them. */
-static void reset(struct vm *vm, void *ctx)
+static void reset(struct vm *vm, void *state)
 {
-    struct vrtc *r = ctx;
-    uint64_t flags = spin_lock_irqsave(&r->lock);
+    struct vrtc *r = state;
     uint64_t tsc = rdtsc();
     mc146818_reset_pin(&r->chip, tsc);
     mc146818_set_bios_data(&r->chip, vm->mem_size);
     r->index = 0;
     r->nmi_masked = false;
     sync(r, tsc);
-    spin_unlock_irqrestore(&r->lock, flags);
 }
 
 uint8_t vrtc_shutdown_status(struct vm *vm)
@@ -516,13 +511,10 @@ uint64_t vrtc_seconds(struct vm *vm)
     return seconds;
 }
 
-void vrtc_attach(struct vm *vm)
+static void init(struct vm *vm, void *state, uint64_t where, const void *config)
 {
-    struct vrtc *r = kzalloc(sizeof(*r));
-    if (!r) {
-        log_err("vm %s: out of memory for the CMOS clock", vm->name);
-        return;
-    }
+    (void)where, (void)config;
+    struct vrtc *r = state;
     r->vm = vm;
     vtimer_init(&r->timer, vm_platform_timer_owner(vm), fire, r); /* the platform comes after the vCPUs */
     /* The machine's wall clock at boot, carried forward by the TSC in whole seconds so the
@@ -533,6 +525,24 @@ void vrtc_attach(struct vm *vm)
     mc146818_reset(&r->chip, hz, boot_seconds + whole, boot_tsc + whole * hz);
     mc146818_set_bios_data(&r->chip, vm->mem_size);
     vm->rtc = r;
-    vm_register_io(vm, &(struct io_handler){ 0x70, 2, port_read, port_write, r });
-    vm_register_reset(vm, reset, r);
+}
+
+static const struct vdev_range ranges[] = {
+    { VDEV_PORT, 0x70, 2, VDEV_SIZE_ANY, port_read, port_write },
+};
+
+static const struct vdev_ops vrtc_ops = {
+    .name = "MC146818 CMOS clock",
+    .no_memory = "the CMOS clock",
+    .state_size = sizeof(struct vrtc),
+    .lock = VDEV_LOCK(struct vrtc, lock),
+    .ranges = ranges,
+    .range_count = sizeof(ranges) / sizeof(ranges[0]),
+    .init = init,
+    .reset = reset,
+};
+
+void vrtc_attach(struct vm *vm)
+{
+    vdev_attach(vm, &vrtc_ops, 0, NULL);
 }

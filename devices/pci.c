@@ -14,13 +14,12 @@
  * then looks for a host bridge's class code on bus 0: both hold.
  *
  * Byte and word accesses to 0xcf8-0xcfb are not CONFIG_ADDRESS (only dword accesses are):
- * 0xcf9 is the reset control register (vm/pm.c); the rest read all-ones.
+ * 0xcf9 is the reset control register (devices/reset.c); the rest read all-ones.
  */
 #include <stdint.h>
 
 #include "arch/x86/spinlock.h"
-#include "kernel/heap.h"
-#include "kernel/log.h"
+#include "devices/vdev.h"
 #include "lib/string.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
@@ -71,80 +70,85 @@ static uint8_t *config_byte(struct vpci *pci, uint32_t address, unsigned reg)
     return bus == 0 && devfn == 0 ? &pci->host[reg & 0xff] : NULL;
 }
 
-static uint32_t address_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+/* CONFIG_ADDRESS holds a dword: narrower accesses reach nothing (a byte at 0xcf8 is no PCI
+ * register; 0xcf9 is another device's). */
+static uint64_t address_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
     (void)v, (void)port;
-    struct vpci *pci = ctx;
-    return size == 4 ? __atomic_load_n(&pci->address, __ATOMIC_RELAXED) : 0xffffffffu;
+    struct vpci *pci = state;
+    return size == 4 ? pci->address : 0xffffffffu;
 }
 
-static void address_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void address_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
     (void)v, (void)port;
-    struct vpci *pci = ctx;
+    struct vpci *pci = state;
     if (size == 4)
-        __atomic_store_n(&pci->address, value & ADDRESS_BITS, __ATOMIC_RELAXED);
+        pci->address = (uint32_t)value & ADDRESS_BITS;
 }
 
-static uint32_t data_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+/* CONFIG_DATA, a byte lane at a time (the dispatcher splits wider accesses, under the lock,
+ * so every lane sees the same CONFIG_ADDRESS). */
+static uint64_t data_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
-    (void)v;
-    struct vpci *pci = ctx;
-    unsigned lane = port - CONFIG_DATA;
-    uint32_t value = 0;
-    uint64_t flags = spin_lock_irqsave(&pci->lock);
+    (void)v, (void)size;
+    struct vpci *pci = state;
     uint32_t address = pci->address;
-    for (unsigned i = 0; i < size; i++) {
-        uint8_t *b = NULL;
-        if ((address & ADDRESS_ENABLE) && lane + i < 4)
-            b = config_byte(pci, address, (address & 0xfc) + lane + i);
-        value |= (uint32_t)(b ? *b : 0xff) << (8 * i);
-    }
-    spin_unlock_irqrestore(&pci->lock, flags);
-    return value;
+    uint8_t *b = NULL;
+    if (address & ADDRESS_ENABLE)
+        b = config_byte(pci, address, (address & 0xfc) + (unsigned)(port - CONFIG_DATA));
+    return b ? *b : 0xff;
 }
 
-static void data_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void data_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
-    (void)v;
-    struct vpci *pci = ctx;
-    unsigned lane = port - CONFIG_DATA;
-    uint64_t flags = spin_lock_irqsave(&pci->lock);
+    (void)v, (void)size;
+    struct vpci *pci = state;
     uint32_t address = pci->address;
-    for (unsigned i = 0; i < size && lane + i < 4 && (address & ADDRESS_ENABLE); i++) {
-        unsigned reg = (address & 0xfc) + lane + i;
-        uint8_t *b = config_byte(pci, address, reg);
-        if (b) {
-            uint8_t mask = host_write_mask(reg);
-            *b = (uint8_t)((*b & ~mask) | ((value >> (8 * i)) & mask));
-        }
+    if (!(address & ADDRESS_ENABLE))
+        return;
+    unsigned reg = (address & 0xfc) + (unsigned)(port - CONFIG_DATA);
+    uint8_t *b = config_byte(pci, address, reg);
+    if (b) {
+        uint8_t mask = host_write_mask(reg);
+        *b = (uint8_t)((*b & ~mask) | (value & mask));
     }
-    spin_unlock_irqrestore(&pci->lock, flags);
 }
 
-static void vpci_reset(struct vm *vm, void *ctx)
+static void vpci_reset(struct vm *vm, void *state)
 {
     (void)vm;
-    struct vpci *pci = ctx;
-    uint64_t flags = spin_lock_irqsave(&pci->lock);
+    struct vpci *pci = state;
     pci->address = 0;
     host_bridge_init(pci->host);
-    spin_unlock_irqrestore(&pci->lock, flags);
 }
+
+static void vpci_init(struct vm *vm, void *state, uint64_t where, const void *config)
+{
+    (void)where, (void)config;
+    vpci_reset(vm, state);
+    vm->pci = state;
+}
+
+/* CONFIG_ADDRESS is claimed at 0xcf8 alone: the I/O exit handler picks a handler by the
+ * access's first port, and 0xcf9 belongs to the reset control register. */
+static const struct vdev_range vpci_ranges[] = {
+    { VDEV_PORT, CONFIG_ADDRESS, 1, VDEV_SIZE_ANY, address_read, address_write },
+    { VDEV_PORT, CONFIG_DATA, 4, VDEV_SIZE_1, data_read, data_write },
+};
+
+static const struct vdev_ops vpci_ops = {
+    .name = "PCI configuration space",
+    .no_memory = "its PCI configuration space; it has none",
+    .state_size = sizeof(struct vpci),
+    .lock = VDEV_LOCK(struct vpci, lock),
+    .ranges = vpci_ranges,
+    .range_count = sizeof(vpci_ranges) / sizeof(vpci_ranges[0]),
+    .init = vpci_init,
+    .reset = vpci_reset,
+};
 
 void vpci_attach(struct vm *vm)
 {
-    struct vpci *pci = kzalloc(sizeof(*pci));
-    if (!pci) {
-        log_err("vm %s: out of memory for its PCI configuration space; it has none", vm->name);
-        return;
-    }
-    pci->lock = (struct spinlock)SPINLOCK_INIT;
-    vpci_reset(vm, pci);
-    vm->pci = pci;
-    /* CONFIG_ADDRESS is claimed at 0xcf8 alone: the I/O exit handler picks a handler by the
-     * access's first port, and 0xcf9 belongs to the reset control register. */
-    vm_register_io(vm, &(struct io_handler){ CONFIG_ADDRESS, 1, address_read, address_write, pci });
-    vm_register_io(vm, &(struct io_handler){ CONFIG_DATA, 4, data_read, data_write, pci });
-    vm_register_reset(vm, vpci_reset, pci);
+    vdev_attach(vm, &vpci_ops, 0, NULL);
 }

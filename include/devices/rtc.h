@@ -1,20 +1,20 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The MC146818 CMOS clock and RAM of each VM (vm/rtc.c), at ports 0x70 (index; bit 7 the NMI
+ * The MC146818 CMOS clock and RAM of each VM (devices/rtc.c), at ports 0x70 (index; bit 7 the NMI
  * mask) and 0x71 (data). Its clock starts at the machine's wall-clock time read at boot
  * (include/drivers/cmos_rtc.h) and runs on the TSC; a guest that sets the time keeps its own.
  * The chip logic (struct mc146818) takes the TSC value as an argument, so host unit tests
  * drive it with made-up times; the VM glue adds the lock, the ports, IRQ 8 and its timer.
  */
-#ifndef MHV_VM_RTC_H
-#define MHV_VM_RTC_H
+#ifndef MHV_DEVICES_RTC_H
+#define MHV_DEVICES_RTC_H
 
 #include <stdbool.h>
 #include <stdint.h>
 
 #define RTC_NEVER UINT64_MAX
 /* The IBM PC/AT BIOS's shutdown status byte in CMOS RAM: what the firmware does after a reset
- * (vm/reset.c, vm/firmware_stub.asm): 0x05 EOI and jump through 40:67, 0x0A jump, 0x0B IRET,
+ * (devices/reset.c, vm/firmware_stub.asm): 0x05 EOI and jump through 40:67, 0x0A jump, 0x0B IRET,
  * 0x0C RETF through it; anything else boots. */
 #define RTC_SHUTDOWN_STATUS 0x0f
 

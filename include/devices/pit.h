@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The 8254 programmable interval timer of each VM (vm/pit.c): channels 0-2 at ports 0x40-0x42,
+ * The 8254 programmable interval timer of each VM (devices/pit.c): channels 0-2 at ports 0x40-0x42,
  * the control word register at 0x43, and the PC's system control port B at 0x61 (channel 2's
  * gate, the speaker enable, channel 2's OUT). Time is the TSC's: a counter's value is
  * computed from the TSC when it is read, never ticked. The chip logic (struct pit8254) takes the
  * TSC value as an argument, so host unit tests drive it with made-up times; the VM glue adds the
  * lock, the ports and channel 0's interrupts (IRQ 0, through a device timer).
  */
-#ifndef MHV_VM_PIT_H
-#define MHV_VM_PIT_H
+#ifndef MHV_DEVICES_PIT_H
+#define MHV_DEVICES_PIT_H
 
 #include <stdbool.h>
 #include <stdint.h>

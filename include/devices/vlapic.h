@@ -18,8 +18,8 @@
  * vectors from IRR to ISR itself and performs EOIs. Only the CPU that runs the vCPU writes the
  * page: other CPUs post vectors (vlapic_set_irq), which that CPU merges into IRR between exits.
  */
-#ifndef MHV_VM_VLAPIC_H
-#define MHV_VM_VLAPIC_H
+#ifndef MHV_DEVICES_VLAPIC_H
+#define MHV_DEVICES_VLAPIC_H
 
 #include <stdbool.h>
 #include <stdint.h>

@@ -1,14 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The 8259A programmable interrupt controller pair of each VM (vm/pic.c), as a PC wires it:
+ * The 8259A programmable interrupt controller pair of each VM (devices/pic.c), as a PC wires it:
  * the master at ports 0x20/0x21 takes ISA IRQs 0-7, the slave at 0xa0/0xa1 takes IRQs 8-15
  * and drives the master's IR2 (cascade), and the edge/level control registers (ELCR) of the
  * PIIX/ICH south bridges sit at 0x4d0/0x4d1. The chip logic (struct pic8259, struct pic_pair)
  * has no VM in it, so host unit tests drive it directly; the VM glue (vpic_* in
  * include/vm/platform.h) adds the lock, the ports and the notification of the local APIC.
  */
-#ifndef MHV_VM_PIC_H
-#define MHV_VM_PIC_H
+#ifndef MHV_DEVICES_PIC_H
+#define MHV_DEVICES_PIC_H
 
 #include <stdbool.h>
 #include <stdint.h>

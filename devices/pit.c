@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
- * The VM's 8254 PIT (include/vm/pit.h). References are to the Intel 8254 data sheet
+ * The VM's 8254 PIT (include/devices/pit.h). References are to the Intel 8254 data sheet
  * ("8254 Programmable Interval Timer", order number 231164): "Control word format", "Counter
  * latch command", "Read-back command", "Status byte", "Modes of operation" (modes 0-5) and
  * "Gate". Port 0x61 is the PC/AT's system control port B (PIIX4 data sheet, "NMI status and
@@ -9,15 +9,14 @@
  * No counter ticks: each channel remembers when it started, and its count and OUT are worked
  * out from the TSC at the moment the guest looks. Only channel 0's interrupts need a timer.
  */
-#include "vm/pit.h"
+#include "devices/pit.h"
 
 #include <stddef.h>
 
 #include "arch/x86/cpu.h"
 #include "arch/x86/spinlock.h"
 #include "arch/x86/tsc.h"
-#include "kernel/heap.h"
-#include "kernel/log.h"
+#include "devices/vdev.h"
 #include "sched/vtimer.h"
 #include "vm/irq.h"
 #include "vm/platform.h"
@@ -402,64 +401,70 @@ static void fire(struct vtimer *t)
         vm_irq_pulse(p->vm, 0);
 }
 
-/* Byte registers: a wider access is a byte access to each port in turn. */
-static uint32_t port_read(struct vcpu *v, void *ctx, uint16_t port, unsigned size)
+/* Byte registers: the dispatcher makes a wider access a byte access to each port in turn. */
+static uint64_t port_read(struct vcpu *v, void *state, uint64_t port, unsigned size)
 {
-    (void)v;
-    struct vpit *p = ctx;
-    uint32_t value = 0;
-    uint64_t flags = spin_lock_irqsave(&p->lock);
+    (void)v, (void)size;
+    struct vpit *p = state;
     uint64_t now = rdtsc();
-    for (unsigned i = 0; i < size; i++) {
-        uint16_t at = (uint16_t)(port + i);
-        uint8_t b = at == 0x61 ? pit8254_read_port61(&p->chip, now)
-                  : at >= 0x40 && at <= 0x43 ? pit8254_read(&p->chip, at - 0x40, now) : 0xff;
-        value |= (uint32_t)b << (8 * i);
-    }
-    spin_unlock_irqrestore(&p->lock, flags);
-    return value;
+    return port == 0x61 ? pit8254_read_port61(&p->chip, now) : pit8254_read(&p->chip, (unsigned)port - 0x40, now);
 }
 
-static void port_write(struct vcpu *v, void *ctx, uint16_t port, unsigned size, uint32_t value)
+static void port_write(struct vcpu *v, void *state, uint64_t port, unsigned size, uint64_t value)
 {
-    (void)v;
-    struct vpit *p = ctx;
-    uint64_t flags = spin_lock_irqsave(&p->lock);
+    (void)v, (void)size;
+    struct vpit *p = state;
     uint64_t now = rdtsc();
-    for (unsigned i = 0; i < size; i++) {
-        uint16_t at = (uint16_t)(port + i);
-        uint8_t b = (uint8_t)(value >> (8 * i));
-        if (at == 0x61)
-            pit8254_write_port61(&p->chip, b, now);
-        else if (at >= 0x40 && at <= 0x43)
-            pit8254_write(&p->chip, at - 0x40, b, now);
-    }
-    rearm(p);
-    spin_unlock_irqrestore(&p->lock, flags);
+    if (port == 0x61)
+        pit8254_write_port61(&p->chip, (uint8_t)value, now);
+    else
+        pit8254_write(&p->chip, (unsigned)port - 0x40, (uint8_t)value, now);
 }
 
-static void reset(struct vm *vm, void *ctx)
+/* After a write or a reset, under the lock: the timer follows channel 0 (reads change nothing
+ * it depends on). */
+static unsigned sync(void *state, enum vdev_event event)
+{
+    if (event != VDEV_READ)
+        rearm(state);
+    return 0;
+}
+
+static void reset(struct vm *vm, void *state)
 {
     (void)vm;
-    struct vpit *p = ctx;
-    uint64_t flags = spin_lock_irqsave(&p->lock);
+    struct vpit *p = state;
     pit8254_reset(&p->chip, tsc_hz, rdtsc());
-    rearm(p);
-    spin_unlock_irqrestore(&p->lock, flags);
 }
 
-void vpit_attach(struct vm *vm)
+static void init(struct vm *vm, void *state, uint64_t where, const void *config)
 {
-    struct vpit *p = kzalloc(sizeof(*p));
-    if (!p) {
-        log_err("vm %s: out of memory for the 8254 PIT", vm->name);
-        return;
-    }
+    (void)where, (void)config;
+    struct vpit *p = state;
     p->vm = vm;
     vtimer_init(&p->timer, vm_platform_timer_owner(vm), fire, p); /* the platform comes after the vCPUs */
     pit8254_reset(&p->chip, tsc_hz, rdtsc());
     vm->pit = p;
-    vm_register_io(vm, &(struct io_handler){ 0x40, 4, port_read, port_write, p });
-    vm_register_io(vm, &(struct io_handler){ 0x61, 1, port_read, port_write, p });
-    vm_register_reset(vm, reset, p);
+}
+
+static const struct vdev_range ranges[] = {
+    { VDEV_PORT, 0x40, 4, VDEV_SIZE_1, port_read, port_write },
+    { VDEV_PORT, 0x61, 1, VDEV_SIZE_1, port_read, port_write },
+};
+
+static const struct vdev_ops vpit_ops = {
+    .name = "8254 PIT",
+    .no_memory = "the 8254 PIT",
+    .state_size = sizeof(struct vpit),
+    .lock = VDEV_LOCK(struct vpit, lock),
+    .ranges = ranges,
+    .range_count = sizeof(ranges) / sizeof(ranges[0]),
+    .init = init,
+    .reset = reset,
+    .sync = sync,
+};
+
+void vpit_attach(struct vm *vm)
+{
+    vdev_attach(vm, &vpit_ops, 0, NULL);
 }
