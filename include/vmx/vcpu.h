@@ -141,7 +141,7 @@ void vcpu_flush_guest_tlb(struct vcpu *v);
 /* VMCLEAR on this CPU, keeping current_vmcs and v->launched in step. */
 void vcpu_vmclear_here(struct vcpu *v);
 
-/* Guest register state at entry, for the loaders (vmx/vcpu.c, vmx/guest_modes.c). */
+/* Guest register state at entry, for the loaders (vmx/vcpu.c). */
 void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip);
 /* Back to the state of a new vCPU (registers, VMCS guest state, extended state, events,
  * timer, its local APIC as firmware leaves it); v's VMCS must be current here (vcpu_load).
@@ -149,7 +149,7 @@ void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip);
 void vcpu_reset(struct vcpu *v);
 /* An INIT signal (SDM Vol. 3A 9.1): the same, but the local APIC only returns to its power-up
  * registers (ID, base and mode stay); the bootstrap vCPU then starts at the reset vector as
- * F000:FFF0 (CS base 0xF0000, where the VM's firmware stub is; vm/firmware), the others wait
+ * F000:FFF0 (CS base 0xF0000, where the VM's firmware stub is; vm/firmware.c), the others wait
  * for a STARTUP IPI. v's VMCS must be current here. */
 void vcpu_init_signal(struct vcpu *v);
 
