@@ -5,7 +5,8 @@
 # file the tree does not have (tools/check-refs). Its rules are tried first on planted
 # findings, so that a check which can no longer fail is seen: a NULL dereference (an analyzer
 # finding), a clean file, a shadowed variable (a warning of the kernel's flags, through the
-# kernel's own compile rule), and a small tree with stale and standing file references.
+# kernel's own compile rule), and a small tree with stale and standing file references. Last,
+# linker.ld's assertions each stop the kernel's link of a layout the code cannot use.
 . "$(dirname "$0")/../lib.sh"
 
 work=$(mktemp -d /tmp/mhv-check.XXXXXX)
@@ -105,5 +106,27 @@ grep -v '^  [A-Z]\+ ' "$LOG" | sed 's/^/    | /'
 expect_rc 0
 if [ "$RC" = 0 ]; then
   pass "no warning, no analyzer finding, no stale file reference ($took s)"
+fi
+
+echo "linker.ld's assertions on layouts the code cannot use"
+# The kernel's own link command (make's, as it would run it), on the objects just built, with
+# a linker script changed in one place.
+link=$(make -C "$ROOT" --no-print-directory -n V=1 -W linker.ld build/mhv.pass1.elf | grep '^ld ')
+# broken_link SED MESSAGE: links with linker.ld edited by SED; the link must fail with MESSAGE.
+broken_link() {
+  sed "$1" "$ROOT/linker.ld" > "$work/broken.ld"
+  LOG=$work/link.out
+  (cd "$ROOT" && ${link/-T linker.ld/-T $work/broken.ld} -o "$work/broken.elf") > "$LOG" 2>&1
+  RC=$?
+  if [ "$RC" != 0 ] && grep -qF "$2" "$LOG"; then pass "'$1' fails the link: $2"
+  else fail "'$1': link exited $RC: $(head -n 2 "$LOG")"; fi
+}
+if [ -z "$link" ]; then
+  fail "no link command from make -n"
+else
+  broken_link 's/^KERNEL_LOAD_ADDR = 0x200000;/KERNEL_LOAD_ADDR = 0x80000;/' "the image must lie above 1 MiB"
+  broken_link 's/^\( *\)__multiboot2_start = \.;/&\1. += 32768;/' "within the first 32 KiB of the image"
+  broken_link 's/^\( *\)__rodata_start = \./\1. += 16;\n&/' "their bounds must be page aligned"
+  broken_link 's/ap_trampoline_start <= 4096/ap_trampoline_start <= 16/' "the AP trampoline (boot/ap/trampoline.asm) must fit"
 fi
 finish
