@@ -125,7 +125,7 @@ if [ -z "$link" ]; then
   fail "no link command from make -n"
 else
   broken_link 's/^KERNEL_LOAD_ADDR = 0x200000;/KERNEL_LOAD_ADDR = 0x80000;/' "the image must lie above 1 MiB"
-  broken_link 's/^\( *\)__multiboot2_start = \.;/&\1. += 32768;/' "within the first 32 KiB of the image"
+  broken_link 's/^\( *\)__multiboot2_start = \.;/&\1. += 28672;/' "within the first 32 KiB of the image"
   broken_link 's/^\( *\)__rodata_start = \./\1. += 16;\n&/' "their bounds must be page aligned"
   broken_link 's/ap_trampoline_start <= 4096/ap_trampoline_start <= 16/' "the AP trampoline (boot/ap/trampoline.asm) must fit"
 fi
