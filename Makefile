@@ -44,7 +44,8 @@ $(BUILD)/guests/%.bin: tests/guests/%.asm $(wildcard tests/guests/*.inc)
 
 # C test guests (tests/cguests/<name>.c): linked flat with the runtime in tests/cguests/rt/ and
 # mhv's freestanding lib/format.c and lib/string.c (README "Tests").
-CGUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Itests/cguests/rt \
+CGUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wredundant-decls -Wcast-qual \
+    -Iinclude -Itests/cguests/rt \
     -ffreestanding -fno-pie -fno-pic -mcmodel=small -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse \
     -mno-sse2 -fno-common -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none -nostdlib -MMD -MP
 CGUEST_RT := $(patsubst tests/cguests/rt/%.c,$(BUILD)/cguests/rt/%.o,$(wildcard tests/cguests/rt/*.c)) \
@@ -156,8 +157,10 @@ run-qemu:
 
 # ---- tests ---------------------------------------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/unit -DHOST_UNIT_TEST \
-    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# The kernel's warnings but -Wmissing-prototypes: test files define stand-ins for kernel functions
+# without the headers that declare them.
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow -Wredundant-decls -Wcast-qual -Iinclude -Itests/unit \
+    -DHOST_UNIT_TEST -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # Each unit test lists the real sources it exercises in a "// sources:" line.
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/stubs.c tests/unit/stubs.h $(KERNEL_C)
