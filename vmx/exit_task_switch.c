@@ -245,7 +245,7 @@ static enum guest_access_result new_task_descriptor(struct task_switch *t, uint1
     case DESCRIPTOR_BEYOND_LIMIT:
         return raise(f, VEC_TS, (selector & 0xfffc) | t->ext);
     case DESCRIPTOR_ACCESS_FAILED:
-        ASSERT(r != GUEST_OK); /* descriptor_read's contract: callers read *d only after GUEST_OK */
+        ASSERT(r != GUEST_OK); /* descriptor_read's contract: d is read only after GUEST_OK */
         return r;
     case DESCRIPTOR_FOUND:
         break;
