@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Timers of virtual devices (include/sched/vtimer.h). The CPU whose run queue holds a timer's
  * vCPU keeps it: sched/core.c fires expired ones between runs (vtimer_fire_expired) and sleeps
- * or ends a slice no later than the earliest deadline (which vtimer_fire_expired returns). */
+ * or ends a slice no later than the earliest deadline (vtimer_earliest). */
 #include "sched/vtimer.h"
 
 #include "arch/x86/cpu.h"
