@@ -44,7 +44,8 @@ $(BUILD)/guests/%.bin: tests/guests/%.asm $(wildcard tests/guests/*.inc)
 
 # C test guests (tests/cguests/<name>.c): linked flat with the runtime in tests/cguests/rt/ and
 # mhv's freestanding lib/format.c and lib/string.c (README "Tests").
-CGUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Iinclude -Itests/cguests/rt \
+CGUEST_CFLAGS := -std=gnu11 -O2 -g -Wall -Wextra -Werror -Wshadow -Wmissing-prototypes -Wredundant-decls -Wcast-qual \
+    -Iinclude -Itests/cguests/rt \
     -ffreestanding -fno-pie -fno-pic -mcmodel=small -mno-red-zone -mgeneral-regs-only -mno-mmx -mno-sse \
     -mno-sse2 -fno-common -fno-stack-protector -fno-asynchronous-unwind-tables -fcf-protection=none -nostdlib -MMD -MP
 CGUEST_RT := $(patsubst tests/cguests/rt/%.c,$(BUILD)/cguests/rt/%.o,$(wildcard tests/cguests/rt/*.c)) \
@@ -156,8 +157,10 @@ run-qemu:
 
 # ---- tests ---------------------------------------------------------------------------------
 UNIT_TESTS := $(patsubst tests/unit/%.c,$(BUILD)/unit/%,$(wildcard tests/unit/test_*.c))
-UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Iinclude -Itests/unit -DHOST_UNIT_TEST \
-    -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
+# The kernel's warnings but -Wmissing-prototypes: test files define stand-ins for kernel functions
+# without the headers that declare them.
+UNIT_CFLAGS := -std=gnu11 -O1 -g -Wall -Wextra -Werror -Wshadow -Wredundant-decls -Wcast-qual -Iinclude -Itests/unit \
+    -DHOST_UNIT_TEST -fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer
 
 # Each unit test lists the real sources it exercises in a "// sources:" line.
 $(BUILD)/unit/%: tests/unit/%.c tests/unit/stubs.c tests/unit/stubs.h $(KERNEL_C)
@@ -181,6 +184,27 @@ test:
 	@tools/install-deps
 	@$(MAKE) --no-print-directory all unit fuzz
 	@tests/run-all
+
+# make check (a test of make test: tests/tools/check.sh): the kernel and the C test guests built
+# with their warnings as errors (above), clang's static analyzer over every kernel C file (with
+# the kernel's flags, for the same preprocessing; it reports no compiler warnings, gcc's build
+# does), and no comment naming a file that does not exist (tools/check-refs). A finding fails
+# it. The analyzer runs once per file and again when the file or a header it includes changes;
+# CHECK_C names other files to analyze (the test plants findings that way).
+.PHONY: check analyze
+CHECK_C ?= $(KERNEL_C)
+ANALYZE_CFLAGS := $(filter-out -g -MMD -MP,$(KERNEL_CFLAGS)) --analyze --analyzer-output text -Xclang -analyzer-werror
+check: $(BUILD)/mhv.elf cguests analyze
+	@tools/check-refs
+analyze: $(CHECK_C:%.c=$(BUILD)/check/%.analyzed)
+
+$(BUILD)/check/%.analyzed: %.c
+	@mkdir -p $(@D)
+	$(call say,CHECK,$<)
+	$(Q)clang $(ANALYZE_CFLAGS) -MMD -MP -MT $@ -MF $(@:.analyzed=.d) -o /dev/null $<
+	@touch $@
+$(BUILD)/check/kernel/main.analyzed: $(BUILD)/version.h
+$(BUILD)/check/kernel/main.analyzed: ANALYZE_CFLAGS += -include $(BUILD)/version.h
 
 # Every applicable kvm-unit-test, the slow ones too (make test leaves those out): tools/kut-run
 # with the prebuilt tests in $(KUT_DIR), else ../shared/kvm-unit-tests (skipped without them).
@@ -212,5 +236,5 @@ linux-images:
 clean:
 	rm -rf $(BUILD)
 
--include $(KERNEL_OBJS:.o=.d)
+-include $(KERNEL_OBJS:.o=.d) $(CHECK_C:%.c=$(BUILD)/check/%.d)
 -include $(patsubst tests/cguests/%.c,$(BUILD)/cguests/%.d,$(wildcard tests/cguests/*.c tests/cguests/rt/*.c tests/cguests/exitfuzz/*.c))

@@ -3,7 +3,7 @@
 # tools/mhv-run and checks what a user would see: serial lines and the exit status.
 # It exits 0 when every check held, 1 when one failed, 77 when it could not run here. Every
 # check prints "  PASS: ..." or "  FAIL: ..."; the script ends with "PASS: <test>" or
-# "FAIL: <test> (...)", so a script run on its own (bash tests/boot/x.sh) says how it went.
+# "FAIL: <test> (...)", so a script run on its own (bash tests/boot/bochs_smp.sh) says how it went.
 set -u
 ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 TEST_NAME=$(basename "$0" .sh)

@@ -167,9 +167,11 @@ static void start(void)
     if (uart16550_open(&serial_line, boot_options.serial_port) < 0)
         uart16550_open(&serial_line, CONSOLE_DEFAULT_PORT);
     struct vm *first = NULL;
-    for (unsigned i = 0; i < vm_count && !first; i++)
-        if (vms[i]->console_focus_wanted && takes_input(vms[i]))
-            first = vms[i];
+    for (unsigned i = 0; i < vm_count && !first; i++) {
+        struct vm *vm = vms[i];
+        if (vm->console_focus_wanted && takes_input(vm))
+            first = vm;
+    }
     set_focus(first ? first : next_focus(NULL), true);
     started = true;
 }

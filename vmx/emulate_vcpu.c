@@ -157,7 +157,7 @@ static enum emu_result mem(struct emu *e, unsigned seg, uint64_t offset, void *b
     if (r != EMU_OK)
         return r;
     write = how == EMU_WRITE;
-    for (unsigned i = 0, done = 0; done < len; done += first, first = len - done, i++)
+    for (unsigned i = 0, done = 0; done < len && i < 2; done += first, first = len - done, i++) /* one page or two */
         if (guest_phys_access(c->v, gpa[i], (uint8_t *)buf + done, first, write) < 0) {
             c->bad_gpa = gpa[i];
             c->bad_write = write;

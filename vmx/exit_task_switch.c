@@ -28,6 +28,7 @@
 #include <stdint.h>
 
 #include "arch/x86/cpu.h"
+#include "kernel/panic.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
 #include "vmx/exit.h"
@@ -244,6 +245,7 @@ static enum guest_access_result new_task_descriptor(struct task_switch *t, uint1
     case DESCRIPTOR_BEYOND_LIMIT:
         return raise(f, VEC_TS, (selector & 0xfffc) | t->ext);
     case DESCRIPTOR_ACCESS_FAILED:
+        ASSERT(r != GUEST_OK); /* descriptor_read's contract: d is read only after GUEST_OK */
         return r;
     case DESCRIPTOR_FOUND:
         break;

@@ -26,8 +26,8 @@ struct rtc_time {
  * never reads the same twice. */
 int cmos_rtc_read(struct rtc_time *t);
 
-/* Calendar: Gregorian, years 1970-9999. to_unix normalises out-of-range days (31 February is
- * 3 March); years before 1970 give 0. */
+/* Calendar: Gregorian, years 1970-9999. rtc_time_to_unix normalises out-of-range days
+ * (31 February is 3 March); years before 1970 give 0. */
 uint64_t rtc_time_to_unix(const struct rtc_time *t);
 void rtc_time_from_unix(uint64_t seconds, struct rtc_time *t);
 /* Day of the week as the clock's register 6 counts it: 1 Sunday .. 7 Saturday. */

@@ -18,7 +18,7 @@ int uart16550_init(struct uart16550 *u, uint16_t port);
 int uart16550_open(struct uart16550 *u, uint16_t port);
 void uart16550_putc(struct uart16550 *u, char c);
 /* Without waiting: whether the transmitter (with FIFOs on, its 16-byte FIFO) is empty, and a
- * byte for it. After tx_empty, UART16550_FIFO bytes may be written at once. */
+ * byte for it. After uart16550_tx_empty, UART16550_FIFO bytes may be written at once. */
 #define UART16550_FIFO 16
 bool uart16550_tx_empty(struct uart16550 *u);
 void uart16550_tx_byte(struct uart16550 *u, char c);

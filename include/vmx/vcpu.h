@@ -155,7 +155,7 @@ void vcpu_set_real_mode(struct vcpu *v, uint16_t cs, uint16_t ip);
 void vcpu_reset(struct vcpu *v);
 /* An INIT signal (SDM Vol. 3A 9.1): the same, but the local APIC only returns to its power-up
  * registers (ID, base and mode stay); the bootstrap vCPU then starts at the reset vector as
- * F000:FFF0 (CS base 0xF0000, where the VM's firmware stub is; vm/firmware), the others wait
+ * F000:FFF0 (CS base 0xF0000, where the VM's firmware stub is; vm/firmware.c), the others wait
  * for a STARTUP IPI. v's VMCS must be current here. */
 void vcpu_init_signal(struct vcpu *v);
 

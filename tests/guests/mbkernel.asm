@@ -120,7 +120,7 @@ bios_tick:
     mov ss, ax
     mov [saved_esp], esp
     jmp 0x18:REAL_BASE + (rm_pm16 - rm_start)
-.back:                              ; from rm_back, in 32-bit protected mode again
+.back:                              ; from rm_real, in 32-bit protected mode again
     mov ax, 0x10
     mov ds, ax
     mov es, ax

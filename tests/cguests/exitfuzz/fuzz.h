@@ -138,6 +138,8 @@ struct fz_config {
 extern struct fz_config fz_cfg;
 extern struct fz_vcpu fz_vcpus[RT_MAX_CPUS];
 extern struct spinlock fz_restart_lock; /* one INIT/SIPI restart at a time (shared trampoline) */
+/* Where a vCPU restarted by INIT/STARTUP (ops_apic.c) starts: back into the loop (exitfuzz.c). */
+void fz_ap_entry(unsigned cpu, void *arg);
 
 static inline struct fz_vcpu *fz_me(void) { return &fz_vcpus[this_cpu()->id]; }
 

@@ -324,8 +324,6 @@ void op_ipi(struct fuzz_op *op)
 
 /* --- INIT and STARTUP: another vCPU of the VM restarted into the loop ---------------------- */
 
-void fz_ap_entry(unsigned cpu, void *arg);
-
 void op_init_sipi(struct fuzz_op *op)
 {
     unsigned cpus = smp_cpus();

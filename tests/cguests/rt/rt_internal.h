@@ -6,4 +6,8 @@
 /* Per-vCPU set-up, on the vCPU's own stack: descriptors, CR0/CR4 for SSE, the local APIC. */
 void rt_cpu_init(unsigned cpu);
 
+/* The first C code of vCPU 0 (called by entry.asm) and of every other vCPU (by trampoline.asm). */
+__attribute__((noreturn)) void rt_start(void);
+__attribute__((noreturn)) void rt_ap_main(unsigned cpu);
+
 #endif
