@@ -196,6 +196,7 @@ CHECK_C ?= $(KERNEL_C)
 ANALYZE_CFLAGS := $(filter-out -g -MMD -MP,$(KERNEL_CFLAGS)) --analyze --analyzer-output text -Xclang -analyzer-werror
 check: $(BUILD)/mhv.elf cguests analyze
 	@tools/check-refs
+	@tools/layers --check
 analyze: $(CHECK_C:%.c=$(BUILD)/check/%.analyzed)
 
 $(BUILD)/check/%.analyzed: %.c
