@@ -27,6 +27,7 @@
 #include "vmx/preflight.h"
 #include "sched/sched.h"
 #include "vmx/vcpu.h"
+#include "vmx/vmx_cpu.h"
 #include "vmx/vmxon.h"
 #include "vm/boot.h"
 #include "vm/vm.h"
@@ -88,6 +89,7 @@ static void report_vms_and_finish(void)
         exit_log_reasons(vm);
         failed += vm->status != 0;
     }
+    vmx_print_cpu_summary();
     sched_print_summary();
     status_line("all VMs stopped: %u with status 0, %u with another status", vm_count - failed, failed);
     if (!boot_options.vms_done_poweroff && !machine_poweroff_requested) {

@@ -287,15 +287,6 @@ static void cpu_list(uint64_t mask, char *buf, size_t size)
 void sched_print_summary(void)
 {
     uint64_t per_ms = tsc_hz / 1000 ? tsc_hz / 1000 : 1;
-    for (unsigned c = 0; c < cpu_count; c++) {
-        const struct percpu *p = cpus[c];
-        if (!usable_cpu(c))
-            continue;
-        log_info("sched: cpu%u: %lu vCPU switches, %lu TSC ticks each from the slice-end exit to the next "
-                 "vCPU's entry; %lu migrations in, %lu ticks each in vcpu_load, %lu not taken (busy CPU)", c,
-                 p->switches, p->switches ? p->switch_ticks / p->switches : 0, p->migrations_in,
-                 p->migrations_in ? p->migrate_ticks / p->migrations_in : 0, p->vmclear_timeouts);
-    }
     for (const struct sched_entity *e = first_entity; e; e = e->next_entity) {
         char ran[200], name[64] = "entity", more[96] = "";
         cpu_list(e->ran_on, ran, sizeof(ran));

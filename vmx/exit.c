@@ -199,7 +199,7 @@ static enum exit_action handle_rdpmc(struct vcpu *v)
 
 static enum exit_action handle_preemption_timer(struct vcpu *v)
 {
-    struct percpu *p = this_cpu();
+    struct vmx_cpu *p = this_vmx_cpu();
     p->switch_from = rdtsc(); /* the switch cost is measured from here to the next entry */
     p->switched_from = v;
     v->se.preempted = true; /* the slice is over: a forced switch */

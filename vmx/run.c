@@ -11,6 +11,7 @@
 #include "arch/x86/tsc.h"
 #include "arch/x86/xcall.h"
 #include "kernel/console.h"
+#include "kernel/log.h"
 #include "devices/vlapic.h"
 #include "lib/format.h"
 #include "vm/vm.h"
@@ -19,6 +20,7 @@
 #include "vmx/preflight.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
+#include "vmx/vmxon.h"
 
 extern int vmx_enter(struct vcpu *v);
 
@@ -57,7 +59,7 @@ static bool take_startup(struct vcpu *v, uint8_t *vector)
 static enum run_end vcpu_run(struct sched_entity *e, uint64_t slice_ticks)
 {
     struct vcpu *v = vcpu_of(e);
-    struct percpu *p = this_cpu();
+    struct vmx_cpu *p = this_vmx_cpu();
     if (vcpu_load(v) < 0) {
         /* Its VMCS is still active on the CPU it came from (stolen, or moved), which was too
          * busy to release it: it runs there instead. */
@@ -139,7 +141,7 @@ static enum run_end vcpu_run(struct sched_entity *e, uint64_t slice_ticks)
         return RUN_STOPPED;
     if (v->se.state == VCPU_BLOCKED)
         return RUN_BLOCKED;
-    return v->se.preempted || p->need_resched ? RUN_PREEMPTED : RUN_YIELDED;
+    return v->se.preempted || this_cpu()->need_resched ? RUN_PREEMPTED : RUN_YIELDED;
 }
 
 /* A timer this CPU keeps is due before the running vCPU's slice ends (called inside its exit
@@ -170,3 +172,16 @@ const struct sched_entity_ops vcpu_entity_ops = {
     .cut_slice = vcpu_cut_slice,
     .describe = vcpu_describe,
 };
+
+void vmx_print_cpu_summary(void)
+{
+    for (unsigned c = 0; c < cpu_count; c++) {
+        if (!vmx_cpu_usable(c))
+            continue;
+        const struct vmx_cpu *p = cpus[c]->vmx;
+        log_info("sched: cpu%u: %lu vCPU switches, %lu TSC ticks each from the slice-end exit to the next "
+                 "vCPU's entry; %lu migrations in, %lu ticks each in vcpu_load, %lu not taken (busy CPU)", c,
+                 p->switches, p->switches ? p->switch_ticks / p->switches : 0, p->migrations_in,
+                 p->migrations_in ? p->migrate_ticks / p->migrations_in : 0, p->vmclear_timeouts);
+    }
+}

@@ -25,6 +25,7 @@
 #include "vmx/run.h"
 #include "vmx/vmcs.h"
 #include "vmx/vm_error.h"
+#include "vmx/vmx_cpu.h"
 
 _Static_assert(__builtin_offsetof(struct vcpu, launched) == VCPU_LAUNCHED_OFFSET, "entry.asm offsets");
 _Static_assert(__builtin_offsetof(struct vcpu, host_rsp) == VCPU_HOST_RSP_OFFSET, "entry.asm offsets");
@@ -110,7 +111,7 @@ static void save_lazy_state(struct vcpu *old)
 
 void vcpu_vmclear_here(struct vcpu *v)
 {
-    struct percpu *p = this_cpu();
+    struct vmx_cpu *p = this_vmx_cpu();
     if (vmx_vmclear(v->vmcs) < 0)
         panic("VMCLEAR of vCPU %s/%u failed", v->vm->name, v->id);
     if (p->current_vmcs == v->vmcs)
@@ -168,7 +169,7 @@ static void load_lazy_state(struct vcpu *v)
  * using this CPU; mhv itself never uses them. The extended state likewise. */
 static void switch_lazy_state(struct vcpu *v)
 {
-    struct percpu *p = this_cpu();
+    struct vmx_cpu *p = this_vmx_cpu();
     struct vcpu *old = p->loaded_vcpu;
     if (old == v)
         return;
@@ -205,8 +206,8 @@ static void flush_translations(struct vcpu *v)
 
 int vcpu_load(struct vcpu *v)
 {
-    struct percpu *p = this_cpu();
-    unsigned me = p->index;
+    struct vmx_cpu *p = this_vmx_cpu();
+    unsigned me = this_cpu()->index;
     uint64_t start = rdtsc();
     int last = __atomic_load_n(&v->last_cpu, __ATOMIC_ACQUIRE);
     bool migrating = last >= 0 && (unsigned)last != me;
@@ -470,7 +471,7 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id)
  * were (the same table, its INIT column). */
 static void reset_cpu_state(struct vcpu *v, bool init)
 {
-    struct percpu *p = this_cpu();
+    struct vmx_cpu *p = this_vmx_cpu();
     if (init && p->loaded_vcpu == v)
         save_lazy_state(v); /* the extended state stays: first take what the registers hold */
     memset(&v->regs, 0, sizeof(v->regs));

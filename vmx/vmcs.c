@@ -20,7 +20,7 @@ static uint32_t instruction_error(void)
 void vmcs_not_current(const struct vcpu *v, uint32_t field)
 {
     panic("VMCS field 0x%x of vCPU %s/%u accessed while its VMCS is not current on cpu%u (current: 0x%lx)",
-          field, v->vm->name, v->id, this_cpu()->index, this_cpu()->current_vmcs);
+          field, v->vm->name, v->id, this_cpu()->index, this_vmx_cpu()->current_vmcs);
 }
 
 void vmcs_failed(const char *insn, uint32_t field, uint64_t value)

@@ -8,11 +8,13 @@
 #include "arch/x86/percpu.h"
 #include "arch/x86/smp.h"
 #include "arch/x86/xcall.h"
+#include "kernel/heap.h"
 #include "kernel/log.h"
 #include "kernel/page_alloc.h"
 #include "lib/string.h"
 #include "vmx/caps.h"
 #include "vmx/preflight.h"
+#include "vmx/vmx_cpu.h"
 
 static uint64_t read_msr(uint32_t msr)
 {
@@ -27,7 +29,7 @@ static int vmxon(uint64_t region)
     return cf ? -1 : zf ? -2 : 0;
 }
 
-static const char *enter_vmx(struct percpu *p)
+static const char *enter_vmx(struct vmx_cpu *p)
 {
     if (!(cpuid(1, 0).ecx & (1u << 5)))
         return "CPUID.1:ECX.VMX is 0 on this CPU";
@@ -79,11 +81,13 @@ static const char *enter_vmx(struct percpu *p)
 static void vmx_on_this_cpu(void *unused)
 {
     (void)unused;
-    struct percpu *p = this_cpu();
-    p->vmx_failure = enter_vmx(p);
-    p->vmx_state = p->vmx_failure ? VMX_CPU_FAILED : VMX_CPU_ON;
-    if (p->vmx_failure)
-        log_err("vmx: kept out of VMX work: %s", p->vmx_failure);
+    struct vmx_cpu *p = this_vmx_cpu();
+    if (!p)
+        return; /* no memory for its state (vmx_enable_all said so) */
+    p->failure = enter_vmx(p);
+    p->state = p->failure ? VMX_CPU_FAILED : VMX_CPU_ON;
+    if (p->failure)
+        log_err("vmx: kept out of VMX work: %s", p->failure);
     else
         log_info("vmx: in VMX root operation (VMXON region at 0x%lx)", p->vmxon_region);
 }
@@ -91,26 +95,29 @@ static void vmx_on_this_cpu(void *unused)
 static void vmx_off_this_cpu(void *unused)
 {
     (void)unused;
-    struct percpu *p = this_cpu();
-    if (p->vmx_state != VMX_CPU_ON)
+    struct vmx_cpu *p = this_vmx_cpu();
+    if (!p || p->state != VMX_CPU_ON)
         return;
     __asm__ volatile("vmxoff" ::: "cc", "memory");
     write_cr4(read_cr4() & ~CR4_VMXE);
-    p->vmx_state = VMX_CPU_OFF;
+    p->state = VMX_CPU_OFF;
     p->current_vmcs = 0;
 }
 
 unsigned vmx_enable_all(void)
 {
+    for (unsigned i = 0; i < cpu_count; i++)
+        if (cpus[i] && !cpus[i]->vmx && !(cpus[i]->vmx = kzalloc(sizeof(struct vmx_cpu))))
+            log_err("vmx: cpu%u: no memory for its VMX state; kept out of VMX work", i);
     xcall_all(vmx_on_this_cpu, NULL, true);
     unsigned on = 0;
     for (unsigned i = 0; i < cpu_count; i++) {
         struct percpu *p = cpus[i];
-        if (!p || !p->online)
+        if (!p || !p->online || !p->vmx)
             continue;
-        if (p->vmx_state == VMX_CPU_ON)
+        if (p->vmx->state == VMX_CPU_ON)
             on++;
-        else if (!p->vmx_failure)
+        else if (!p->vmx->failure)
             log_err("vmx: cpu%u (APIC id %u) did not answer the cross-CPU call; kept out of VMX work", i,
                     p->apic_id);
     }
@@ -121,7 +128,7 @@ unsigned vmx_enable_all(void)
 bool vmx_cpu_usable(unsigned c)
 {
     const struct percpu *p = per_cpu(c);
-    return c < cpu_count && p && p->online && p->vmx_state == VMX_CPU_ON;
+    return c < cpu_count && p && p->online && p->vmx && p->vmx->state == VMX_CPU_ON;
 }
 
 void vmx_disable_all(void)
@@ -129,7 +136,7 @@ void vmx_disable_all(void)
     xcall_all(vmx_off_this_cpu, NULL, true);
     unsigned still_on = 0;
     for (unsigned i = 0; i < cpu_count; i++)
-        still_on += cpus[i] && cpus[i]->vmx_state == VMX_CPU_ON;
+        still_on += cpus[i] && cpus[i]->vmx && cpus[i]->vmx->state == VMX_CPU_ON;
     if (still_on)
         log_err("vmx: %u CPU%s did not leave VMX operation", still_on, still_on > 1 ? "s" : "");
     else

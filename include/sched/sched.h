@@ -181,8 +181,8 @@ void sched_kick(struct sched_entity *e);
 bool sched_is_running(const struct sched_entity *e);
 /* Whether CPU c's run queue holds e and that CPU runs it now, c not being this CPU. */
 bool sched_running_elsewhere(const struct sched_entity *e);
-/* One line per CPU (switch costs) and per entity: run time, slices, forced and voluntary
- * switches, what its describe() adds, CPUs. */
+/* One line per entity: run time, slices, forced and voluntary switches, what its describe()
+ * adds, CPUs. */
 void sched_print_summary(void);
 
 #endif

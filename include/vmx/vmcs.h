@@ -14,6 +14,7 @@
 #include "arch/x86/percpu.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs_fields.h"
+#include "vmx/vmx_cpu.h"
 
 enum vmcs_width { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };
 #define VMCS_FIELD_WIDTH(f) (((f) >> 13) & 3)
@@ -22,12 +23,13 @@ enum vmcs_width { VMCS_W16 = 0, VMCS_W64 = 1, VMCS_W32 = 2, VMCS_WNAT = 3 };
 __attribute__((noreturn, cold)) void vmcs_not_current(const struct vcpu *v, uint32_t field);
 __attribute__((noreturn, cold)) void vmcs_failed(const char *insn, uint32_t field, uint64_t value);
 
-/* This CPU's current_vmcs, one %gs-relative load: cheap enough to check on every access. */
+/* This CPU's current_vmcs, a %gs-relative load and one more: cheap enough to check on every
+ * access (debug builds). */
 static inline uint64_t this_cpu_current_vmcs(void)
 {
-    uint64_t vmcs;
-    __asm__ volatile("movq %%gs:%c1, %0" : "=r"(vmcs) : "i"(offsetof(struct percpu, current_vmcs)));
-    return vmcs;
+    const struct vmx_cpu *vmx;
+    __asm__ volatile("movq %%gs:%c1, %0" : "=r"(vmx) : "i"(offsetof(struct percpu, vmx)));
+    return vmx->current_vmcs;
 }
 
 /* VMREAD/VMWRITE set CF or ZF on failure (SDM Vol. 3C 31.2): "jbe" takes both. */

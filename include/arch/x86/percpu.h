@@ -15,7 +15,7 @@
 
 #define CPU_STACK_SIZE 16384
 
-struct vcpu; /* vmx/vcpu.h */
+struct vmx_cpu; /* vmx/vmx_cpu.h */
 
 /* A cross-CPU call waiting for this CPU (arch/x86/xcall.c). Callers serialize on `lock`. */
 struct xcall_slot {
@@ -27,8 +27,6 @@ struct xcall_slot {
     uint32_t sequence;
 };
 
-enum vmx_cpu_state { VMX_CPU_OFF, VMX_CPU_ON, VMX_CPU_FAILED };
-
 struct percpu {
     struct percpu *self;     /* must stay first: this_cpu() reads %gs:0 */
     unsigned index;          /* 0 = boot CPU; dense, in MADT order */
@@ -37,13 +35,7 @@ struct percpu {
     volatile bool online;    /* set by the CPU itself once it runs mhv code */
     uint64_t stack_top;
 
-    /* VMX root operation on this CPU (vmx/vmxon.c). */
-    enum vmx_cpu_state vmx_state;
-    const char *vmx_failure; /* why VMXON failed here, for the boot report */
-    uint64_t vmxon_region;   /* physical address of this CPU's 4 KiB VMXON region */
-    uint64_t current_vmcs;     /* physical address of the VMCS made current by VMPTRLD; 0: none.
-                                * Only vcpu_load() and the VMCLEAR paths change it. */
-    struct vcpu *loaded_vcpu;  /* whose XSAVE state and lazily switched MSRs are live here */
+    struct vmx_cpu *vmx;     /* VMX on this CPU: vmx/'s (include/vmx/vmx_cpu.h); NULL before it */
     volatile bool need_resched; /* set by an IPI or timer: the scheduler picks again soon (its
                                  * run queues are sched/'s, struct sched_queue) */
 
@@ -52,11 +44,6 @@ struct percpu {
     /* Counters for the shell and the test summaries. */
     uint64_t interrupts;
     uint64_t xcalls_handled;
-    uint64_t switch_from;        /* TSC when a slice ended, until the next vCPU's entry */
-    struct vcpu *switched_from;
-    uint64_t switches, switch_ticks;       /* vCPU to a different vCPU on this CPU */
-    uint64_t migrations_in, migrate_ticks; /* vcpu_load of a vCPU last active elsewhere */
-    uint64_t vmclear_timeouts;             /* ...that found the other CPU busy: not moved */
 
     struct cpu_descriptors descriptors; /* GDT, TSS, IST stacks */
 };
