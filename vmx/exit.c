@@ -278,7 +278,7 @@ enum exit_action handle_random(struct vcpu *v)
 
 /* Reads `fields` into v->exit. Inline in both callers: dispatch_rare for an exit's table
  * fields, exit_info_read for what a handler or the dump needs later. */
-static inline __attribute__((always_inline)) void read_fields(struct vcpu *v, unsigned fields)
+static inline __attribute__((always_inline)) void read_fields(struct vcpu *v, unsigned fields, bool first)
 {
     struct exit_info *e = &v->exit;
     if (fields & EXIT_RIP)
@@ -310,14 +310,14 @@ static inline __attribute__((always_inline)) void read_fields(struct vcpu *v, un
         e->guest_linear = vmcs_readnat(v, VMCS_GUEST_LINEAR_ADDRESS);
     if (fields & EXIT_PHYSICAL)
         e->guest_physical = vmcs_read64(v, VMCS_GUEST_PHYSICAL_ADDRESS);
-    e->fields |= (uint8_t)fields;
+    e->fields = (uint8_t)(first ? fields : e->fields | fields);
 }
 
 /* Reading a field the exit did not set is harmless (its value is undefined, SDM Vol. 3C
  * 29.2): the dump of a VM stop reads them all. */
 void exit_info_read(struct vcpu *v, unsigned fields)
 {
-    read_fields(v, fields & ~v->exit.fields);
+    read_fields(v, fields & ~v->exit.fields, false);
 }
 
 /* Debug builds check the SDM's word that only the table's DURING_EVENT reasons can interrupt
@@ -334,8 +334,9 @@ static void check_no_vectoring(struct vcpu *v)
  * handler. `row` is the reason's in the exit table (its last row: a reason beyond it). */
 static inline enum exit_action run_handler(struct vcpu *v, const struct exit_entry *row)
 {
+    /* A failed entry records its reason and qualification, not this field (SDM Vol. 3C 28.8). */
     if (MHV_DEBUG && !(row->fields & EXIT_VECTORING) && !(v->exit.reason & EXIT_REASON_ENTRY_FAILED))
-        check_no_vectoring(v); /* a failed entry leaves the field as it was (SDM Vol. 3C 28.8) */
+        check_no_vectoring(v);
     if (v->in_nmi_handler)
         inject_note_nmi_blocking(v);
     v->exits++;
@@ -350,12 +351,11 @@ static inline enum exit_action run_handler(struct vcpu *v, const struct exit_ent
  * handler. Out of line, so that the common path needs no registers saved. */
 __attribute__((noinline)) static enum exit_action dispatch_rare(struct vcpu *v, const struct exit_entry *row)
 {
-    v->exit.fields = 0;
     /* MMIO's EPT violations are the common ones: their reads with the tests folded away. */
     if (row == &exit_table[EXIT_EPT_VIOLATION])
-        read_fields(v, EXIT_EPT_VIOLATION_FIELDS);
+        read_fields(v, EXIT_EPT_VIOLATION_FIELDS, true);
     else
-        read_fields(v, row->fields);
+        read_fields(v, row->fields, true);
     return run_handler(v, row);
 }
 
@@ -383,6 +383,8 @@ enum exit_action exit_dispatch(struct vcpu *v)
     if (fields & EXIT_QUALIFICATION)
         e->qualification = vmcs_readnat(v, VMCS_EXIT_QUALIFICATION);
     e->fields = (uint8_t)fields;
+    if (MHV_DEBUG && !(reason & EXIT_REASON_ENTRY_FAILED))
+        check_no_vectoring(v); /* no row read here has it */
     v->exits++;
     v->exits_by_reason[basic]++;
     return row->handler(v);

@@ -134,7 +134,6 @@ enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h,
         return EXIT_RESCHED;
     /* The exit gives no instruction length for EPT violations or APIC accesses: the decoder's. */
     v->exit.instruction_length = insn.length;
-    v->exit.fields |= EXIT_LENGTH;
     skip_instruction(v);
     return EXIT_RESUME;
 }
@@ -142,9 +141,7 @@ enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h,
 enum exit_action handle_ept_violation(struct vcpu *v)
 {
     uint64_t gpa = v->exit.guest_physical;
-    struct exit_qual_ept q = exit_qual_ept(v->exit.qualification);
-    if (__builtin_expect(q.nmi_unblocked, 0))
-        exit_restore_nmi_blocking(v);
+    exit_keep_nmi_blocked_in_iret(v, (uint32_t)v->exit.qualification);
     struct mmio_handler moved;
     const struct mmio_handler *h = mmio_lookup(v, gpa, &moved);
     /* An IDT, GDT, TSS or stack in device memory: the access is the CPU's own, delivering an
@@ -152,6 +149,7 @@ enum exit_action handle_ept_violation(struct vcpu *v)
      * RIP, so there is nothing to emulate; KVM stops such a guest too. */
     if (h && (v->exit.idt_vectoring_info & INFO_VALID))
         return exit_stop_vm(v, "event delivery through device memory (an IDT, GDT, TSS or stack in an MMIO range)");
+    struct exit_qual_ept q = exit_qual_ept(v->exit.qualification);
     if (h && !q.fetch)
         return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",

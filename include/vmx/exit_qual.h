@@ -65,7 +65,7 @@ static inline struct exit_qual_cr exit_qual_cr(uint64_t q)
 
 struct exit_qual_io {
     uint16_t port;
-    uint8_t size;               /* bytes: 1, 2 or 4 */
+    unsigned size;              /* bytes: 1, 2 or 4 */
     bool in, string, rep;
     bool immediate;             /* port operand encoding: an immediate, else DX */
 };
@@ -74,7 +74,7 @@ static inline struct exit_qual_io exit_qual_io(uint64_t q)
 {
     return (struct exit_qual_io){
         .port = (uint16_t)(q >> QUAL_IO_PORT_SHIFT),
-        .size = (uint8_t)((q & QUAL_IO_SIZE) + 1),
+        .size = (unsigned)(q & QUAL_IO_SIZE) + 1,
         .in = q & QUAL_IO_IN,
         .string = q & QUAL_IO_STRING,
         .rep = q & QUAL_IO_REP,

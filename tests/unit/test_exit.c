@@ -217,11 +217,13 @@ static void test_instruction_info(void **state)
 {
     (void)state;
     /* OUTS with a 32-bit address and an FS override (segment 4). */
-    struct exit_insn_info_io io = exit_insn_info_io((1u << INSN_INFO_IO_ADDRESS_SIZE_SHIFT) | (4u << INSN_INFO_IO_SEGMENT_SHIFT));
+    struct exit_insn_info_io io =
+        exit_insn_info_io((1u << INSN_INFO_IO_ADDRESS_SIZE_SHIFT) | (4u << INSN_INFO_IO_SEGMENT_SHIFT));
     assert_int_equal(io.address_size, 1);
     assert_int_equal(io.segment, 4);
     /* RDRAND R9 with a 64-bit operand; RDSEED AX (16-bit). */
-    struct exit_insn_info_rand r = exit_insn_info_rand((9u << INSN_INFO_RAND_REGISTER_SHIFT) | (2u << INSN_INFO_RAND_SIZE_SHIFT));
+    struct exit_insn_info_rand r =
+        exit_insn_info_rand((9u << INSN_INFO_RAND_REGISTER_SHIFT) | (2u << INSN_INFO_RAND_SIZE_SHIFT));
     assert_int_equal(r.reg, 9);
     assert_int_equal(r.size, 8);
     r = exit_insn_info_rand(0);
