@@ -241,7 +241,13 @@ __attribute__((noinline)) static enum exit_action handle_cpuid_filtered(struct v
     } else if (leaf <= 0x1f ? (v->cpuid_filtered >> leaf) & 1 : leaf == 0x80000001) {
         r = filter(v, leaf, sub, cpuid(leaf, sub));
     } else {
-        r = cpuid(leaf, sub); /* the extended leaves but 0x80000001, or a basic one it answers for */
+        /* The extended leaves but 0x80000001, or the basic one answering for a leaf above
+         * them: unchanged, as in handle_cpuid. */
+        uint64_t *g = v->regs.gpr;
+        __asm__ volatile("cpuid" : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]), "=d"(g[GPR_RDX])
+                         : "a"(leaf), "c"(sub));
+        skip_instruction(v);
+        return EXIT_RESUME;
     }
     v->regs.gpr[GPR_RAX] = r.eax;
     v->regs.gpr[GPR_RBX] = r.ebx;
