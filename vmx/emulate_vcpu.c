@@ -454,11 +454,11 @@ enum exit_action emulate_vcpu_insn(struct vcpu *v, const struct mmio_insn *insn,
     c.va_bits = cpu_mode == 64 ? guest_va_bits(v) : 32;
     /* The exit's own access: its page's translation is known (guest-linear address valid, and
      * the access was to its translation: qualification bits 7 and 8, SDM Vol. 3C 29.2.1). */
-    uint64_t q = v->exit.qualification;
-    if ((v->exit.reason & 0xffff) == EXIT_EPT_VIOLATION && (q & 0x180) == 0x180) {
+    struct exit_qual_ept q = exit_qual_ept(v->exit.qualification);
+    if ((v->exit.reason & 0xffff) == EXIT_EPT_VIOLATION && q.final) {
         c.tlb[0].linear = v->exit.guest_linear & ~0xfffull;
         c.tlb[0].gpa = v->exit.guest_physical & ~0xfffull;
-        c.tlb[0].write = q & 2;
+        c.tlb[0].write = q.write;
         c.tlb[0].valid = true;
         c.tlb_next = 1;
     }

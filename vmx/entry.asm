@@ -97,8 +97,7 @@ vmx_exit_entry:
     mov [rdi + R_R13], r13
     mov [rdi + R_R14], r14
     mov [rdi + R_R15], r15
-    pop rax
-    mov [rdi + R_RDI], rax
+    pop qword [rdi + R_RDI]         ; guest RDI, straight from the stack
     mov byte [rdi + LAUNCHED], 1
     xor eax, eax
 vmx_return:

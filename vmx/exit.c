@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* The VM-exit table and dispatch (SDM Vol. 3D appendix C; the pattern of KVM's
- * kvm_vmx_exit_handlers[]). Every basic reason 0..69 has a name and a handler. */
+/* VM-exit dispatch (the table is vmx/exit_table.c) and the handlers too small for a file of
+ * their own. */
 #include <stddef.h>
 
 #include "vmx/exit.h"
@@ -8,28 +8,31 @@
 #include "arch/x86/cpu.h"
 #include "arch/x86/percpu.h"
 #include "kernel/log.h"
+#include "kernel/panic.h"
 #include "lib/format.h"
 #include "devices/vlapic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/inject.h"
 #include "vmx/caps.h"
+#include "vmx/exit_qual.h"
+#include "vmx/segment.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-static enum exit_action unexpected(struct vcpu *v)
+enum exit_action handle_unexpected(struct vcpu *v)
 {
     return exit_stop_vm(v, "exit mhv does not handle (its control is off, or it cannot happen here)");
 }
 
-static enum exit_action raise_ud(struct vcpu *v)
+enum exit_action handle_raise_ud(struct vcpu *v)
 {
     /* Instructions the guest cannot use here (VMX, SMX, SGX, ...) behave as if absent. */
     inject_ud(v);
     return EXIT_RESUME;
 }
 
-static enum exit_action skip_only(struct vcpu *v)
+enum exit_action handle_skip_only(struct vcpu *v)
 {
     /* INVD, WBINVD: caches stay coherent under EPT write-back; nothing to emulate. */
     skip_instruction(v);
@@ -52,25 +55,24 @@ void exit_restore_nmi_blocking(struct vcpu *v)
     v->in_nmi_handler = true;
 }
 
-static enum exit_action handle_exception_nmi(struct vcpu *v)
+enum exit_action handle_exception_nmi(struct vcpu *v)
 {
-    exit_info_read_details(v);
     uint32_t info = v->exit.interruption_info;
     exit_keep_nmi_blocked_in_iret(v, info);
-    unsigned vector = info & 0xff, type = (info >> 8) & 7;
-    if (type == 2) {
+    unsigned vector = INFO_VECTOR(info), type = INFO_TYPE(info);
+    if (type == EVENT_TYPE_NMI) {
         /* A host NMI arrived while the guest ran (NMI exiting). Only machine_stop sends NMIs. */
         log_warn("vm %s: NMI taken during guest execution", v->vm->name);
         return EXIT_RESUME;
     }
-    if (vector == 18)
+    if (vector == VEC_MC)
         return exit_stop_vm(v, "machine check during guest execution");
     /* An intercepted exception the guest should see: give it back. */
     inject_exception(v, vector, v->exit.interruption_error);
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_external_interrupt(struct vcpu *v)
+enum exit_action handle_external_interrupt(struct vcpu *v)
 {
     (void)v;
     /* The interrupt is still pending in the local APIC (no acknowledge-on-exit): open a
@@ -79,13 +81,13 @@ static enum exit_action handle_external_interrupt(struct vcpu *v)
     return this_cpu()->need_resched ? EXIT_RESCHED : EXIT_RESUME;
 }
 
-static enum exit_action handle_triple_fault(struct vcpu *v)
+enum exit_action handle_triple_fault(struct vcpu *v)
 {
     vm_stop(v->vm, STOP_CRASH, 255, "triple fault (vCPU %u at RIP 0x%lx)", v->id, v->exit.rip);
     return EXIT_RESCHED;
 }
 
-static enum exit_action handle_init_sipi(struct vcpu *v)
+enum exit_action handle_init_sipi(struct vcpu *v)
 {
     /* mhv never sends INIT or SIPI to CPUs in VMX operation; treat one as spurious. */
     log_warn("vm %s: vCPU %u: physical %s signal while the guest ran; ignored", v->vm->name, v->id,
@@ -93,7 +95,7 @@ static enum exit_action handle_init_sipi(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_window(struct vcpu *v)
+enum exit_action handle_window(struct vcpu *v)
 {
     inject_window_opened(v, (v->exit.reason & 0xffff) == EXIT_NMI_WINDOW); /* the event goes in at the entry */
     return EXIT_RESUME;
@@ -109,10 +111,10 @@ static bool wakes_from_hlt(struct vcpu *v, bool interrupts)
     return nmi || vcpu_init_pending(v) || (interrupts && inject_interrupt_deliverable(v));
 }
 
-static enum exit_action handle_hlt(struct vcpu *v)
+enum exit_action handle_hlt(struct vcpu *v)
 {
     skip_instruction(v);
-    bool interrupts = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9);
+    bool interrupts = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_IF;
     /* Blocked first, then checked: a concurrent sender (devices/vlapic_delivery.c's vlapic_notify, INIT) either
      * sees BLOCKED and wakes it, or is seen here. The swap fails when a VM stop got here first. */
     v->halted_for_good = !interrupts;
@@ -145,7 +147,7 @@ static enum exit_action handle_hlt(struct vcpu *v)
 
 /* TPR below threshold (31.1.2, trap-like): the guest lowered CR8 under the class of a vector
  * its TPR held back; the entry path delivers it now. */
-static enum exit_action handle_tpr_below_threshold(struct vcpu *v)
+enum exit_action handle_tpr_below_threshold(struct vcpu *v)
 {
     vlapic_tpr_below_threshold(v);
     return EXIT_RESUME;
@@ -156,34 +158,33 @@ static enum exit_action handle_tpr_below_threshold(struct vcpu *v)
  * and reserved offsets, writes to read-only registers and the CMCI LVT, accesses that are not
  * 32 bits wide and aligned. The instruction has not run: it is decoded and performed on the
  * vLAPIC like an MMIO access (as vmx/exit_ept.c does for other devices), then retired. */
-static enum exit_action handle_apic_access(struct vcpu *v)
+enum exit_action handle_apic_access(struct vcpu *v)
 {
-    uint64_t q = v->exit.qualification;
-    unsigned type = (q >> 12) & 0xf; /* 0: linear read, 1: linear write, others: fetches, event delivery */
-    if (type > 1)
+    struct exit_qual_apic_access q = exit_qual_apic_access(v->exit.qualification);
+    if (!q.data) /* fetches, event delivery, guest-physical accesses */
         return exit_stop_vm(v, "APIC-access page used other than by an instruction's data access");
     static const struct mmio_handler lapic = { PLATFORM_LAPIC_BASE, 4096, vlapic_mmio_read, vlapic_mmio_write, NULL };
-    return exit_emulate_mmio(v, &lapic, PLATFORM_LAPIC_BASE + (q & 0xfff));
+    return exit_emulate_mmio(v, &lapic, PLATFORM_LAPIC_BASE + q.offset);
 }
 
 /* EOI-induced exit (31.1.4, trap-like): the guest's EOI of a vector in the EOI-exit bitmap was
  * virtualized: a level-triggered one, whose EOI the I/O APIC still has to hear of, or any
  * while another vector waits (include/devices/vlapic.h); the entry path looks at the next one. */
-static enum exit_action handle_virtualized_eoi(struct vcpu *v)
+enum exit_action handle_virtualized_eoi(struct vcpu *v)
 {
-    vlapic_eoi_exit(v, (uint8_t)v->exit.qualification);
+    vlapic_eoi_exit(v, (uint8_t)(v->exit.qualification & QUAL_EOI_VECTOR));
     return EXIT_RESUME;
 }
 
 /* APIC write (31.4.3.3, trap-like): the value is in the virtual-APIC page at the offset the
  * qualification gives; the vLAPIC completes the write (ICR, LVT, timer, SVR, ESR, ...). */
-static enum exit_action handle_apic_write(struct vcpu *v)
+enum exit_action handle_apic_write(struct vcpu *v)
 {
-    vlapic_apic_write(v, (uint32_t)(v->exit.qualification & 0xfff));
+    vlapic_apic_write(v, (uint32_t)(v->exit.qualification & QUAL_APIC_WRITE_OFFSET));
     return v->vm->state == VM_RUNNING ? EXIT_RESUME : EXIT_RESCHED;
 }
 
-static enum exit_action handle_pause(struct vcpu *v)
+enum exit_action handle_pause(struct vcpu *v)
 {
     /* PAUSE-loop exit: the guest spins (waiting for a lock holder that may not be running).
      * Yield: the PAUSE is retired and another vCPU gets the CPU. */
@@ -191,13 +192,13 @@ static enum exit_action handle_pause(struct vcpu *v)
     return EXIT_RESCHED;
 }
 
-static enum exit_action handle_rdpmc(struct vcpu *v)
+enum exit_action handle_rdpmc(struct vcpu *v)
 {
     inject_gp(v); /* no performance counters are exposed (CPUID leaf 0xa is zero) */
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_preemption_timer(struct vcpu *v)
+enum exit_action handle_preemption_timer(struct vcpu *v)
 {
     struct vmx_cpu *p = this_vmx_cpu();
     p->switch_from = rdtsc(); /* the switch cost is measured from here to the next entry */
@@ -206,7 +207,7 @@ static enum exit_action handle_preemption_timer(struct vcpu *v)
     return EXIT_RESCHED;
 }
 
-static enum exit_action handle_entry_failure(struct vcpu *v)
+enum exit_action handle_entry_failure(struct vcpu *v)
 {
     return exit_stop_vm(v, v->exit.reason == EXIT_MSR_LOADING ? "VM-entry failure: MSR loading"
                                                               : "VM-entry failure: machine-check event");
@@ -231,13 +232,13 @@ static bool valid_xcr0(uint64_t value, uint64_t supported)
     return true;
 }
 
-static enum exit_action handle_xsetbv(struct vcpu *v)
+enum exit_action handle_xsetbv(struct vcpu *v)
 {
     uint64_t value = (v->regs.gpr[GPR_RDX] << 32) | (uint32_t)v->regs.gpr[GPR_RAX];
     uint32_t index = (uint32_t)v->regs.gpr[GPR_RCX];
     struct cpuid_regs d = cpuid(0xd, 0);
     uint64_t supported = ((uint64_t)d.edx << 32) | d.eax;
-    bool cpl0 = (vmcs_read32(v, VMCS_GUEST_SS_ACCESS) & 0x60) == 0;
+    bool cpl0 = SEG_AR_DPL(vmcs_read32(v, VMCS_GUEST_SS_ACCESS)) == 0; /* SS.DPL is the CPL */
     if (!(v->cr4 & CR4_OSXSAVE)) {
         inject_ud(v); /* XSETBV is undefined until the OS enables XSAVE (SDM Vol. 2D XSETBV) */
         return EXIT_RESUME;
@@ -252,13 +253,12 @@ static enum exit_action handle_xsetbv(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-static enum exit_action handle_random(struct vcpu *v)
+enum exit_action handle_random(struct vcpu *v)
 {
     /* RDRAND/RDSEED exiting (only if enabled): run it here; the instruction information
      * names the destination register (SDM Vol. 3C table 29-15). */
-    exit_info_read_details(v);
-    unsigned reg = (v->exit.instruction_info >> 3) & 15;
-    unsigned size = 2u << ((v->exit.instruction_info >> 11) & 3);
+    struct exit_insn_info_rand info = exit_insn_info_rand(v->exit.instruction_info);
+    unsigned reg = info.reg, size = info.size;
     uint64_t value;
     uint8_t ok;
     if (v->exit.reason == EXIT_RDRAND)
@@ -276,128 +276,123 @@ static enum exit_action handle_random(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-struct exit_entry {
-    const char *name;
-    exit_handler_fn handler;
-};
-
-static const struct exit_entry exit_table[EXIT_REASON_COUNT] = {
-    [EXIT_EXCEPTION_NMI] = { "exception or NMI", handle_exception_nmi },
-    [EXIT_EXTERNAL_INTERRUPT] = { "external interrupt", handle_external_interrupt },
-    [EXIT_TRIPLE_FAULT] = { "triple fault", handle_triple_fault },
-    [EXIT_INIT] = { "INIT signal", handle_init_sipi },
-    [EXIT_SIPI] = { "start-up IPI", handle_init_sipi },
-    [EXIT_IO_SMI] = { "I/O SMI", unexpected },
-    [EXIT_OTHER_SMI] = { "other SMI", unexpected },
-    [EXIT_INTERRUPT_WINDOW] = { "interrupt window", handle_window },
-    [EXIT_NMI_WINDOW] = { "NMI window", handle_window },
-    [EXIT_TASK_SWITCH] = { "task switch", handle_task_switch },
-    [EXIT_CPUID] = { "CPUID", handle_cpuid },
-    [EXIT_GETSEC] = { "GETSEC", raise_ud },
-    [EXIT_HLT] = { "HLT", handle_hlt },
-    [EXIT_INVD] = { "INVD", skip_only },
-    [EXIT_INVLPG] = { "INVLPG", unexpected },
-    [EXIT_RDPMC] = { "RDPMC", handle_rdpmc },
-    [EXIT_RDTSC] = { "RDTSC", unexpected },
-    [EXIT_RSM] = { "RSM", raise_ud },
-    [EXIT_VMCALL] = { "VMCALL", handle_vmcall },
-    [EXIT_VMCLEAR] = { "VMCLEAR", raise_ud },
-    [EXIT_VMLAUNCH] = { "VMLAUNCH", raise_ud },
-    [EXIT_VMPTRLD] = { "VMPTRLD", raise_ud },
-    [EXIT_VMPTRST] = { "VMPTRST", raise_ud },
-    [EXIT_VMREAD] = { "VMREAD", raise_ud },
-    [EXIT_VMRESUME] = { "VMRESUME", raise_ud },
-    [EXIT_VMWRITE] = { "VMWRITE", raise_ud },
-    [EXIT_VMXOFF] = { "VMXOFF", raise_ud },
-    [EXIT_VMXON] = { "VMXON", raise_ud },
-    [EXIT_CR_ACCESS] = { "control-register access", handle_cr_access },
-    [EXIT_DR_ACCESS] = { "MOV DR", unexpected },
-    [EXIT_IO] = { "I/O instruction", handle_io },
-    [EXIT_RDMSR] = { "RDMSR", handle_rdmsr },
-    [EXIT_WRMSR] = { "WRMSR", handle_wrmsr },
-    [EXIT_INVALID_GUEST_STATE] = { "VM-entry failure: invalid guest state", handle_invalid_guest_state },
-    [EXIT_MSR_LOADING] = { "VM-entry failure: MSR loading", handle_entry_failure },
-    [35] = { "reserved (35)", unexpected },
-    [EXIT_MWAIT] = { "MWAIT", raise_ud },
-    [EXIT_MONITOR_TRAP] = { "monitor trap flag", unexpected },
-    [38] = { "reserved (38)", unexpected },
-    [EXIT_MONITOR] = { "MONITOR", raise_ud },
-    [EXIT_PAUSE] = { "PAUSE", handle_pause },
-    [EXIT_MACHINE_CHECK] = { "VM-entry failure: machine-check event", handle_entry_failure },
-    [42] = { "reserved (42)", unexpected },
-    [EXIT_TPR_BELOW_THRESHOLD] = { "TPR below threshold", handle_tpr_below_threshold },
-    [EXIT_APIC_ACCESS] = { "APIC access", handle_apic_access },
-    [EXIT_VIRTUALIZED_EOI] = { "virtualized EOI", handle_virtualized_eoi },
-    [EXIT_GDTR_IDTR] = { "access to GDTR or IDTR", unexpected },
-    [EXIT_LDTR_TR] = { "access to LDTR or TR", unexpected },
-    [EXIT_EPT_VIOLATION] = { "EPT violation", handle_ept_violation },
-    [EXIT_EPT_MISCONFIG] = { "EPT misconfiguration", handle_ept_misconfig },
-    [EXIT_INVEPT] = { "INVEPT", raise_ud },
-    [EXIT_RDTSCP] = { "RDTSCP", unexpected },
-    [EXIT_PREEMPTION_TIMER] = { "VMX-preemption timer expired", handle_preemption_timer },
-    [EXIT_INVVPID] = { "INVVPID", raise_ud },
-    [EXIT_WBINVD] = { "WBINVD", skip_only },
-    [EXIT_XSETBV] = { "XSETBV", handle_xsetbv },
-    [EXIT_APIC_WRITE] = { "APIC write", handle_apic_write },
-    [EXIT_RDRAND] = { "RDRAND", handle_random },
-    [EXIT_INVPCID] = { "INVPCID", unexpected },
-    [EXIT_VMFUNC] = { "VMFUNC", raise_ud },
-    [EXIT_ENCLS] = { "ENCLS", raise_ud },
-    [EXIT_RDSEED] = { "RDSEED", handle_random },
-    [EXIT_PML_FULL] = { "page-modification log full", unexpected },
-    [EXIT_XSAVES] = { "XSAVES", unexpected },
-    [EXIT_XRSTORS] = { "XRSTORS", unexpected },
-    [EXIT_PCONFIG] = { "PCONFIG", raise_ud },
-    [EXIT_SPP] = { "SPP-related event", unexpected },
-    [EXIT_UMWAIT] = { "UMWAIT", raise_ud },
-    [EXIT_TPAUSE] = { "TPAUSE", raise_ud },
-    [EXIT_LOADIWKEY] = { "LOADIWKEY", raise_ud },
-};
-
-const char *exit_reason_name(uint32_t basic)
-{
-    return basic < EXIT_REASON_COUNT && exit_table[basic].name ? exit_table[basic].name : "unknown";
-}
-
-void exit_info_read_details(struct vcpu *v)
+/* Reads `fields` into v->exit. Inline in both callers: dispatch_rare for an exit's table
+ * fields, exit_info_read for what a handler or the dump needs later. */
+static inline __attribute__((always_inline)) void read_fields(struct vcpu *v, unsigned fields, bool first)
 {
     struct exit_info *e = &v->exit;
-    if (e->details_read)
-        return;
-    e->instruction_info = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_INFO);
-    e->guest_linear = vmcs_readnat(v, VMCS_GUEST_LINEAR_ADDRESS);
-    e->guest_physical = vmcs_read64(v, VMCS_GUEST_PHYSICAL_ADDRESS);
-    e->interruption_info = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_INFO);
-    e->interruption_error = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_ERROR_CODE);
-    e->details_read = 1;
+    if (fields & EXIT_RIP)
+        e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
+    if (fields & EXIT_LENGTH)
+        e->instruction_length = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_LENGTH);
+    if (fields & EXIT_QUALIFICATION)
+        e->qualification = vmcs_readnat(v, VMCS_EXIT_QUALIFICATION);
+    if (fields & EXIT_VECTORING) {
+        uint32_t info = e->idt_vectoring_info = vmcs_read32(v, VMCS_IDT_VECTORING_INFO);
+        /* The error code matters only with a valid event that has one; a software event
+         * (types 4-6, bit 10 set) delivered again needs its instruction's length (SDM Vol. 3C
+         * 29.2.5). */
+        if ((info & (INFO_VALID | INFO_ERROR_CODE)) == (INFO_VALID | INFO_ERROR_CODE))
+            e->idt_vectoring_error = vmcs_read32(v, VMCS_IDT_VECTORING_ERROR_CODE);
+        if (__builtin_expect((info & (INFO_VALID | (4u << 8))) == (INFO_VALID | (4u << 8)), 0) &&
+            !(fields & EXIT_LENGTH)) {
+            e->instruction_length = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_LENGTH);
+            fields |= EXIT_LENGTH;
+        }
+    }
+    if (fields & EXIT_INTERRUPTION) {
+        e->interruption_info = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_INFO);
+        e->interruption_error = vmcs_read32(v, VMCS_EXIT_INTERRUPTION_ERROR_CODE);
+    }
+    if (fields & EXIT_INSTRUCTION_INFO)
+        e->instruction_info = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_INFO);
+    if (fields & EXIT_LINEAR)
+        e->guest_linear = vmcs_readnat(v, VMCS_GUEST_LINEAR_ADDRESS);
+    if (fields & EXIT_PHYSICAL)
+        e->guest_physical = vmcs_read64(v, VMCS_GUEST_PHYSICAL_ADDRESS);
+    e->fields = (uint8_t)(first ? fields : e->fields | fields);
+}
+
+/* Reading a field the exit did not set is harmless (its value is undefined, SDM Vol. 3C
+ * 29.2): the dump of a VM stop reads them all. */
+void exit_info_read(struct vcpu *v, unsigned fields)
+{
+    read_fields(v, fields & ~v->exit.fields, false);
+}
+
+/* Debug builds check the SDM's word that only the table's DURING_EVENT reasons can interrupt
+ * event delivery: an event lost here would vanish from the guest. */
+static void check_no_vectoring(struct vcpu *v)
+{
+    uint32_t info = vmcs_read32(v, VMCS_IDT_VECTORING_INFO);
+    if (info & INFO_VALID)
+        panic("vm %s: vCPU %u: exit %u (%s) with IDT-vectoring information 0x%x, which the exit table does not "
+              "expect", v->vm->name, v->id, v->exit.reason & 0xffff, exit_reason_name(v->exit.reason & 0xffff), info);
+}
+
+/* What every exit does after its fields are read: the NMI bookkeeping, the counts, the
+ * handler. `row` is the reason's in the exit table (its last row: a reason beyond it). */
+static inline enum exit_action run_handler(struct vcpu *v, const struct exit_entry *row)
+{
+    /* A failed entry records its reason and qualification, not this field (SDM Vol. 3C 28.8). */
+    if (MHV_DEBUG && !(row->fields & EXIT_VECTORING) && !(v->exit.reason & EXIT_REASON_ENTRY_FAILED))
+        check_no_vectoring(v);
+    if (v->in_nmi_handler)
+        inject_note_nmi_blocking(v);
+    v->exits++;
+    uint32_t basic = v->exit.reason & 0xffff;
+    if (basic < EXIT_REASON_COUNT)
+        v->exits_by_reason[basic]++;
+    return row->handler(v);
+}
+
+/* The rare exits: those with fields beyond RIP, length and qualification (exceptions, EPT
+ * violations, task switches, ...), reasons outside the table, and exits in the guest's NMI
+ * handler. Out of line, so that the common path needs no registers saved. */
+__attribute__((noinline)) static enum exit_action dispatch_rare(struct vcpu *v, const struct exit_entry *row)
+{
+    /* MMIO's EPT violations are the common ones: their reads with the tests folded away. */
+    if (row == &exit_table[EXIT_EPT_VIOLATION])
+        read_fields(v, EXIT_EPT_VIOLATION_FIELDS, true);
+    else
+        read_fields(v, row->fields, true);
+    return run_handler(v, row);
 }
 
 enum exit_action exit_dispatch(struct vcpu *v)
 {
     struct exit_info *e = &v->exit;
-    e->reason = vmcs_read32(v, VMCS_EXIT_REASON);
-    e->qualification = vmcs_readnat(v, VMCS_EXIT_QUALIFICATION);
-    e->instruction_length = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_LENGTH);
-    e->idt_vectoring_info = vmcs_read32(v, VMCS_IDT_VECTORING_INFO);
-    /* The error code matters only with a valid event that has one (bit 11). */
-    if ((e->idt_vectoring_info & 0x80000800u) == 0x80000800u)
-        e->idt_vectoring_error = vmcs_read32(v, VMCS_IDT_VECTORING_ERROR_CODE);
-    e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
-    e->details_read = 0;
-    if (v->in_nmi_handler)
-        inject_note_nmi_blocking(v);
-
-    uint32_t basic = e->reason & 0xffff;
+    uint32_t reason = vmcs_read32(v, VMCS_EXIT_REASON), basic = reason & 0xffff;
+    e->reason = reason;
+    e->idt_vectoring_info = 0; /* unless the reason's fields include it */
+    if (__builtin_expect(basic >= EXIT_REASON_COUNT, 0))
+        return dispatch_rare(v, &exit_table[EXIT_REASON_COUNT]);
+    const struct exit_entry *row = &exit_table[basic];
+    unsigned fields = row->fields;
+    if (__builtin_expect((fields & ~(EXIT_RIP | EXIT_LENGTH | EXIT_QUALIFICATION)) || v->in_nmi_handler, 0))
+        return dispatch_rare(v, row);
+    /* The common exits read their fields here: instructions RIP and length (a row with the
+     * length always has RIP, tests/unit/test_exit.c), I/O, control registers and the APIC's
+     * exits the qualification. */
+    if (fields & EXIT_LENGTH) {
+        e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
+        e->instruction_length = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_LENGTH);
+    } else if (fields & EXIT_RIP) {
+        e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
+    }
+    if (fields & EXIT_QUALIFICATION)
+        e->qualification = vmcs_readnat(v, VMCS_EXIT_QUALIFICATION);
+    e->fields = (uint8_t)fields;
+    if (MHV_DEBUG && !(reason & EXIT_REASON_ENTRY_FAILED))
+        check_no_vectoring(v); /* no row read here has it */
     v->exits++;
-    if (basic >= EXIT_REASON_COUNT)
-        return exit_stop_vm(v, "exit reason beyond the table");
     v->exits_by_reason[basic]++;
-    return exit_table[basic].handler(v);
+    return row->handler(v);
 }
 
 static void dump_guest(struct vcpu *v)
 {
-    exit_info_read_details(v);
+    exit_info_read(v, EXIT_ALL_FIELDS);
     const struct exit_info *e = &v->exit;
     const uint64_t *r = v->regs.gpr;
     log_err("vm %s: vCPU %u exit %u (%s), qualification 0x%lx, instruction length %u, info 0x%x", v->vm->name,

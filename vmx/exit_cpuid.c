@@ -86,12 +86,16 @@ static uint32_t host_max_basic_leaf(void)
 }
 
 /* Leaf 0 needs filtering only where the host's highest basic leaf is below 0x15 (the TSC
- * leaf mhv always offers); most CPUs, Bochs's model among them, have it. */
+ * leaf mhv always offers); most CPUs, Bochs's model among them, have it. Leaves above the
+ * host's highest take the long way too: the CPU would answer them with its highest leaf's
+ * data, which is not what a guest may see (handle_cpuid_filtered). */
 static uint32_t filtered_basic_leaves(void)
 {
     static uint32_t mask;
-    if (!mask)
-        mask = FILTERED_BASIC_LEAVES & ~(host_max_basic_leaf() >= TSC_LEAF ? 1u : 0u);
+    if (!mask) {
+        uint32_t max = host_max_basic_leaf(), above = max >= 31 ? 0 : ~0u << (max + 1);
+        mask = (FILTERED_BASIC_LEAVES & ~(max >= TSC_LEAF ? 1u : 0u)) | above;
+    }
     return mask;
 }
 
@@ -214,7 +218,9 @@ static uint32_t leaf_answered(uint32_t leaf)
     return max_basic;
 }
 
-enum exit_action handle_cpuid(struct vcpu *v)
+/* Every leaf but the basic ones that pass unchanged: mhv's own, the filtered ones, those
+ * above the highest. Out of line: the common leaves pay for none of it. */
+__attribute__((noinline)) static enum exit_action handle_cpuid_filtered(struct vcpu *v)
 {
     uint32_t leaf = leaf_answered((uint32_t)v->regs.gpr[GPR_RAX]), sub = (uint32_t)v->regs.gpr[GPR_RCX];
     struct cpuid_regs r;
@@ -232,24 +238,37 @@ enum exit_action handle_cpuid(struct vcpu *v)
             r.ecx = HV_SIGNATURE_ECX;
             r.edx = HV_SIGNATURE_EDX;
         }
-    } else {
-        /* Most leaves pass unchanged: one bit test decides (leaves 0, 1, 6, 7, 0xa, 0xb, 0xd,
-         * 0x12, 0x14, 0x15, 0x1f and 0x80000001 are filtered). The unfiltered path reads CPUID into 64-bit
-         * registers: in 64-bit mode it zero-extends its outputs, so they go straight into the
-         * guest's registers. */
-        if (!(leaf <= 0x1f ? (v->cpuid_filtered >> leaf) & 1 : leaf == 0x80000001)) {
-            uint64_t *g = v->regs.gpr;
-            __asm__ volatile("cpuid" : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]), "=d"(g[GPR_RDX])
-                             : "a"(leaf), "c"(sub));
-            skip_instruction(v);
-            return EXIT_RESUME;
-        }
+    } else if (leaf <= 0x1f ? (v->cpuid_filtered >> leaf) & 1 : leaf == 0x80000001) {
         r = filter(v, leaf, sub, cpuid(leaf, sub));
+    } else {
+        /* The extended leaves but 0x80000001, or the basic one answering for a leaf above
+         * them: unchanged, as in handle_cpuid. */
+        uint64_t *g = v->regs.gpr;
+        __asm__ volatile("cpuid" : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]), "=d"(g[GPR_RDX])
+                         : "a"(leaf), "c"(sub));
+        skip_instruction(v);
+        return EXIT_RESUME;
     }
     v->regs.gpr[GPR_RAX] = r.eax;
     v->regs.gpr[GPR_RBX] = r.ebx;
     v->regs.gpr[GPR_RCX] = r.ecx;
     v->regs.gpr[GPR_RDX] = r.edx;
+    skip_instruction(v);
+    return EXIT_RESUME;
+}
+
+enum exit_action handle_cpuid(struct vcpu *v)
+{
+    /* Most basic leaves pass unchanged: one bit test decides (leaves 0, 1, 6, 7, 0xa, 0xb, 0xd,
+     * 0x12, 0x14, 0x15, 0x1f and those above the host's highest are filtered). CPUID goes
+     * into 64-bit registers: in 64-bit mode it zero-extends its outputs, so they go straight
+     * into the guest's registers. */
+    uint64_t *g = v->regs.gpr;
+    uint32_t leaf = (uint32_t)g[GPR_RAX];
+    if (__builtin_expect(leaf > 0x1f || ((v->cpuid_filtered >> leaf) & 1), 0))
+        return handle_cpuid_filtered(v);
+    __asm__ volatile("cpuid" : "=a"(g[GPR_RAX]), "=b"(g[GPR_RBX]), "=c"(g[GPR_RCX]), "=d"(g[GPR_RDX])
+                     : "a"(leaf), "c"((uint32_t)g[GPR_RCX]));
     skip_instruction(v);
     return EXIT_RESUME;
 }

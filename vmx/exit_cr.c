@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Control-register access exits (SDM Vol. 3C 29.2.1 table 29-3): writes to the CR0/CR4 bits
+/* Control-register access exits (SDM Vol. 3C 29.2.1 table 29-3, decoded in vmx/exit_qual.h): writes to the CR0/CR4 bits
  * mhv owns, and CR8. The guest sees its own values through the read shadows; the VMCS holds
  * what is in force (VMX fixed bits added). EFER.LMA and the "IA-32e mode guest" entry control
  * follow CR0.PG (SDM Vol. 3A 10.8.5). CR8 is the local APIC's TPR[7:4]: it exits only without
@@ -102,24 +102,22 @@ static bool guest_write_cr4(struct vcpu *v, uint64_t value)
 
 enum exit_action handle_cr_access(struct vcpu *v)
 {
-    uint64_t q = v->exit.qualification;
-    unsigned cr = q & 15, type = (q >> 4) & 3, reg = (q >> 8) & 15;
+    struct exit_qual_cr q = exit_qual_cr(v->exit.qualification);
     bool ok = true;
-    if (type == 0) { /* MOV to CR */
-        uint64_t value = gpr_get(v, reg);
-        if (cr == 0)
+    if (q.type == CR_MOV_TO) {
+        uint64_t value = gpr_get(v, q.gpr);
+        if (q.cr == 0)
             ok = guest_write_cr0(v, value);
-        else if (cr == 4)
+        else if (q.cr == 4)
             ok = guest_write_cr4(v, value);
-        else if (cr == 8 && !(value >> 4))
+        else if (q.cr == 8 && !(value >> 4))
             vlapic_set_cr8(v->lapic, value);
         else
             ok = false;
-    } else if (type == 1 && cr == 8) { /* MOV from CR8 */
-        gpr_set(v, reg, vlapic_get_cr8(v->lapic));
-    } else if (type == 3) { /* LMSW: CR0 bits 3:0; it can set PE but never clear it */
-        uint64_t src = (q >> 16) & 0xf;
-        ok = guest_write_cr0(v, (v->cr0 & ~0xeull) | src | (v->cr0 & CR0_PE));
+    } else if (q.type == CR_MOV_FROM && q.cr == 8) {
+        gpr_set(v, q.gpr, vlapic_get_cr8(v->lapic));
+    } else if (q.type == CR_LMSW) { /* CR0 bits 3:0; it can set PE but never clear it */
+        ok = guest_write_cr0(v, (v->cr0 & ~0xeull) | (q.lmsw_source & 0xf) | (v->cr0 & CR0_PE));
     } else {
         return exit_stop_vm(v, "control-register access mhv does not intercept");
     }

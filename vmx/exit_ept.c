@@ -87,7 +87,7 @@ static bool one_access_at(struct vcpu *v, const struct mmio_insn *insn, uint64_t
     unsigned size = insn->size;
     if ((v->exit.reason & 0xffff) != EXIT_EPT_VIOLATION)
         return (gpa & 0xfff) + size <= 4096;
-    if ((v->exit.qualification & 0x180) != 0x180)
+    if (!exit_qual_ept(v->exit.qualification).final)
         return false;
     unsigned offset = (unsigned)(v->exit.guest_linear & 0xfff);
     return offset + size <= 4096 && (offset || size == 1);
@@ -127,7 +127,7 @@ enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h,
     }
     /* Data breakpoints on the access: its linear address comes with EPT violations
      * (qualification bit 7, SDM Vol. 3C 29.2.1); APIC-access exits give none. */
-    if ((v->exit.reason & 0xffff) == EXIT_EPT_VIOLATION && (v->exit.qualification & 0x80))
+    if ((v->exit.reason & 0xffff) == EXIT_EPT_VIOLATION && exit_qual_ept(v->exit.qualification).linear_valid)
         debug_note_access(v, debug_enabled_dr7(v), v->exit.guest_linear, insn.size,
                           insn.op == MMIO_LOAD ? DEBUG_READ : DEBUG_WRITE);
     if (v->vm->state != VM_RUNNING)
@@ -140,9 +140,8 @@ enum exit_action exit_emulate_mmio(struct vcpu *v, const struct mmio_handler *h,
 
 enum exit_action handle_ept_violation(struct vcpu *v)
 {
-    exit_info_read_details(v);
-    uint64_t gpa = v->exit.guest_physical, q = v->exit.qualification;
-    exit_keep_nmi_blocked_in_iret(v, (uint32_t)q);
+    uint64_t gpa = v->exit.guest_physical;
+    exit_keep_nmi_blocked_in_iret(v, (uint32_t)v->exit.qualification);
     struct mmio_handler moved;
     const struct mmio_handler *h = mmio_lookup(v, gpa, &moved);
     /* An IDT, GDT, TSS or stack in device memory: the access is the CPU's own, delivering an
@@ -150,16 +149,16 @@ enum exit_action handle_ept_violation(struct vcpu *v)
      * RIP, so there is nothing to emulate; KVM stops such a guest too. */
     if (h && (v->exit.idt_vectoring_info & INFO_VALID))
         return exit_stop_vm(v, "event delivery through device memory (an IDT, GDT, TSS or stack in an MMIO range)");
-    if (h && !(q & 4))
+    struct exit_qual_ept q = exit_qual_ept(v->exit.qualification);
+    if (h && !q.fetch)
         return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",
-            v->vm->name, v->id, q & 4 ? "instruction fetch" : q & 2 ? "write" : "read", gpa, v->vm->mem_size >> 10);
+            v->vm->name, v->id, q.fetch ? "instruction fetch" : q.write ? "write" : "read", gpa, v->vm->mem_size >> 10);
     return exit_stop_vm(v, "access outside guest memory");
 }
 
 enum exit_action handle_ept_misconfig(struct vcpu *v)
 {
-    exit_info_read_details(v);
     /* mhv builds every EPT entry itself: a misconfiguration is mhv's bug, but only this VM
      * depends on these tables. */
     log_err("vm %s: EPT misconfiguration at guest-physical 0x%lx (an mhv bug)", v->vm->name, v->exit.guest_physical);

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* I/O instruction exits (SDM Vol. 3C 29.2.1 table 29-5). Every port exits (both I/O bitmaps
+/* I/O instruction exits (SDM Vol. 3C 29.2.1 table 29-5, decoded in vmx/exit_qual.h). Every port exits (both I/O bitmaps
  * are all ones); a registry of port handlers serves them; unclaimed ports read all-ones and
  * drop writes, as on a PC bus with nothing behind them. String forms (INS/OUTS) and their REP
  * prefixes are executed here, at most STRING_BATCH elements per exit so one exit stays short. */
@@ -107,12 +107,13 @@ static int move(struct vcpu *v, uint64_t gpa, void *value, unsigned len, bool in
 
 static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, bool in, bool rep)
 {
-    exit_info_read_details(v);
+    exit_info_read(v, EXIT_INSTRUCTION_INFO);
     /* Instruction information: address size in bits 9:7 (0: 16, 1: 32, 2: 64-bit), the
      * segment of OUTS in bits 17:15 (SDM Vol. 3C table 29-8); INS always writes ES:[rDI].
      * Each element's address comes from rSI/rDI truncated to the address size, so a 16- or
      * 32-bit index wraps within its segment and DF=1 runs below offset 0 the same way. */
-    unsigned asize = (v->exit.instruction_info >> 7) & 7;
+    struct exit_insn_info_io info = exit_insn_info_io(v->exit.instruction_info);
+    unsigned asize = info.address_size;
     uint64_t amask = asize == 0 ? 0xffff : asize == 1 ? 0xffffffffull : ~0ull;
     uint64_t rflags = vmcs_readnat(v, VMCS_GUEST_RFLAGS);
     int64_t step = (rflags & (1u << 10)) ? -(int64_t)size : (int64_t)size; /* DF */
@@ -120,7 +121,7 @@ static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, 
     unsigned reg = in ? GPR_RDI : GPR_RSI;
     uint64_t index = v->regs.gpr[reg];
 
-    struct string_walk w = { .v = v, .seg_index = in ? SEG_ES : (v->exit.instruction_info >> 15) & 7 };
+    struct string_walk w = { .v = v, .seg_index = in ? SEG_ES : info.segment };
     if (w.seg_index > SEG_GS)
         return exit_stop_vm(v, "OUTS with a segment register that does not exist");
     guest_segment(v, w.seg_index, &w.seg);
@@ -193,13 +194,12 @@ static enum exit_action string_io(struct vcpu *v, uint16_t port, unsigned size, 
 
 enum exit_action handle_io(struct vcpu *v)
 {
-    uint64_t q = v->exit.qualification;
-    unsigned size = (q & 7) + 1;
-    bool in = q & 8, string = q & 16, rep = q & 32;
-    uint16_t port = (uint16_t)(q >> 16);
-    if (string)
-        return string_io(v, port, size, in, rep);
-    if (in) {
+    struct exit_qual_io q = exit_qual_io(v->exit.qualification);
+    uint16_t port = q.port;
+    unsigned size = q.size;
+    if (q.string)
+        return string_io(v, port, size, q.in, q.rep);
+    if (q.in) {
         uint32_t value = port_in(v, port, size);
         uint64_t *rax = &v->regs.gpr[GPR_RAX];
         /* IN AL/AX leaves the rest of RAX alone; IN EAX zero-extends into RAX. */

@@ -39,7 +39,8 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-enum source { FROM_CALL = 0, FROM_IRET = 1, FROM_JMP = 2, FROM_GATE = 3 };
+/* What started the switch: the exit qualification's source (vmx/exit_qual.h). */
+enum source { FROM_CALL = TASK_FROM_CALL, FROM_IRET = TASK_FROM_IRET, FROM_JMP = TASK_FROM_JMP, FROM_GATE = TASK_FROM_GATE };
 
 /* System-descriptor types (SDM Vol. 3A table 3-2). */
 enum { TSS16_AVAILABLE = 1, LDT_TYPE = 2, TSS16_BUSY = 3, TSS32_AVAILABLE = 9, TSS32_BUSY = 11, TSS_BUSY_BIT = 2 };
@@ -49,8 +50,6 @@ enum { TSS16_AVAILABLE = 1, LDT_TYPE = 2, TSS16_BUSY = 3, TSS32_AVAILABLE = 9, T
 #define EFLAGS_VALID 0x3f7fd5u /* bits a task switch may load; bit 1 reads as 1 */
 #define DR7_LOCAL_ENABLES 0x155u /* L0-L3 and LE, cleared by a task switch (Vol. 3B 19.2.4) */
 #define DR6_BT (1u << 15)
-enum { TYPE_EXTERNAL = 0, TYPE_NMI = 2, TYPE_HW_EXCEPTION = 3, TYPE_SW_INTERRUPT = 4, TYPE_PRIV_SW_EXCEPTION = 5,
-       TYPE_SW_EXCEPTION = 6 };
 
 /* The two TSS formats (Vol. 3A figures 8-2 and 8-11): offsets of the fields used here. */
 struct tss_layout {
@@ -358,7 +357,7 @@ static enum guest_access_result enter_new_task(struct task_switch *t, struct gue
     }
     /* No STI or MOV-SS shadow carries over, nor a pending debug trap of the old task; NMIs
      * stay blocked in an NMI's task until its IRET, which unblocks them. */
-    if (t->source == FROM_GATE && (t->event & INFO_VALID) && INFO_TYPE(t->event) == TYPE_NMI)
+    if (t->source == FROM_GATE && (t->event & INFO_VALID) && INFO_TYPE(t->event) == EVENT_TYPE_NMI)
         v->in_nmi_handler = true;
     if (t->source == FROM_IRET)
         v->in_nmi_handler = false;
@@ -441,25 +440,24 @@ static enum guest_access_result push_error_code(struct task_switch *t, uint32_t 
 enum exit_action handle_task_switch(struct vcpu *v)
 {
     struct task_switch t = { .v = v };
-    uint64_t q = v->exit.qualification;
-    t.selector = (uint16_t)q;
-    t.source = (enum source)((q >> 30) & 3);
+    struct exit_qual_task_switch q = exit_qual_task_switch(v->exit.qualification);
+    t.selector = q.selector;
+    t.source = (enum source)q.source;
     if (vmcs_read64(v, VMCS_GUEST_EFER) & (1ull << 10))
         return exit_stop_vm(v, "task switch in IA-32e mode (the CPU raises #GP there itself)");
 
     /* A gate's event: software interrupts and exceptions (INT n, INT1, INT3, INTO) return
      * after their instruction and set no EXT bit; the others resume where they struck. */
-    unsigned type = TYPE_HW_EXCEPTION;
+    unsigned type = EVENT_TYPE_HW_EXCEPTION;
     if (t.source == FROM_GATE && (v->exit.idt_vectoring_info & INFO_VALID)) {
         t.event = v->exit.idt_vectoring_info;
         type = INFO_TYPE(t.event);
     }
-    bool software = t.source != FROM_GATE || type == TYPE_SW_INTERRUPT || type == TYPE_PRIV_SW_EXCEPTION ||
-                    type == TYPE_SW_EXCEPTION;
+    bool software = t.source != FROM_GATE || event_type_software(type);
     t.return_rip = v->exit.rip + (software ? v->exit.instruction_length : 0);
     if (!(guest_cpu_mode(v) == 32))
         t.return_rip &= 0xffff;
-    t.ext = t.source == FROM_GATE && type != TYPE_SW_INTERRUPT && type != TYPE_SW_EXCEPTION;
+    t.ext = t.source == FROM_GATE && type != EVENT_TYPE_SW_INTERRUPT && type != EVENT_TYPE_SW_EXCEPTION;
     descriptor_tables_of(v, &t.tables);
     guest_segment(v, SEG_TR, &t.old_tr);
 
@@ -469,7 +467,7 @@ enum exit_action handle_task_switch(struct vcpu *v)
         r = leave_old_task(&t, &f);
     if (r == GUEST_OK)
         r = enter_new_task(&t, &f);
-    if (r == GUEST_OK && (t.event & INFO_VALID) && type == TYPE_HW_EXCEPTION && (t.event & INFO_ERROR_CODE))
+    if (r == GUEST_OK && (t.event & INFO_VALID) && type == EVENT_TYPE_HW_EXCEPTION && (t.event & INFO_ERROR_CODE))
         r = push_error_code(&t, v->exit.idt_vectoring_error, &f);
     if (r == GUEST_NOT_RAM)
         return exit_stop_vm(v, "task switch touching memory outside guest RAM");

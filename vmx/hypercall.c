@@ -10,6 +10,7 @@
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
+#include "vmx/segment.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -68,7 +69,7 @@ enum exit_action handle_vmcall(struct vcpu *v)
 {
     uint64_t *r = v->regs.gpr;
     int64_t result;
-    if (vmcs_read32(v, VMCS_GUEST_SS_ACCESS) & 0x60) { /* SS.DPL is the CPL */
+    if (SEG_AR_DPL(vmcs_read32(v, VMCS_GUEST_SS_ACCESS))) { /* SS.DPL is the CPL */
         result = MHV_EPERM;
     } else {
         switch (r[GPR_RAX]) {

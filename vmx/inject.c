@@ -14,7 +14,7 @@
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
-#define INFO_TYPE_HW_EXCEPTION (3u << 8)
+#define INFO_TYPE_HW_EXCEPTION ((uint32_t)EVENT_TYPE_HW_EXCEPTION << 8)
 
 static bool has_error_code(unsigned vector)
 {
@@ -41,7 +41,7 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
      * hardware exception): contributory or #PF on top of #PF/contributory is a #DF; anything
      * on top of #DF is a triple fault. */
     uint32_t first = v->exit.idt_vectoring_info;
-    if ((first & INFO_VALID) && INFO_TYPE(first) == 3) {
+    if ((first & INFO_VALID) && INFO_TYPE(first) == EVENT_TYPE_HW_EXCEPTION) {
         unsigned f = INFO_VECTOR(first);
         if (f == VEC_DF) {
             vm_stop(v->vm, STOP_CRASH, 255, "triple fault: exception %u while delivering a double fault at RIP 0x%lx", vector,
@@ -65,8 +65,8 @@ void inject_exception(struct vcpu *v, unsigned vector, uint32_t error_code)
 
 #define PROC_INTERRUPT_WINDOW (1u << 2)
 #define PROC_NMI_WINDOW (1u << 22)
-#define INFO_TYPE_EXTERNAL (0u << 8)
-#define INFO_TYPE_NMI (2u << 8)
+#define INFO_TYPE_EXTERNAL ((uint32_t)EVENT_TYPE_EXTERNAL << 8)
+#define INFO_TYPE_NMI ((uint32_t)EVENT_TYPE_NMI << 8)
 
 void inject_interrupt(struct vcpu *v, uint8_t vector)
 {
@@ -172,7 +172,7 @@ void inject_window_opened(struct vcpu *v, bool nmi_window)
 static void sync_virtual_interrupts(struct vcpu *v, uint32_t info)
 {
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
-    bool open = !info && (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9)) && !(blocking & BLOCKING_STI_MOVSS);
+    bool open = !info && (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_IF) && !(blocking & BLOCKING_STI_MOVSS);
     struct vlapic_entry_state s;
     vlapic_entry_state(v->lapic, open, &s);
     vmcs_write16(v, VMCS_GUEST_INTERRUPT_STATUS, s.interrupt_status);
@@ -240,7 +240,7 @@ static uint32_t asynchronous_event(struct vcpu *v)
         }
     }
     if (v->lapic->entry_work) {
-        bool open = (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & (1u << 9)) && !(blocking & BLOCKING_STI_MOVSS);
+        bool open = (vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_IF) && !(blocking & BLOCKING_STI_MOVSS);
         int vector = interrupt_vector(v, open);
         if (vector >= 0 && open)
             return INFO_VALID | INFO_TYPE_EXTERNAL | (uint32_t)vector;
@@ -264,17 +264,17 @@ void inject_events(struct vcpu *v)
         __atomic_and_fetch(&v->pending_events, (uint8_t)~EVENT_EXCEPTION, __ATOMIC_SEQ_CST);
     } else if (v->exit.idt_vectoring_info & INFO_VALID) {
         /* Bit 12 is undefined in IDT-vectoring info and reserved in the entry field. */
-        info = v->exit.idt_vectoring_info & ~(1u << 12);
+        info = v->exit.idt_vectoring_info & ~(uint32_t)QUAL_NMI_UNBLOCKED_BY_IRET;
         error = v->exit.idt_vectoring_error;
         /* Software interrupts and exceptions need their instruction length again. */
         unsigned type = INFO_TYPE(info);
-        if (type == 4 || type == 5 || type == 6)
+        if (event_type_software(type))
             vmcs_write32(v, VMCS_ENTRY_INSTRUCTION_LENGTH, v->exit.instruction_length);
         /* An exit during the delivery of an injected NMI saves virtual-NMI blocking as 1, and
          * an entry that injects an NMI with that bit set fails (SDM Vol. 3C 26.3.1.5; the
          * VMM chapter's "Resuming Guest Software after Handling an Exception" says to clear
          * it): the NMI sets the blocking again as it is delivered. */
-        if (type == 2)
+        if (type == EVENT_TYPE_NMI)
             vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY) & ~BLOCKING_NMI);
         v->exit.idt_vectoring_info = 0;
     } else {

@@ -3,7 +3,10 @@
 #ifndef MHV_VMX_EXIT_H
 #define MHV_VMX_EXIT_H
 
+#include <stdbool.h>
 #include <stdint.h>
+
+#include "vmx/exit_qual.h"
 
 struct vcpu;
 
@@ -28,24 +31,60 @@ enum exit_reason {
 
 #define EXIT_REASON_ENTRY_FAILED (1u << 31) /* bit 31 of the exit reason field */
 
-/* The exit information (SDM Vol. 3C 29.2), each field read with VMREAD at most once per exit:
- * the ones every exit needs by exit_dispatch, the others by exit_info_read_details() when a
- * handler first needs them (string I/O, EPT violations, exceptions, ...). */
+/* The event types of the interruption-information formats, bits 10:8 (INFO_TYPE(), SDM Vol. 3C
+ * 26.8.3 and 26.9.2-3: the VM-entry, VM-exit and IDT-vectoring fields). */
+enum event_type {
+    EVENT_TYPE_EXTERNAL = 0, EVENT_TYPE_NMI = 2, EVENT_TYPE_HW_EXCEPTION = 3, EVENT_TYPE_SW_INTERRUPT = 4,
+    EVENT_TYPE_PRIV_SW_EXCEPTION = 5, EVENT_TYPE_SW_EXCEPTION = 6,
+};
+/* INT n, INT1, INT3 and INTO: delivered again, they need their instruction's length. */
+static inline bool event_type_software(unsigned type)
+{
+    return type == EVENT_TYPE_SW_INTERRUPT || type == EVENT_TYPE_PRIV_SW_EXCEPTION || type == EVENT_TYPE_SW_EXCEPTION;
+}
+
+/* The exit information fields a handler may need (SDM Vol. 3C 29.2), a bit each. The exit
+ * table (vmx/exit_table.c) says per reason which ones its handler reads, and exit_dispatch
+ * reads those and no others: a VMREAD costs, and CPUID or VMCALL need only RIP and the
+ * instruction length. IDT-vectoring information is valid only for exits that can interrupt
+ * the delivery of an event: exceptions, task switches through a gate, APIC accesses, EPT
+ * violations and misconfigurations, PML-full and SPP-related exits (SDM Vol. 3C 29.2.4 "VM exits
+ * that occur during event delivery"); for every other reason the field is invalid and mhv
+ * takes it as 0 without reading it (debug builds read it and check). */
+enum exit_field {
+    EXIT_RIP = 1u << 0,          /* the guest's RIP at the exit */
+    EXIT_LENGTH = 1u << 1,       /* VM-exit instruction length */
+    EXIT_QUALIFICATION = 1u << 2,
+    EXIT_VECTORING = 1u << 3,    /* IDT-vectoring information, its error code, and the instruction
+                                  * length when the event was a software one (re-injection) */
+    EXIT_INTERRUPTION = 1u << 4, /* VM-exit interruption information and error code */
+    EXIT_INSTRUCTION_INFO = 1u << 5,
+    EXIT_LINEAR = 1u << 6,       /* guest-linear address */
+    EXIT_PHYSICAL = 1u << 7,     /* guest-physical address */
+    EXIT_ALL_FIELDS = 0xff,
+    /* An EPT violation: where it happened, with what access, during what (vmx/exit_ept.c). */
+    EXIT_EPT_VIOLATION_FIELDS = EXIT_RIP | EXIT_VECTORING | EXIT_QUALIFICATION | EXIT_LINEAR | EXIT_PHYSICAL,
+};
+
+/* The exit information of the last exit. A field is valid when its bit is in `fields`;
+ * idt_vectoring_info is always valid (0 for reasons that cannot have it). */
 struct exit_info {
     uint32_t reason;           /* full field; basic reason in bits 15:0 */
-    uint64_t qualification;
+    uint8_t fields;            /* enum exit_field: the ones read so far */
+    uint64_t qualification;    /* raw; the handler decodes it once (vmx/exit_qual.h) */
     uint32_t instruction_length;
     uint32_t idt_vectoring_info, idt_vectoring_error;
     uint64_t rip;
-    /* details, valid once details_read is set */
-    int details_read;
     uint32_t instruction_info;
     uint64_t guest_linear;
     uint64_t guest_physical;
     uint32_t interruption_info, interruption_error;
 };
 
-void exit_info_read_details(struct vcpu *v);
+/* Reads the fields in `fields` not read yet for this exit (out of line: the table's flags
+ * cover the common paths; this serves the rare ones, such as string I/O's instruction
+ * information and the dump of a VM stop). */
+void exit_info_read(struct vcpu *v, unsigned fields);
 
 /* Puts back the virtual-NMI blocking an IRET lifted when the exit interrupted it (bit 12 of
  * `field`, the exit qualification or interruption information: vmx/exit.c). The test is
@@ -53,7 +92,7 @@ void exit_info_read_details(struct vcpu *v);
 void exit_restore_nmi_blocking(struct vcpu *v);
 static inline void exit_keep_nmi_blocked_in_iret(struct vcpu *v, uint32_t field)
 {
-    if (__builtin_expect(field & (1u << 12), 0))
+    if (__builtin_expect(field & QUAL_NMI_UNBLOCKED_BY_IRET, 0))
         exit_restore_nmi_blocking(v);
 }
 
@@ -65,7 +104,27 @@ enum exit_action {
 
 typedef enum exit_action (*exit_handler_fn)(struct vcpu *v);
 
-/* Reads the exit information into v->exit and runs the handler for its reason. */
+/* One row of the exit table (vmx/exit_table.c): the reason's name, its handler, and the exit
+ * information fields (enum exit_field) exit_dispatch reads before calling it. */
+struct exit_entry {
+    const char *name;
+    exit_handler_fn handler;
+    uint8_t fields;
+};
+
+/* Rows 0..EXIT_REASON_COUNT - 1 for the basic reasons, every one with a handler; the last row
+ * catches any reason beyond them (a newer CPU's). */
+extern const struct exit_entry exit_table[EXIT_REASON_COUNT + 1];
+
+/* The row of a basic exit reason: a reason outside the table gets the last row, whose handler
+ * stops the VM, so no value of the field reaches a missing handler. */
+static inline const struct exit_entry *exit_table_row(uint32_t basic)
+{
+    return &exit_table[basic < EXIT_REASON_COUNT ? basic : EXIT_REASON_COUNT];
+}
+
+/* Reads the exit information into v->exit (the fields the reason's row names) and runs the
+ * handler for its reason. */
 enum exit_action exit_dispatch(struct vcpu *v);
 const char *exit_reason_name(uint32_t basic_reason);
 struct vm;
@@ -75,11 +134,29 @@ void exit_log_reasons(const struct vm *vm);
 /* Stops v's VM after an exit mhv cannot serve, with a dump of the exit and the guest state. */
 enum exit_action exit_stop_vm(struct vcpu *v, const char *why);
 
-struct vm;
 /* Opens the MSR bitmap for the MSRs guests use directly (vmx/exit_msr.c). */
 void msr_setup_bitmap(struct vm *vm);
 
-/* Handlers, one file per family (vmx/exit_*.c). */
+/* Handlers (the exit table's), one file per family: vmx/exit.c has the small ones. */
+enum exit_action handle_unexpected(struct vcpu *v); /* stops the VM: an exit mhv does not handle */
+enum exit_action handle_raise_ud(struct vcpu *v);
+enum exit_action handle_skip_only(struct vcpu *v);
+enum exit_action handle_exception_nmi(struct vcpu *v);
+enum exit_action handle_external_interrupt(struct vcpu *v);
+enum exit_action handle_triple_fault(struct vcpu *v);
+enum exit_action handle_init_sipi(struct vcpu *v);
+enum exit_action handle_window(struct vcpu *v);
+enum exit_action handle_hlt(struct vcpu *v);
+enum exit_action handle_tpr_below_threshold(struct vcpu *v);
+enum exit_action handle_apic_access(struct vcpu *v);
+enum exit_action handle_virtualized_eoi(struct vcpu *v);
+enum exit_action handle_apic_write(struct vcpu *v);
+enum exit_action handle_pause(struct vcpu *v);
+enum exit_action handle_rdpmc(struct vcpu *v);
+enum exit_action handle_preemption_timer(struct vcpu *v);
+enum exit_action handle_entry_failure(struct vcpu *v);
+enum exit_action handle_xsetbv(struct vcpu *v);
+enum exit_action handle_random(struct vcpu *v);
 enum exit_action handle_cpuid(struct vcpu *v);
 enum exit_action handle_rdmsr(struct vcpu *v);
 enum exit_action handle_wrmsr(struct vcpu *v);

@@ -37,8 +37,8 @@ static inline void retire_at(struct vcpu *v, uint64_t next)
     if (__builtin_expect(single_step || v->debug_hits, 0))
         inject_debug_trap(v, single_step);
     uint32_t blocking = vmcs_read32(v, VMCS_GUEST_INTERRUPTIBILITY);
-    if (blocking & 3)
-        vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~3u);
+    if (blocking & BLOCKING_STI_MOVSS)
+        vmcs_write32(v, VMCS_GUEST_INTERRUPTIBILITY, blocking & ~BLOCKING_STI_MOVSS);
 }
 
 /* retire_at the next instruction: RIP += the exit's instruction length. Inline: almost every
@@ -70,7 +70,7 @@ void inject_events(struct vcpu *v);
 #define inject_before_entry(v)                                                              \
     do {                                                                                    \
         if ((v)->pending_events || (v)->lapic->entry_work ||                               \
-            ((v)->exit.idt_vectoring_info & (1u << 31)) ||                                  \
+            ((v)->exit.idt_vectoring_info & INFO_VALID) ||                                   \
             ((v)->lapic->assist.vid && (vmcs_read16(v, VMCS_GUEST_INTERRUPT_STATUS) & 0xff))) \
             inject_events(v);                                                               \
     } while (0)
