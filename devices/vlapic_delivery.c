@@ -15,40 +15,6 @@ static bool deliverable_locked(struct vlapic *l, int irr)
     return irr >= 0 && (REG(l, REG_SVR) & SVR_ENABLED) && ((unsigned)irr & 0xf0) > (ppr(l) & 0xf0);
 }
 
-/* Vectors other CPUs posted go into IRR (and TMR); lock held, on the CPU that runs the vCPU
- * (with virtual-interrupt delivery the CPU itself changes IRR while the guest runs, so nobody
- * else may write it). Level-triggered vectors join the EOI-exit bitmap, so that their EOIs,
- * even virtualized ones, reach the I/O APIC. */
-void vlapic_merge_posted(struct vlapic *l)
-{
-    for (unsigned i = 0; i < 8; i++) {
-        uint32_t p = l->posted[i];
-        if (!p)
-            continue;
-        uint32_t level = l->posted_level[i] & p;
-        l->posted[i] = 0;
-        l->posted_level[i] &= ~p;
-        REG(l, REG_IRR + 16 * i) |= p;
-        REG(l, REG_TMR + 16 * i) = (REG(l, REG_TMR + 16 * i) & ~p) | level;
-        uint64_t bits = (uint64_t)level << (32 * (i % 2));
-        if (bits & ~l->eoi_exit[i / 2]) {
-            l->eoi_exit[i / 2] |= bits;
-            l->eoi_exit_changed = true;
-        }
-    }
-}
-
-void vlapic_accept_locked(struct vlapic *l, uint8_t vector, bool level)
-{
-    uint32_t bit = 1u << (vector % 32);
-    l->posted[vector / 32] |= bit;
-    if (level)
-        l->posted_level[vector / 32] |= bit;
-    else
-        l->posted_level[vector / 32] &= ~bit;
-    l->entry_work = true;
-}
-
 /* An error the APIC detected (SDM Vol. 3A 12.5.3): its bit waits for the next ESR write, and
  * the error LVT, unless masked, interrupts this APIC's vCPU. Lock held; true when the caller
  * must notify the vCPU. */
@@ -174,26 +140,6 @@ void vlapic_entry_state(struct vlapic *l, bool open, struct vlapic_entry_state *
         s->tpr_threshold = irr >= 0 && irr_class <= tpr_class ? irr_class : 0;
     }
     spin_unlock_irqrestore(&l->lock, flags);
-}
-
-/* An EOI the vLAPIC performs itself (MMIO or x2APIC MSR write, APIC-write exit): the highest
- * vector in service is done. */
-void vlapic_eoi(struct vlapic *l)
-{
-    uint64_t flags = spin_lock_irqsave(&l->lock);
-    int vector = highest_vec(l, REG_ISR);
-    bool level = false;
-    if (vector >= 0) {
-        clear_vec(l, REG_ISR, (unsigned)vector);
-        level = test_vec(l, REG_TMR, (unsigned)vector);
-    }
-    REG(l, REG_EOI) = 0;
-    if (l->assist.vid)
-        l->entry_work = true; /* SVI changes: the entry path writes it */
-    spin_unlock_irqrestore(&l->lock, flags);
-    /* A level-triggered interrupt came from the I/O APIC: its remote IRR clears (12.8.5). */
-    if (level)
-        vioapic_eoi(l->vcpu->vm, (uint8_t)vector);
 }
 
 void vlapic_eoi_exit(struct vcpu *v, uint8_t vector)

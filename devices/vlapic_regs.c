@@ -4,6 +4,7 @@
  * and IA32_TSC_DEADLINE. */
 #include "arch/x86/cpu.h"
 #include "arch/x86/tsc.h"
+#include "devices/ioapic.h"
 #include "devices/vlapic_internal.h"
 #include "kernel/page_alloc.h"
 #include "sched/vtimer.h"
@@ -42,6 +43,26 @@ static uint32_t read_register(struct vlapic *l, uint32_t offset)
     }
     spin_unlock_irqrestore(&l->lock, flags);
     return value;
+}
+
+/* An EOI the vLAPIC performs itself (MMIO or x2APIC MSR write, APIC-write exit): the highest
+ * vector in service is done. */
+static void eoi(struct vlapic *l)
+{
+    uint64_t flags = spin_lock_irqsave(&l->lock);
+    int vector = highest_vec(l, REG_ISR);
+    bool level = false;
+    if (vector >= 0) {
+        clear_vec(l, REG_ISR, (unsigned)vector);
+        level = test_vec(l, REG_TMR, (unsigned)vector);
+    }
+    REG(l, REG_EOI) = 0;
+    if (l->assist.vid)
+        l->entry_work = true; /* SVI changes: the entry path writes it */
+    spin_unlock_irqrestore(&l->lock, flags);
+    /* A level-triggered interrupt came from the I/O APIC: its remote IRR clears (12.8.5). */
+    if (level)
+        vioapic_eoi(l->vcpu->vm, (uint8_t)vector);
 }
 
 /* Writes one register: `value` is what the guest wrote. With APIC-register virtualization the
@@ -134,7 +155,7 @@ static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
     spin_unlock_irqrestore(&l->lock, flags);
 
     if (offset == REG_EOI)
-        vlapic_eoi(l);
+        eoi(l);
     else if (offset == REG_ICR_LOW)
         vlapic_send_ipi(l, ((uint64_t)REG(l, REG_ICR_HIGH) << 32) | REG(l, REG_ICR_LOW));
 }

@@ -129,11 +129,46 @@ void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t guest_tsc);
 
 /* --- Acceptance and delivery (devices/vlapic_delivery.c) ---------------------------------- */
 
-void vlapic_merge_posted(struct vlapic *l);                              /* lock held */
-void vlapic_accept_locked(struct vlapic *l, uint8_t vector, bool level); /* lock held */
+/* The two steps of every entry and every interrupt are inline here, as they were when the
+ * APIC was one file (each call would cost the EOI and self-IPI paths about 20 instructions). */
+
+/* Vectors other CPUs posted go into IRR (and TMR); lock held, on the CPU that runs the vCPU
+ * (with virtual-interrupt delivery the CPU itself changes IRR while the guest runs, so nobody
+ * else may write it). Level-triggered vectors join the EOI-exit bitmap, so that their EOIs,
+ * even virtualized ones, reach the I/O APIC. */
+static inline void vlapic_merge_posted(struct vlapic *l)
+{
+    for (unsigned i = 0; i < 8; i++) {
+        uint32_t p = l->posted[i];
+        if (!p)
+            continue;
+        uint32_t level = l->posted_level[i] & p;
+        l->posted[i] = 0;
+        l->posted_level[i] &= ~p;
+        REG(l, REG_IRR + 16 * i) |= p;
+        REG(l, REG_TMR + 16 * i) = (REG(l, REG_TMR + 16 * i) & ~p) | level;
+        uint64_t bits = (uint64_t)level << (32 * (i % 2));
+        if (bits & ~l->eoi_exit[i / 2]) {
+            l->eoi_exit[i / 2] |= bits;
+            l->eoi_exit_changed = true;
+        }
+    }
+}
+
+/* A vector accepted: posted, for the CPU that runs the vCPU to merge. Lock held. */
+static inline void vlapic_accept_locked(struct vlapic *l, uint8_t vector, bool level)
+{
+    uint32_t bit = 1u << (vector % 32);
+    l->posted[vector / 32] |= bit;
+    if (level)
+        l->posted_level[vector / 32] |= bit;
+    else
+        l->posted_level[vector / 32] &= ~bit;
+    l->entry_work = true;
+}
+
 void vlapic_send_illegal_vector(struct vlapic *l);
 void vlapic_notify(struct vcpu *v);
-void vlapic_eoi(struct vlapic *l);
 
 /* --- IPIs (devices/vlapic_ipi.c) ---------------------------------------------------------- */
 
