@@ -3,7 +3,7 @@
  * Information", tables 29-2 to 29-7; 28.2.1 and tables 28-x in the editions that number the
  * VM-exit chapter 28). A handler decodes its reason's qualification at its start and works
  * with the fields; the bit positions are named here and nowhere else. Pure functions of the
- * raw value: the host unit tests check them (tests/unit/test_exit_qual.c). */
+ * raw value: the host unit tests check them (tests/unit/test_exit.c). */
 #ifndef MHV_VMX_EXIT_QUAL_H
 #define MHV_VMX_EXIT_QUAL_H
 
