@@ -20,10 +20,11 @@ struct steal_choice sched_choose_steal(struct sched_queue *queues, unsigned coun
         struct sched_queue *q = &queues[c];
         if (q == me || !q->usable)
             continue;
+        /* Under its lock: another CPU may take an entity out of the list meanwhile, and a walk
+         * without the lock would follow the links it clears. */
+        uint64_t flags = spin_lock_irqsave(&q->lock);
         unsigned runnable = runnable_in(q);
-        if (runnable <= most)
-            continue;
-        for (struct sched_link *l = q->entities.next; l != &q->entities; l = l->next) {
+        for (struct sched_link *l = q->entities.next; runnable > most && l != &q->entities; l = l->next) {
             struct sched_entity *e = sched_entity_of(l);
             if (e->state == ENTITY_RUNNABLE && e != q->running && sched_allowed_on(e, me->cpu)) {
                 choice = (struct steal_choice){ q, e };
@@ -31,6 +32,7 @@ struct steal_choice sched_choose_steal(struct sched_queue *queues, unsigned coun
                 break;
             }
         }
+        spin_unlock_irqrestore(&q->lock, flags);
     }
     return choice;
 }

@@ -153,7 +153,8 @@ struct sched_queue *sched_queues(unsigned *count);
 /* Work stealing decision (sched/balance.c): for an idle CPU's queue `me`, the queue to take
  * from (the busiest one with a runnable entity waiting besides the one it runs) and the
  * entity to take (one that waits and may run on `me`'s CPU). Both NULL when there is nothing
- * worth taking. Pure: the caller holds no locks while deciding and re-checks under the locks. */
+ * worth taking. It looks at one queue at a time under that queue's lock; the caller holds no
+ * lock and re-checks under both queues' locks before it takes anything. */
 struct steal_choice {
     struct sched_queue *from;
     struct sched_entity *entity;
