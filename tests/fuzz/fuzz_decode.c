@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vmx/decode.c vmx/alu.c vmx/emulate.c
+// sources: vmx/decode.c vmx/decode_opcodes.c vmx/alu.c vmx/emulate.c
 /* libFuzzer target for the MMIO instruction decoder (vmx/decode.c) and the executor that runs
  * what it decodes (vmx/emulate.c, vmx/alu.c), run for a bounded time by make test. Input: one
  * byte choosing the CPU mode (16, 32, 64, or a mode that does not exist), then the instruction

@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vmx/decode.c
+// sources: vmx/decode.c vmx/decode_opcodes.c
 /* The MMIO instruction decoder: every supported MOV form in 16-, 32- and 64-bit mode with its
  * exact length, the prefixes that change size or register, the other instructions it decodes
  * (ALU, unary, exchange, bit, multiply, shift-double, CMOV, string, stack, system and SSE/MMX

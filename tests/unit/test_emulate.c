@@ -1,5 +1,5 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: vmx/emulate.c vmx/alu.c vmx/decode.c
+// sources: vmx/emulate.c vmx/alu.c vmx/decode.c vmx/decode_opcodes.c
 /* The MMIO instruction executor and its arithmetic. vmx/alu.c is compared with the host CPU
  * executing the same instruction (inline assembly) on a table of edge operands, in every
  * operand size, with the arithmetic flags all clear and all set beforehand; only what the SDM
