@@ -87,9 +87,7 @@ static uint64_t fire_entity_timers(struct sched_queue *q, uint64_t now)
         struct sched_entity *e = sched_entity_of(l);
         if (e->state == ENTITY_STOPPED || !e->timer_count)
             continue;
-        uint64_t d = vtimer_fire_expired(e->timers, e->timer_count, now);
-        if (d && (!next || (int64_t)(d - next) < 0))
-            next = d;
+        next = vtimer_earlier(next, vtimer_fire_expired(e->timers, e->timer_count, now));
     }
     return next;
 }
@@ -128,11 +126,6 @@ static bool steal(struct sched_queue *me)
 static uint64_t due_or_never(uint64_t deadline)
 {
     return deadline ? deadline : SCHED_NEVER;
-}
-
-static uint64_t earliest(uint64_t a, uint64_t b)
-{
-    return !a || (b && (int64_t)(b - a) < 0) ? b : a;
 }
 
 /* Nothing runnable here: take work from another CPU, or halt until an interrupt (a timer, an
@@ -219,7 +212,7 @@ void sched_loop(void)
         if (!e) {
             if (!keep_running())
                 return;
-            idle(q, earliest(next_timer, q->host_due == SCHED_NEVER ? 0 : q->host_due));
+            idle(q, vtimer_earlier(next_timer, q->host_due == SCHED_NEVER ? 0 : q->host_due));
             continue;
         }
         uint64_t slice = tsc_us_to_ticks(e->migrate_stress ? SCHED_STRESS_SLICE_US : e->slice_us);

@@ -69,16 +69,11 @@ static inline __attribute__((always_inline)) uint64_t fire_if_due(struct vtimer 
     return __atomic_load_n(&t->deadline, __ATOMIC_ACQUIRE); /* fire() may re-arm */
 }
 
-static uint64_t earlier(uint64_t next, uint64_t d)
-{
-    return d && (!next || (int64_t)(d - next) < 0) ? d : next;
-}
-
 uint64_t vtimer_fire_expired(struct vtimer *const *timers, unsigned count, uint64_t now)
 {
     uint64_t next = 0;
     for (unsigned i = 0; i < count; i++)
-        next = earlier(next, fire_if_due(timers[i], now));
+        next = vtimer_earlier(next, fire_if_due(timers[i], now));
     return next;
 }
 
@@ -86,6 +81,6 @@ uint64_t vtimer_fire_host(struct vtimer *first, uint64_t now)
 {
     uint64_t next = 0;
     for (struct vtimer *t = first; t; t = t->next_host)
-        next = earlier(next, fire_if_due(t, now));
+        next = vtimer_earlier(next, fire_if_due(t, now));
     return next;
 }

@@ -36,6 +36,12 @@ void vtimer_init_host(struct vtimer *t, unsigned cpu, void (*fire)(struct vtimer
  * earlier arming; the keeping CPU learns of it at once. */
 void vtimer_arm(struct vtimer *t, uint64_t deadline);
 void vtimer_cancel(struct vtimer *t);
+/* The earlier of two deadlines, 0 meaning none (TSC values compared across a wrap). */
+static inline uint64_t vtimer_earlier(uint64_t a, uint64_t b)
+{
+    return b && (!a || (int64_t)(b - a) < 0) ? b : a;
+}
+
 /* vtimer_arm for a deadline, vtimer_cancel for 0 (a device's "next event, if any"). */
 static inline void vtimer_set(struct vtimer *t, uint64_t deadline)
 {
