@@ -13,7 +13,7 @@
 static struct uart16550 console_uart;
 
 static char queue[QUEUE_SIZE];
-static uint64_t queued_in, queued_out; /* bytes ever queued, ever sent: [out, in) waits */
+uint64_t console_queued_in, console_queued_out; /* bytes ever queued, ever sent: [out, in) waits */
 static struct spinlock queue_lock = SPINLOCK_INIT;
 static struct spinlock drain_lock = SPINLOCK_INIT;  /* one CPU feeds the UART at a time */
 static bool queue_on;                  /* console_start_queue() was called */
@@ -52,20 +52,20 @@ static bool lock_bounded(struct spinlock *l)
 }
 
 /* Sends what the UART takes now without waiting: a FIFO's worth (16 bytes) each time it is
- * empty; with `wait`, everything. Only the drain lock's holder moves `queued_out`. */
+ * empty; with `wait`, everything. Only the drain lock's holder moves `console_queued_out`. */
 static void feed_uart(bool wait)
 {
     uint64_t in;
-    while (queued_out != (in = __atomic_load_n(&queued_in, __ATOMIC_ACQUIRE))) {
+    while (console_queued_out != (in = __atomic_load_n(&console_queued_in, __ATOMIC_ACQUIRE))) {
         if (!uart16550_tx_empty(&console_uart)) {
             if (!wait)
                 return;
             uart16550_wait_tx_empty(&console_uart);
         }
-        uint64_t out = queued_out;
+        uint64_t out = console_queued_out;
         for (unsigned n = 0; n < UART16550_FIFO && out != in; n++, out++)
             uart16550_tx_byte(&console_uart, queue[out & (QUEUE_SIZE - 1)]);
-        __atomic_store_n(&queued_out, out, __ATOMIC_RELEASE);
+        __atomic_store_n(&console_queued_out, out, __ATOMIC_RELEASE);
     }
 }
 
@@ -80,7 +80,7 @@ static void drain(bool wait)
         return; /* another CPU is at it */
     }
     feed_uart(wait);
-    bool notify = guests_waiting && queued_in - queued_out < GUEST_SHARE / 2;
+    bool notify = guests_waiting && console_queued_in - console_queued_out < GUEST_SHARE / 2;
     if (notify)
         guests_waiting = false;
     if (locked)
@@ -92,20 +92,15 @@ static void drain(bool wait)
 
 void console_drain(void)
 {
-    if (queued_out != __atomic_load_n(&queued_in, __ATOMIC_ACQUIRE))
+    if (console_queued_out != __atomic_load_n(&console_queued_in, __ATOMIC_ACQUIRE))
         drain(false);
 }
 
-bool console_pending(void)
-{
-    return queued_out != __atomic_load_n(&queued_in, __ATOMIC_ACQUIRE);
-}
-
 /* Queues text ("\n" as "\r\n") while at most `limit` bytes would then wait; returns how many
- * of the n bytes went in. Queue lock held; the bytes are in place before `queued_in` says so. */
+ * of the n bytes went in. Queue lock held; the bytes are in place before `console_queued_in` says so. */
 static size_t enqueue(const char *s, size_t n, uint64_t limit)
 {
-    uint64_t in = queued_in, out = __atomic_load_n(&queued_out, __ATOMIC_ACQUIRE);
+    uint64_t in = console_queued_in, out = __atomic_load_n(&console_queued_out, __ATOMIC_ACQUIRE);
     size_t i = 0;
     for (; i < n; i++) {
         unsigned need = s[i] == '\n' ? 2 : 1;
@@ -115,7 +110,7 @@ static size_t enqueue(const char *s, size_t n, uint64_t limit)
             queue[in++ & (QUEUE_SIZE - 1)] = '\r';
         queue[in++ & (QUEUE_SIZE - 1)] = s[i];
     }
-    __atomic_store_n(&queued_in, in, __ATOMIC_RELEASE);
+    __atomic_store_n(&console_queued_in, in, __ATOMIC_RELEASE);
     return i;
 }
 
@@ -151,7 +146,7 @@ bool console_guest_room(size_t n)
 {
     if (!console_uart.present)
         return true; /* nowhere to go: taken and lost, as on a line with nothing attached */
-    if (queued_in - __atomic_load_n(&queued_out, __ATOMIC_ACQUIRE) + 2 * n <= GUEST_SHARE)
+    if (console_queued_in - __atomic_load_n(&console_queued_out, __ATOMIC_ACQUIRE) + 2 * n <= GUEST_SHARE)
         return true;
     guests_waiting = true;
     return false;

@@ -4,11 +4,15 @@
 ; int vmx_enter(struct vcpu *v)
 ;   Loads the guest's general registers from v->regs, then VMLAUNCH (v->launched == 0)
 ;   or VMRESUME. On a VM exit the CPU jumps to vmx_exit_entry (HOST_RIP) with RSP = HOST_RSP,
-;   which points at the saved vcpu pointer; the guest registers are stored back and 0 is
-;   returned. If the instruction itself fails: 1 for VMfailInvalid, 2 for VMfailValid.
-; Callee-saved host registers live on the stack across the guest's run. CR2 is not switched
-; here: mhv never changes it, so the guest's value stays in the register; vcpu_load/VMCLEAR
-; switch it with the other lazily held state when another vCPU needs this CPU.
+;   which points at the saved vcpu pointer; the guest registers are stored in v->regs and
+;   vcpu_exit(v) (vmx/run.c) handles the exit. While it answers 1 the guest goes on at once:
+;   its registers are loaded again and VMRESUME runs on the same stack, so the common exit
+;   neither returns to vmx_enter's caller nor saves and restores the host's callee-saved
+;   registers (they stay on the stack for the whole run, as in KVM's and NOVA's exit paths).
+;   When it answers 0, vmx_enter returns 0. If VMLAUNCH/VMRESUME itself fails: 1 for
+;   VMfailInvalid, 2 for VMfailValid.
+; CR2 is not switched here: mhv never changes it, so the guest's value stays in the register;
+; vcpu_load/VMCLEAR switch it with the other lazily held state when another vCPU needs this CPU.
 
 bits 64
 section .text
@@ -35,6 +39,26 @@ R_CR2 equ 128
 
 global vmx_enter, vmx_exit_entry
 
+; The guest's general registers from the vcpu at RDI (RDI itself last). Flags are kept.
+%macro LOAD_GUEST_REGISTERS 0
+    mov rax, [rdi + R_RAX]
+    mov rcx, [rdi + R_RCX]
+    mov rdx, [rdi + R_RDX]
+    mov rbx, [rdi + R_RBX]
+    mov rbp, [rdi + R_RBP]
+    mov rsi, [rdi + R_RSI]
+    mov r8,  [rdi + R_R8]
+    mov r9,  [rdi + R_R9]
+    mov r10, [rdi + R_R10]
+    mov r11, [rdi + R_R11]
+    mov r12, [rdi + R_R12]
+    mov r13, [rdi + R_R13]
+    mov r14, [rdi + R_R14]
+    mov r15, [rdi + R_R15]
+    mov rdi, [rdi + R_RDI]
+%endmacro
+extern vcpu_exit
+
 vmx_enter:
     push rbp
     push rbx
@@ -53,23 +77,12 @@ vmx_enter:
     vmwrite rax, rsp
 .rsp_done:
     cmp byte [rdi + LAUNCHED], 0    ; flags survive the MOVs below
-    mov rax, [rdi + R_RAX]
-    mov rcx, [rdi + R_RCX]
-    mov rdx, [rdi + R_RDX]
-    mov rbx, [rdi + R_RBX]
-    mov rbp, [rdi + R_RBP]
-    mov rsi, [rdi + R_RSI]
-    mov r8,  [rdi + R_R8]
-    mov r9,  [rdi + R_R9]
-    mov r10, [rdi + R_R10]
-    mov r11, [rdi + R_R11]
-    mov r12, [rdi + R_R12]
-    mov r13, [rdi + R_R13]
-    mov r14, [rdi + R_R14]
-    mov r15, [rdi + R_R15]
-    mov rdi, [rdi + R_RDI]
+    mov byte [rdi + LAUNCHED], 1    ; the exit path resumes; a failed VMLAUNCH takes it back
+    LOAD_GUEST_REGISTERS
     jne .resume
     vmlaunch
+    mov rdi, [rsp]
+    mov byte [rdi + LAUNCHED], 0
     jmp .failed
 .resume:
     vmresume
@@ -98,8 +111,16 @@ vmx_exit_entry:
     mov [rdi + R_R14], r14
     mov [rdi + R_R15], r15
     pop qword [rdi + R_RDI]         ; guest RDI, straight from the stack
-    mov byte [rdi + LAUNCHED], 1
-    xor eax, eax
+    ; A frame for backtraces: RBP -> vmx_enter's saved RBP, with its return address above.
+    lea rbp, [rsp + 6 * 8]
+    call vcpu_exit                  ; RSP is HOST_RSP again: 16-byte aligned, as at the entry
+    mov rdi, [rsp]                  ; the vcpu
+    test eax, eax
+    jz .leave
+    LOAD_GUEST_REGISTERS
+    vmresume
+    jmp vmx_enter.failed            ; RFLAGS (and still the guest's registers) say why
+.leave:                             ; EAX = 0
 vmx_return:
     add rsp, 8                      ; the vcpu pointer
     pop r15

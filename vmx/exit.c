@@ -276,7 +276,7 @@ enum exit_action handle_random(struct vcpu *v)
     return EXIT_RESUME;
 }
 
-/* Reads `fields` into v->exit. Inline in both callers: dispatch_rare for an exit's table
+/* Reads `fields` into v->exit. Inline in both callers: exit_dispatch_rare for an exit's table
  * fields, exit_info_read for what a handler or the dump needs later. */
 static inline __attribute__((always_inline)) void read_fields(struct vcpu *v, unsigned fields, bool first)
 {
@@ -322,7 +322,7 @@ void exit_info_read(struct vcpu *v, unsigned fields)
 
 /* Debug builds check the SDM's word that only the table's DURING_EVENT reasons can interrupt
  * event delivery: an event lost here would vanish from the guest. */
-static void check_no_vectoring(struct vcpu *v)
+void exit_check_no_vectoring(struct vcpu *v)
 {
     uint32_t info = vmcs_read32(v, VMCS_IDT_VECTORING_INFO);
     if (info & INFO_VALID)
@@ -330,63 +330,24 @@ static void check_no_vectoring(struct vcpu *v)
               "expect", v->vm->name, v->id, v->exit.reason & 0xffff, exit_reason_name(v->exit.reason & 0xffff), info);
 }
 
-/* What every exit does after its fields are read: the NMI bookkeeping, the counts, the
- * handler. `row` is the reason's in the exit table (its last row: a reason beyond it). */
-static inline enum exit_action run_handler(struct vcpu *v, const struct exit_entry *row)
-{
-    /* A failed entry records its reason and qualification, not this field (SDM Vol. 3C 28.8). */
-    if (MHV_DEBUG && !(row->fields & EXIT_VECTORING) && !(v->exit.reason & EXIT_REASON_ENTRY_FAILED))
-        check_no_vectoring(v);
-    if (v->in_nmi_handler)
-        inject_note_nmi_blocking(v);
-    v->exits++;
-    uint32_t basic = v->exit.reason & 0xffff;
-    if (basic < EXIT_REASON_COUNT)
-        v->exits_by_reason[basic]++;
-    return row->handler(v);
-}
-
-/* The rare exits: those with fields beyond RIP, length and qualification (exceptions, EPT
- * violations, task switches, ...), reasons outside the table, and exits in the guest's NMI
- * handler. Out of line, so that the common path needs no registers saved. */
-__attribute__((noinline)) static enum exit_action dispatch_rare(struct vcpu *v, const struct exit_entry *row)
+/* The rare exits (include/vmx/exit_dispatch.h): their fields, the NMI bookkeeping, the counts,
+ * the handler. Out of line, so that the common path needs no registers saved. */
+enum exit_action exit_dispatch_rare(struct vcpu *v, const struct exit_entry *row)
 {
     /* MMIO's EPT violations are the common ones: their reads with the tests folded away. */
     if (row == &exit_table[EXIT_EPT_VIOLATION])
         read_fields(v, EXIT_EPT_VIOLATION_FIELDS, true);
     else
         read_fields(v, row->fields, true);
-    return run_handler(v, row);
-}
-
-enum exit_action exit_dispatch(struct vcpu *v)
-{
-    struct exit_info *e = &v->exit;
-    uint32_t reason = vmcs_read32(v, VMCS_EXIT_REASON), basic = reason & 0xffff;
-    e->reason = reason;
-    e->idt_vectoring_info = 0; /* unless the reason's fields include it */
-    if (__builtin_expect(basic >= EXIT_REASON_COUNT, 0))
-        return dispatch_rare(v, &exit_table[EXIT_REASON_COUNT]);
-    const struct exit_entry *row = &exit_table[basic];
-    unsigned fields = row->fields;
-    if (__builtin_expect((fields & ~(EXIT_RIP | EXIT_LENGTH | EXIT_QUALIFICATION)) || v->in_nmi_handler, 0))
-        return dispatch_rare(v, row);
-    /* The common exits read their fields here: instructions RIP and length (a row with the
-     * length always has RIP, tests/unit/test_exit.c), I/O, control registers and the APIC's
-     * exits the qualification. */
-    if (fields & EXIT_LENGTH) {
-        e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
-        e->instruction_length = vmcs_read32(v, VMCS_EXIT_INSTRUCTION_LENGTH);
-    } else if (fields & EXIT_RIP) {
-        e->rip = vmcs_readnat(v, VMCS_GUEST_RIP);
-    }
-    if (fields & EXIT_QUALIFICATION)
-        e->qualification = vmcs_readnat(v, VMCS_EXIT_QUALIFICATION);
-    e->fields = (uint8_t)fields;
-    if (MHV_DEBUG && !(reason & EXIT_REASON_ENTRY_FAILED))
-        check_no_vectoring(v); /* no row read here has it */
+    /* A failed entry records its reason and qualification, not this field (SDM Vol. 3C 28.8). */
+    if (MHV_DEBUG && !(row->fields & EXIT_VECTORING) && !(v->exit.reason & EXIT_REASON_ENTRY_FAILED))
+        exit_check_no_vectoring(v);
+    if (v->in_nmi_handler)
+        inject_note_nmi_blocking(v);
     v->exits++;
-    v->exits_by_reason[basic]++;
+    uint32_t basic = v->exit.reason & 0xffff;
+    if (basic < EXIT_REASON_COUNT)
+        v->exits_by_reason[basic]++;
     return row->handler(v);
 }
 

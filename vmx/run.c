@@ -16,6 +16,7 @@
 #include "lib/format.h"
 #include "vm/vm.h"
 #include "vmx/caps.h"
+#include "vmx/exit_dispatch.h"
 #include "vmx/inject.h"
 #include "vmx/preflight.h"
 #include "vmx/vcpu.h"
@@ -23,16 +24,40 @@
 #include "vmx/vmxon.h"
 
 extern int vmx_enter(struct vcpu *v);
+int vcpu_exit(struct vcpu *v);
 
-static enum exit_action enter_once(struct vcpu *v)
+/* After every VM exit, called by vmx/entry.asm with the guest's registers in v->regs: handles
+ * the exit and answers whether the guest goes on at once (1: its registers are loaded again and
+ * VMRESUME runs) or the run ends (0: vmx_enter returns to vcpu_run).
+ * vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check, with an
+ * INIT, which may come from this vCPU itself (an ICR write to self). need_resched needs none
+ * here: interrupts are off between exits, so it can only be set in an external-interrupt exit,
+ * and that handler then ends the run itself.
+ * The preemption timer counts guest time only: a vCPU that exits all the time (polling a
+ * device) would hold the CPU for many times its slice of real time, and with it this CPU's
+ * share of mhv's own work (the console, typed input, device timers). So the slice also ends
+ * once that much real time has passed, and console output waiting for the line is fed between
+ * exits.
+ * Cross-CPU calls waiting for this CPU are served between exits too, not only in the window an
+ * external-interrupt exit opens: the call's IPI makes the guest exit whatever its RFLAGS.IF
+ * (external-interrupt exiting, SDM Vol. 3C 26.2), but Bochs takes no host interrupt while a
+ * guest runs with IF=0, so a guest spinning with interrupts off would otherwise keep every
+ * remote VMCLEAR for this CPU waiting until its slice ends. */
+int vcpu_exit(struct vcpu *v)
 {
-    inject_before_entry(v);
-    int rc = vmx_enter(v);
-    if (rc) {
-        vmx_report_entry_failure(v, rc);
-        return EXIT_RESCHED;
+    if (exit_dispatch(v) != EXIT_RESUME)
+        return 0;
+    if (__builtin_expect(console_pending(), 0))
+        console_drain();
+    xcall_poll();
+    if (__builtin_expect((int64_t)(rdtsc() - v->slice_end) >= 0, 0)) {
+        v->se.preempted = true;
+        return 0;
     }
-    return exit_dispatch(v);
+    if (v->se.state != VCPU_RUNNABLE || vcpu_init_pending(v))
+        return 0;
+    inject_before_entry(v);
+    return 1;
 }
 
 /* Takes the STARTUP IPI kept for the INIT this CPU took last (devices/vlapic_ipi.c start_vcpu). One
@@ -112,29 +137,13 @@ static enum run_end vcpu_run(struct sched_entity *e, uint64_t slice_ticks)
         p->switch_ticks += rdtsc() - p->switch_from;
     }
     p->switch_from = 0;
-    /* vm_stop() marks every vCPU of the VM stopped, so the vCPU's state is the one check, with
-     * an INIT, which may come from this vCPU itself (an ICR write to self). need_resched needs
-     * none here: interrupts are off between exits, so it can only be set in an
-     * external-interrupt exit, and that handler then ends the run itself.
-     * The preemption timer counts guest time only: a vCPU that exits all the time (polling a
-     * device) would hold the CPU for many times its slice of real time, and with it this
-     * CPU's share of mhv's own work (the console, typed input, device timers). So the slice
-     * also ends once that much real time has passed, and console output waiting for the line
-     * is fed between exits.
-     * Cross-CPU calls waiting for this CPU are served between exits too, not only in the
-     * window an external-interrupt exit opens: the call's IPI makes the guest exit whatever
-     * its RFLAGS.IF (external-interrupt exiting, SDM Vol. 3C 26.2), but Bochs takes no host
-     * interrupt while a guest runs with IF=0, so a guest spinning with interrupts off would
-     * otherwise keep every remote VMCLEAR for this CPU waiting until its slice ends. */
-    uint64_t slice_end = rdtsc() + slice_ticks;
-    while (v->se.state == VCPU_RUNNABLE && !vcpu_init_pending(v) && enter_once(v) == EXIT_RESUME) {
-        if (__builtin_expect(console_pending(), 0))
-            console_drain();
-        xcall_poll();
-        if (__builtin_expect((int64_t)(rdtsc() - slice_end) >= 0, 0)) {
-            v->se.preempted = true;
-            break;
-        }
+    /* The guest runs, exit after exit, until vcpu_exit ends the run. */
+    v->slice_end = rdtsc() + slice_ticks;
+    if (v->se.state == VCPU_RUNNABLE && !vcpu_init_pending(v)) {
+        inject_before_entry(v);
+        int rc = vmx_enter(v);
+        if (rc)
+            vmx_report_entry_failure(v, rc);
     }
     vcpu_put(v);
     if (v->se.state == VCPU_STOPPED)

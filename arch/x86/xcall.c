@@ -34,7 +34,7 @@ static void serve_own_slot(void)
     __atomic_store_n(&s->finished, seq, __ATOMIC_RELEASE);
 }
 
-void xcall_poll(void)
+void xcall_serve(void)
 {
     serve_own_slot();
 }

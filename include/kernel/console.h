@@ -39,8 +39,12 @@ void console_write(const char *s, size_t n);
 bool console_guest_room(size_t n);
 /* Feeds the UART what it takes now; returns at once. Any CPU, any time. */
 void console_drain(void);
-/* Whether text is still waiting for the line. */
-bool console_pending(void);
+/* Whether text is still waiting for the line. Inline: the VM-exit path asks after every exit. */
+extern uint64_t console_queued_in, console_queued_out; /* bytes ever queued, ever sent (kernel/console.c) */
+static inline bool console_pending(void)
+{
+    return console_queued_out != __atomic_load_n(&console_queued_in, __ATOMIC_ACQUIRE);
+}
 /* Returns once everything written has left the UART (before power-off or reset). */
 void console_flush(void);
 

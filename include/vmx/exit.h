@@ -123,9 +123,11 @@ static inline const struct exit_entry *exit_table_row(uint32_t basic)
     return &exit_table[basic < EXIT_REASON_COUNT ? basic : EXIT_REASON_COUNT];
 }
 
-/* Reads the exit information into v->exit (the fields the reason's row names) and runs the
- * handler for its reason. */
-enum exit_action exit_dispatch(struct vcpu *v);
+/* exit_dispatch (include/vmx/exit_dispatch.h) for the exits with fields beyond RIP, length and
+ * qualification, reasons outside the table, and exits in the guest's NMI handler. */
+enum exit_action exit_dispatch_rare(struct vcpu *v, const struct exit_entry *row);
+/* Debug builds: panics if the exit interrupted event delivery (the table says it cannot). */
+void exit_check_no_vectoring(struct vcpu *v);
 const char *exit_reason_name(uint32_t basic_reason);
 struct vm;
 /* One log line: the VM's exits by reason, most frequent first ("vm x: exits: HLT 10, ..."). */

@@ -75,6 +75,7 @@ struct vcpu {
     uint32_t pending_info, pending_error;
 
     struct exit_info exit; /* the last VM exit */
+    uint64_t slice_end;    /* TSC at which the running slice ends in real time (vmx/run.c) */
     struct sched_entity se; /* its scheduling: state, queue, weight, slice, affinity, timers */
     struct vtimer hypercall_timer; /* the TIMER hypercall's one-shot (vmx/hypercall.c) */
     uint8_t timer_vector;          /* ...and the vector it raises */

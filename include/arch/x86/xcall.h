@@ -5,7 +5,10 @@
 #define MHV_ARCH_X86_XCALL_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+#include "arch/x86/percpu.h"
 
 typedef void (*xcall_fn)(void *arg);
 
@@ -22,9 +25,19 @@ int xcall_run(unsigned cpu, xcall_fn fn, void *arg, bool wait);
  * second. Returns 0, or -1 (not online, not taken in time, or not finished). */
 int xcall_run_within(unsigned cpu, xcall_fn fn, void *arg, bool wait, uint64_t timeout_us);
 
+/* Runs the call waiting for this CPU (arch/x86/xcall.c); xcall_poll's slow half. */
+void xcall_serve(void);
+
 /* Runs a call waiting for this CPU, if any: long operations with interrupts off call it now and
- * then, so that no other CPU waits on this one for long. */
-void xcall_poll(void);
+ * then, so that no other CPU waits on this one for long. Inline: the VM-exit path polls after
+ * every exit, and with no call waiting that is one %gs-relative load. */
+static inline void xcall_poll(void)
+{
+    uint32_t pending;
+    __asm__ volatile("movl %%gs:%c1, %0" : "=r"(pending) : "i"(offsetof(struct percpu, xcall.pending)));
+    if (__builtin_expect(pending != 0, 0))
+        xcall_serve();
+}
 
 /* Runs fn(arg) on every online CPU, the caller's last. Returns how many CPUs failed to run it. */
 int xcall_all(xcall_fn fn, void *arg, bool wait);
