@@ -3,7 +3,9 @@
  * include/kernel/console.h for the queue and who drains it). */
 #include "kernel/console.h"
 
+#include "arch/x86/cpu.h"
 #include "arch/x86/spinlock.h"
+#include "arch/x86/tsc.h"
 #include "drivers/uart16550.h"
 
 #define QUEUE_SIZE (1u << 16)        /* power of two */
@@ -19,6 +21,7 @@ static struct spinlock drain_lock = SPINLOCK_INIT;  /* one CPU feeds the UART at
 static bool queue_on;                  /* console_start_queue() was called */
 static volatile bool guests_waiting;   /* a VM found no room: tell it when there is (room_cb) */
 static void (*room_cb)(void);
+static uint64_t feed_due; /* TSC before which the UART has no room again (drain without waiting) */
 bool console_emergency;
 
 int console_init(uint16_t port)
@@ -51,6 +54,12 @@ static bool lock_bounded(struct spinlock *l)
     return false;
 }
 
+/* How long the line takes for one character, in TSC ticks (0 before the TSC is calibrated). */
+static uint64_t char_ticks(void)
+{
+    return tsc_hz * UART16550_CHAR_BITS / UART16550_BAUD;
+}
+
 /* Sends what the UART takes now without waiting: a FIFO's worth (16 bytes) each time it is
  * empty; with `wait`, everything. Only the drain lock's holder moves `console_queued_out`. */
 static void feed_uart(bool wait)
@@ -58,14 +67,18 @@ static void feed_uart(bool wait)
     uint64_t in;
     while (console_queued_out != (in = __atomic_load_n(&console_queued_in, __ATOMIC_ACQUIRE))) {
         if (!uart16550_tx_empty(&console_uart)) {
-            if (!wait)
+            if (!wait) {
+                feed_due = rdtsc() + char_ticks();
                 return;
+            }
             uart16550_wait_tx_empty(&console_uart);
         }
         uint64_t out = console_queued_out;
-        for (unsigned n = 0; n < UART16550_FIFO && out != in; n++, out++)
+        unsigned n = 0;
+        for (; n < UART16550_FIFO && out != in; n++, out++)
             uart16550_tx_byte(&console_uart, queue[out & (QUEUE_SIZE - 1)]);
         __atomic_store_n(&console_queued_out, out, __ATOMIC_RELEASE);
+        feed_due = rdtsc() + n * char_ticks();
     }
 }
 
@@ -90,9 +103,13 @@ static void drain(bool wait)
         room_cb();
 }
 
+/* Not before the UART can have room: the bytes fed last take their time on the line, and a
+ * look at the UART (a port read, an exit's worth on real hardware) would find it still busy.
+ * The VM-exit path calls this after every exit while text waits. */
 void console_drain(void)
 {
-    if (console_queued_out != __atomic_load_n(&console_queued_in, __ATOMIC_ACQUIRE))
+    if (console_queued_out != __atomic_load_n(&console_queued_in, __ATOMIC_ACQUIRE) &&
+        (int64_t)(rdtsc() - feed_due) >= 0)
         drain(false);
 }
 

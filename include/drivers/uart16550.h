@@ -11,6 +11,9 @@ struct uart16550 {
     bool present;
 };
 
+#define UART16550_BAUD 115200
+#define UART16550_CHAR_BITS 10 /* 8N1: a start bit, 8 data bits, a stop bit */
+
 /* Programs 115200 8N1 with FIFOs. Returns 0, or -1 when nothing answers at that port. */
 int uart16550_init(struct uart16550 *u, uint16_t port);
 /* A second handle on a UART someone else programmed (the console's, for its receive side):
