@@ -313,7 +313,14 @@ static void sync(struct vhpet *p, uint64_t tsc)
     hpet_update(h, tsc);
     /* Legacy replacement takes IRQ 0 and 8 while the HPET is enabled (2.3.5: ENABLE_CNF 0
      * disables "all timer interrupts", the legacy route's included). */
-    p->legacy = (h->config & (HPET_CFG_ENABLE | HPET_CFG_LEG_RT)) == (HPET_CFG_ENABLE | HPET_CFG_LEG_RT);
+    bool legacy = (h->config & (HPET_CFG_ENABLE | HPET_CFG_LEG_RT)) == (HPET_CFG_ENABLE | HPET_CFG_LEG_RT);
+    if (legacy && !p->legacy) {
+        /* The controllers now see the HPET's outputs on IRQ 0 and 8, low until it drives
+         * them, not a level the PIT or the CMOS clock held (which would hide its edges). */
+        vm_irq_line_hpet(p->vm, 0, false);
+        vm_irq_line_hpet(p->vm, 8, false);
+    }
+    p->legacy = legacy;
     unsigned edges = hpet_take_edges(h);
     for (unsigned n = 0; n < HPET_TIMERS; n++) {
         unsigned target = hpet_target(h, n), want = hpet_level(h, n) ? target : NOT_DRIVEN;

@@ -11,7 +11,9 @@
 #     vCPUs ran; Linux reboots once and comes back (on_reboot = "restart"), then powers off;
 #  3. Linux next to a test guest on two CPUs: both run, both stop with status 0; this VM has
 #     two serial ports (serial_ports = 2) and Linux finds the second one; it runs with
-#     clocksource=hpet: Linux finds the HPET and keeps time with it, watching the TSC against it;
+#     clocksource=hpet: Linux finds the HPET (3 comparators at 14.318180 MHz), switches its
+#     clock to it, reaches its init with it and marks no clocksource unstable (bochs_hpet
+#     checks the HPET's rate against the PM timer and the TSC);
 #  4. the shell: text typed into mhv's serial line reaches BusyBox's shell (`echo
 #     typed-$((6*7))` prints typed-42), and `poweroff -f` typed there powers the VM off.
 # Skipped (exit 77) when the packages cannot be fetched and none are cached. When case 1 does
