@@ -31,7 +31,8 @@ for check in 'the XSDT and the RSDT list the same HPET table' 'HPET table base a
   'level: delivered again after an EOI with the status set, not after clearing it' \
   '32-bit mode: the comparator matches across the low half.s wrap' \
   'legacy route: the PIT.s and the CMOS clock.s interrupts are not delivered \(0, 0\)' \
-  'legacy route: timer 0 interrupts on IRQ 0 \(I/O APIC pin 2\)' 'legacy route: timer 1 interrupts once on IRQ 8, which the CMOS clock held high' \
+  'legacy route: timer 0 interrupts on IRQ 0 \(I/O APIC pin 2\)' \
+  'legacy route: timer 1 interrupts once on IRQ 8, which the CMOS clock held high' \
   'the route off: the PIT.s IRQ 0 and the CMOS clock.s IRQ 8 are back'; do
   expect_line "^\[hpet\] ok - $check$"
 done

@@ -123,7 +123,8 @@ static void check_tables(bool want)
     check_eq(sum(x, 56), 0, "HPET table checksum");
     check_eq(x[40], 0, "HPET table base address is in system memory");
     check_eq(*(const uint64_t *)(x + 44), HPET_BASE, "HPET table base address");
-    check_eq(*(const uint32_t *)(x + 36), rd32(REG_CAP), "HPET table event timer block ID is the capabilities' low half");
+    check_eq(*(const uint32_t *)(x + 36), rd32(REG_CAP),
+             "HPET table event timer block ID is the capabilities' low half");
     check(*(const uint16_t *)(x + 53) > 0, "HPET table gives a minimum periodic tick");
 }
 
@@ -343,7 +344,8 @@ static void check_legacy_replacement(void)
     legacy_sources(true);
     halt_until(&taken[VEC_IRQ0], 3, 100000);
     halt_until(&taken[VEC_IRQ8], 3, 100000);
-    check(taken[VEC_IRQ0] >= 3 && taken[VEC_IRQ8] >= 3, "without the route: the PIT's IRQ 0 and the CMOS clock's IRQ 8 arrive");
+    check(taken[VEC_IRQ0] >= 3 && taken[VEC_IRQ8] >= 3,
+          "without the route: the PIT's IRQ 0 and the CMOS clock's IRQ 8 arrive");
 
     /* The route comes on while the CMOS clock holds IRQ 8 high (pins masked, register C not
      * read). With timers 0 and 1 quiet, neither the PIT nor the CMOS clock gets through. */
@@ -375,7 +377,8 @@ static void check_legacy_replacement(void)
     halt_until(&taken[VEC_IRQ8], 1, 100000);
     spin_us(5000);
     check(taken[VEC_IRQ0] >= 10, "legacy route: timer 0 interrupts on IRQ 0 (I/O APIC pin 2)");
-    check_eq(taken[VEC_IRQ8], 1, "legacy route: timer 1 interrupts once on IRQ 8, which the CMOS clock held high");
+    check_eq(taken[VEC_IRQ8], 1,
+             "legacy route: timer 1 interrupts once on IRQ 8, which the CMOS clock held high");
     check_eq(taken[VEC_PERIODIC] + taken[VEC_LEVEL], own_routes, "legacy route: nothing on the timers' own routes");
 
     /* The route off: the PIT and the CMOS clock are back. */
@@ -386,7 +389,8 @@ static void check_legacy_replacement(void)
     taken[VEC_IRQ0] = taken[VEC_IRQ8] = 0;
     halt_until(&taken[VEC_IRQ0], 3, 100000);
     halt_until(&taken[VEC_IRQ8], 3, 100000);
-    check(taken[VEC_IRQ0] >= 3 && taken[VEC_IRQ8] >= 3, "the route off: the PIT's IRQ 0 and the CMOS clock's IRQ 8 are back");
+    check(taken[VEC_IRQ0] >= 3 && taken[VEC_IRQ8] >= 3,
+          "the route off: the PIT's IRQ 0 and the CMOS clock's IRQ 8 are back");
     legacy_sources(false);
     ioapic_mask(2);
     ioapic_mask(8);
