@@ -8,8 +8,10 @@
  *   XSDT  and RSDT: FACP and APIC (5.2.8, 5.2.7)
  *   FACP  FADT revision 6.5: PM1a event/control blocks, PM timer, reset register (5.2.9)
  *   APIC  MADT: one local APIC per vCPU, the I/O APIC, ISA overrides, LINT1 NMI (5.2.12)
+ *   HPET  the event timer block (IA-PC HPET specification 1.0a, 3.2.4), only for a VM that has
+ *         one (devices/hpet.c; not with `hpet = false`)
  *
- * Nothing describes hardware the VM lacks: no HPET, MCFG, DMAR or SRAT, no GPE blocks, no
+ * Nothing describes hardware the VM lacks: no MCFG, DMAR or SRAT, no GPE blocks, no
  * fixed power/sleep buttons, no 8042 keyboard controller (devices/reset.c serves only its reset line).
  * Every table sits in the BIOS area, which loaders mark reserved in the guest's memory map.
  */
@@ -18,6 +20,7 @@
 #include <stdbool.h>
 
 #include "kernel/log.h"
+#include "devices/hpet.h"
 #include "lib/string.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
@@ -27,6 +30,7 @@
 #define FACS_SIZE 64
 #define FADT_SIZE 276 /* ACPI 6.0 onwards: up to the hypervisor vendor identity */
 #define MADT_FIXED_SIZE 44
+#define HPET_TABLE_SIZE 56
 
 /* The FADT's IA-PC Boot Architecture Flags and Fixed ACPI Description Table Flags (ACPI 6.5
  * 5.2.9.3 and 5.2.9). */
@@ -48,7 +52,7 @@ enum { MADT_LAPIC = 0, MADT_IOAPIC = 1, MADT_OVERRIDE = 2, MADT_LAPIC_NMI = 4 };
 #define MADT_PCAT_COMPAT 1u /* a dual 8259 pair is present (devices/pic.c) */
 
 /* Generic Address Structure address space IDs and access sizes (ACPI 6.5 5.2.3.2). */
-enum { GAS_SYSTEM_IO = 1 };
+enum { GAS_SYSTEM_MEMORY = 0, GAS_SYSTEM_IO = 1 };
 enum { GAS_BYTE = 1, GAS_WORD = 2, GAS_DWORD = 3 };
 
 struct builder {
@@ -241,20 +245,42 @@ static void build_madt(uint8_t *t, unsigned vcpus)
     seal(t);
 }
 
+/* The HPET description table (IA-PC HPET 1.0a, 3.2.4 "The ACPI 2.0 HPET Description Table"):
+ * the event timer block ID (the capabilities register's low half), its base address as a
+ * system-memory GAS, HPET number 0, the minimum periodic tick (devices/hpet.c does not
+ * interrupt faster), and page protection 1: the block alone in its 4 KiB page. */
+static void build_hpet(uint8_t *t)
+{
+    header(t, "HPET", HPET_TABLE_SIZE, 1);
+    put32(t, 36, (uint32_t)(HPET_CAP_REV_ID | (HPET_TIMERS - 1) << 8 | HPET_CAP_COUNT_SIZE | HPET_CAP_LEG_RT |
+                            HPET_CAP_VENDOR_ID << 16));
+    put8(t, 40, GAS_SYSTEM_MEMORY);
+    put8(t, 41, 64);                  /* register bit width */
+    put8(t, 42, 0);                   /* bit offset */
+    put8(t, 43, 0);                   /* access size: undefined (32 and 64 bits both work) */
+    put64(t, 44, PLATFORM_HPET_BASE);
+    put8(t, 52, 0);                   /* HPET number */
+    put16(t, 53, (uint16_t)HPET_MIN_PERIOD);
+    put8(t, 55, 1);                   /* 4 KiB page protection */
+    seal(t);
+}
+
 size_t acpi_build(uint8_t *buf, size_t size, uint64_t base, const struct acpi_vm_layout *l)
 {
     /* APIC IDs are one byte and 0xff is the broadcast ID; the I/O APIC takes ID `vcpus`. */
     if (!l->vcpus || l->vcpus > 254 || (base & 15) || base + size > 0x100000000ull)
         return 0;
     struct builder b = { buf, size, 0, base, false };
-    uint64_t rsdp_gpa, facs_gpa, dsdt_gpa, xsdt_gpa, rsdt_gpa, fadt_gpa, madt_gpa;
+    uint64_t rsdp_gpa, facs_gpa, dsdt_gpa, xsdt_gpa, rsdt_gpa, fadt_gpa, madt_gpa, hpet_gpa = 0;
+    unsigned entries = l->hpet ? 3 : 2; /* FACP, APIC, and HPET when there is one */
     uint8_t *rsdp = reserve(&b, RSDP_SIZE, 16, &rsdp_gpa);
     uint8_t *facs = reserve(&b, FACS_SIZE, 64, &facs_gpa);
     uint8_t *dsdt = reserve(&b, SDT_HEADER_SIZE + sizeof(s5_aml), 16, &dsdt_gpa);
-    uint8_t *xsdt = reserve(&b, SDT_HEADER_SIZE + 2 * 8, 16, &xsdt_gpa);
-    uint8_t *rsdt = reserve(&b, SDT_HEADER_SIZE + 2 * 4, 16, &rsdt_gpa);
+    uint8_t *xsdt = reserve(&b, SDT_HEADER_SIZE + entries * 8, 16, &xsdt_gpa);
+    uint8_t *rsdt = reserve(&b, SDT_HEADER_SIZE + entries * 4, 16, &rsdt_gpa);
     uint8_t *fadt = reserve(&b, FADT_SIZE, 16, &fadt_gpa);
     uint8_t *madt = reserve(&b, madt_size(l->vcpus), 16, &madt_gpa);
+    uint8_t *hpet = l->hpet ? reserve(&b, HPET_TABLE_SIZE, 16, &hpet_gpa) : NULL;
     if (b.overflow)
         return 0;
 
@@ -266,15 +292,18 @@ size_t acpi_build(uint8_t *buf, size_t size, uint64_t base, const struct acpi_vm
 
     build_fadt(fadt, facs_gpa, dsdt_gpa);
     build_madt(madt, l->vcpus);
+    if (hpet)
+        build_hpet(hpet);
 
     /* XSDT (5.2.8) with 64-bit entries, RSDT (5.2.7) with 32-bit ones for ACPI 1.0 guests. */
-    header(xsdt, "XSDT", SDT_HEADER_SIZE + 2 * 8, 1);
-    put64(xsdt, SDT_HEADER_SIZE, fadt_gpa);
-    put64(xsdt, SDT_HEADER_SIZE + 8, madt_gpa);
+    const uint64_t entry[3] = { fadt_gpa, madt_gpa, hpet_gpa };
+    header(xsdt, "XSDT", SDT_HEADER_SIZE + entries * 8, 1);
+    header(rsdt, "RSDT", SDT_HEADER_SIZE + entries * 4, 1);
+    for (unsigned i = 0; i < entries; i++) {
+        put64(xsdt, SDT_HEADER_SIZE + 8 * i, entry[i]);
+        put32(rsdt, SDT_HEADER_SIZE + 4 * i, (uint32_t)entry[i]);
+    }
     seal(xsdt);
-    header(rsdt, "RSDT", SDT_HEADER_SIZE + 2 * 4, 1);
-    put32(rsdt, SDT_HEADER_SIZE, (uint32_t)fadt_gpa);
-    put32(rsdt, SDT_HEADER_SIZE + 4, (uint32_t)madt_gpa);
     seal(rsdt);
 
     /* RSDP (5.2.5.3): the first checksum covers the ACPI 1.0 part (20 bytes), the extended
@@ -295,7 +324,7 @@ int acpi_tables_write(struct vm *vm)
     /* Under 2 KiB for VM_MAX_VCPUS processors (the MADT grows by 8 bytes a vCPU): the stack
      * holds it. */
     uint8_t buf[2048];
-    struct acpi_vm_layout l = { .vcpus = vm->vcpu_count };
+    struct acpi_vm_layout l = { .vcpus = vm->vcpu_count, .hpet = vm->hpet != NULL };
     size_t len = acpi_build(buf, sizeof(buf), PLATFORM_ACPI_BASE, &l);
     if (!len) {
         log_err("vm %s: no ACPI tables for %u vCPUs", vm->name, vm->vcpu_count);

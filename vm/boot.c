@@ -43,6 +43,7 @@ static void apply_config(const struct vm_config *c, struct guest_spec *g)
     if (c->slice_us)
         g->sched.slice_us = c->slice_us;
     g->serial_ports = c->serial_ports;
+    g->no_hpet = !c->hpet;
     if (c->affinity != ~0ull) {
         for (unsigned i = 0; i < MHV_GUEST_AFFINITIES; i++)
             g->sched.affinity[i] = c->affinity;

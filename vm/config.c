@@ -265,6 +265,8 @@ static void set_key(struct parser *p, const char *key, const char *value)
         rc = parse_bool(value, &vm->console, &why);
     } else if (!strcmp(key, "testdev")) {
         rc = parse_bool(value, &vm->testdev, &why);
+    } else if (!strcmp(key, "hpet")) {
+        rc = parse_bool(value, &vm->hpet, &why);
     } else if (!strcmp(key, "serial_ports")) {
         rc = parse_number(value, &n, false, &why);
         if (rc == 0 && (n < 1 || n > 4))
@@ -293,6 +295,7 @@ static void start_vm(struct parser *p, struct vm_config *vm)
     vm->affinity = ~0ull;
     vm->on_reboot = ACTION_RESTART; /* a guest that reboots expects to come back */
     vm->serial_ports = 1;
+    vm->hpet = true;
     p->vm = vm;
 }
 

@@ -213,6 +213,7 @@ struct vm *guest_boot_create(const char *what, const struct guest_boot *b)
     }
     /* After the vCPUs: device timers belong to vCPU 0, the MADT lists every vCPU. */
     vm->bios = g.bios;
+    vm->no_hpet = g.no_hpet;
     vm_add_platform(vm, g.serial_ports ? g.serial_ports : 1);
     log_info("vm %s: %u-bit guest from module '%s', entry 0x%lx, %u vCPU%s", vm->name, g.mode, what, g.entry, g.vcpus,
              g.vcpus > 1 ? "s" : "");

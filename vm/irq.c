@@ -5,20 +5,32 @@
 
 #include <stddef.h>
 
+#include "devices/hpet.h"
 #include "devices/ioapic.h"
 #include "devices/vlapic.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
 #include "vmx/vcpu.h"
 
-void vm_irq_line(struct vm *vm, unsigned irq, bool high)
+static void route(struct vm *vm, unsigned irq, bool high)
 {
-    if (irq >= VM_IRQ_LINES)
-        return;
     /* ISA IRQ 0 (the PIT) is wired to pin 2, as on PCs; the MADT has the override. */
     vioapic_set_pin(vm, irq == 0 ? 2 : irq, high);
     if (irq < 16 && vm->pic)
         vpic_set_irq(vm, irq, high);
+}
+
+void vm_irq_line(struct vm *vm, unsigned irq, bool high)
+{
+    if (irq >= VM_IRQ_LINES || vhpet_owns_irq(vm, irq))
+        return;
+    route(vm, irq, high);
+}
+
+void vm_irq_line_hpet(struct vm *vm, unsigned irq, bool high)
+{
+    if (irq < VM_IRQ_LINES)
+        route(vm, irq, high);
 }
 
 void vm_pic_intr_changed(struct vm *vm)

@@ -25,6 +25,8 @@ void vm_add_platform(struct vm *vm, unsigned serial_ports)
     vreset_attach(vm);
     vpci_attach(vm);
     fw_cfg_attach(vm);
+    if (!vm->no_hpet)
+        vhpet_attach(vm);
     if (vm->bios) {
         /* POST's programming of the PIC and the PIT, now and after every device reset (the
          * last reset registered, so it comes after theirs). */

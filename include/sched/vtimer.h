@@ -17,7 +17,7 @@
 
 struct sched_entity;
 
-#define SCHED_MAX_TIMERS 4 /* per entity */
+#define SCHED_MAX_TIMERS 5 /* per entity: vCPU 0 has the APIC, hypercall, PIT, RTC and HPET timers */
 
 struct vtimer {
     volatile uint64_t deadline;      /* TSC; 0 when not armed */

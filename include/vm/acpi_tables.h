@@ -1,12 +1,14 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /*
  * The ACPI tables a VM finds in its memory (vm/acpi_tables.c): RSDP, XSDT, RSDT, FADT, FACS,
- * DSDT and MADT, describing exactly the virtual platform of include/vm/platform.h. The
- * builder is pure (a buffer in, bytes out) so host tests can parse what it makes.
+ * DSDT, MADT and, where the VM has an HPET, the HPET table, describing exactly the virtual
+ * platform of include/vm/platform.h. The builder is pure (a buffer in, bytes out) so host
+ * tests can parse what it makes.
  */
 #ifndef MHV_VM_ACPI_TABLES_H
 #define MHV_VM_ACPI_TABLES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -17,6 +19,7 @@
 /* What varies from VM to VM. */
 struct acpi_vm_layout {
     unsigned vcpus; /* processors, APIC IDs and ACPI UIDs 0 .. vcpus - 1; 1 to 254 */
+    bool hpet;      /* an HPET table for the HPET at PLATFORM_HPET_BASE (devices/hpet.c) */
 };
 
 /* Builds the tables into buf as they will lie at guest-physical `base` (16-byte aligned; the

@@ -29,6 +29,7 @@ struct guest_spec {
     bool bios;              /* the firmware leaves what a PC BIOS leaves a boot loader: the
                              * interrupt vector table, the BIOS data area, the 8259s' BIOS
                              * masks and the PIT's 18.2 Hz tick (vm/firmware.c; multiboot) */
+    bool no_hpet;           /* `hpet = false`: no HPET and no ACPI HPET table */
 };
 
 /* Checks the header of the image at [data, data + size) and fills *spec from it. Returns 0, or

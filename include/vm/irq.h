@@ -20,6 +20,11 @@ void vm_irq_line(struct vm *vm, unsigned irq, bool high);
 /* The 8259 pair's output (INTR) may have changed: vCPU 0 looks again (LINT0 in ExtINT mode). */
 void vm_pic_intr_changed(struct vm *vm);
 
+/* The HPET's legacy replacement route (devices/hpet.c): IRQ 0 and 8 driven by the HPET's
+ * timers 0 and 1. While the route is on, vm_irq_line drops the PIT's and the CMOS clock's
+ * changes of those two lines (HPET 1.0a 2.4). */
+void vm_irq_line_hpet(struct vm *vm, unsigned irq, bool high);
+
 static inline void vm_irq_pulse(struct vm *vm, unsigned irq)
 {
     vm_irq_line(vm, irq, true);

@@ -19,6 +19,7 @@ struct vcpu;
 #define PLATFORM_IOAPIC_BASE 0xfec00000ull
 #define PLATFORM_IOAPIC_PINS 24
 #define PLATFORM_LAPIC_BASE 0xfee00000ull
+#define PLATFORM_HPET_BASE 0xfed00000ull  /* 1 KiB (devices/hpet.c), unless `hpet = false` */
 #define PLATFORM_ACPI_BASE 0xe0000ull    /* RSDP and the tables: 0xe0000-0xeffff (e820 reserved) */
 #define PLATFORM_ACPI_SIZE 0x10000ull
 #define PLATFORM_PM_BASE 0x600           /* PM1a event (0x600, 4), PM1a control (0x604, 2), PM timer (0x608, 4) */
@@ -46,6 +47,7 @@ void vpm_attach(struct vm *vm);        /* devices/pm.c: PM timer, PM1 event/cont
 void vreset_attach(struct vm *vm);     /* devices/reset.c: resets through 0xcf9, port 0x92, the 8042 */
 void vpci_attach(struct vm *vm);                                  /* devices/pci.c */
 void fw_cfg_attach(struct vm *vm);                                /* devices/fw_cfg.c */
+void vhpet_attach(struct vm *vm);                                 /* devices/hpet.c */
 void pc_testdev_attach(struct vm *vm); /* devices/testdev.c: QEMU's pc-testdev, for `testdev = true` only */
 void firmware_write(struct vm *vm);    /* vm/firmware.c: the reset-vector stub at 0xfe05b-0xfffff */
 bool firmware_running(struct vcpu *v); /* v runs the stub (CS base 0xf0000); its VMCS is current */

@@ -54,6 +54,7 @@ struct vrtc;
 struct vpm;
 struct vpci;
 struct fw_cfg;
+struct vhpet;
 
 struct vm {
     char name[32];
@@ -101,6 +102,8 @@ struct vm {
     struct fw_cfg *fw_cfg;
     bool console_focus_wanted;  /* `console = true`: gets the serial input first */
     bool bios;                  /* starts as a PC BIOS leaves a boot loader (vm/firmware.c) */
+    struct vhpet *hpet;         /* devices/hpet.c; NULL with `hpet = false` */
+    bool no_hpet;               /* `hpet = false`: vm_add_platform leaves the HPET out */
 
     char console[128];   /* the guest's COM1 line being assembled */
     unsigned console_len;

@@ -10,7 +10,10 @@
 #  2. two vCPUs (the second started by Linux through the virtual local APIC): nproc 2, both
 #     vCPUs ran; Linux reboots once and comes back (on_reboot = "restart"), then powers off;
 #  3. Linux next to a test guest on two CPUs: both run, both stop with status 0; this VM has
-#     two serial ports (serial_ports = 2) and Linux finds the second one;
+#     two serial ports (serial_ports = 2) and Linux finds the second one; it runs with
+#     clocksource=hpet: Linux finds the HPET (3 comparators at 14.318180 MHz), switches its
+#     clock to it, reaches its init with it and marks no clocksource unstable (bochs_hpet
+#     checks the HPET's rate against the PM timer and the TSC);
 #  4. the shell: text typed into mhv's serial line reaches BusyBox's shell (`echo
 #     typed-$((6*7))` prints typed-42), and `poweroff -f` typed there powers the VM off.
 # Skipped (exit 77) when the packages cannot be fetched and none are cached. When case 1 does
@@ -43,7 +46,8 @@ mkdir -p "$cfgs"
 cfg="$ROOT/tests/configs/linux.cfg"
 sed -e 's/^memory = .*/&\nvcpus = 2/' -e 's/^on_reboot = .*/on_reboot = "restart"/' \
   -e 's/mhv\.test=poweroff/mhv.test=reboot-once/' "$cfg" > "$cfgs/smp.cfg"
-{ sed 's/^memory = .*/&\nserial_ports = 2/' "$cfg"; printf '\n[vm]\nname = "hello"\nkernel = "hello64.bin"\n'; } > "$cfgs/mixed.cfg"
+{ sed -e 's/^memory = .*/&\nserial_ports = 2/' -e 's/mhv\.test=poweroff/clocksource=hpet &/' "$cfg"
+  printf '\n[vm]\nname = "hello"\nkernel = "hello64.bin"\n'; } > "$cfgs/mixed.cfg"
 sed 's/mhv\.test=poweroff/mhv.test=shell/' "$cfg" > "$cfgs/shell.cfg"
 images=(--module "$L/vmlinuz=vmlinuz" --module "$L/initrd.img=initrd.img")
 
@@ -102,6 +106,10 @@ expect_rc 0
 linux_checks 1
 expect_line '^\[hello\] hello from a 64-bit guest$'
 expect_line '^\[linux\] .*ttyS1 at I/O 0x2f8 \(irq = 3, base_baud = 115200\) is a 16550A$'
+expect_line '^\[linux\] .*hpet0: 3 comparators, 64-bit 14\.318180 MHz counter$'
+expect_line '^\[linux\] .*clocksource: Switched to clocksource hpet$'
+expect_line '^\[linux\] MHV-LINUX-CLOCKSOURCE: hpet$'
+expect_no_line '^\[linux\] .*(unstable|Marking clocksource)'
 expect_line '^mhv: vm linux: stopped: .*\(status 0\)$'
 expect_line '^mhv: all VMs stopped: 2 with status 0, 0 with another status$'
 

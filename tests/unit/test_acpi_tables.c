@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "devices/hpet.h"
 #include "drivers/acpi.h"
 #include "vm/acpi_tables.h"
 #include "vm/platform.h"
@@ -275,6 +276,41 @@ static void test_impossible_layouts_are_refused(void **state)
     assert_int_equal(info.ioapics[0].id, 254);
 }
 
+/* A VM with an HPET (devices/hpet.c) gets the HPET table (IA-PC HPET 1.0a 3.2.4) in both root
+ * tables, after FACP and APIC; one without has none (check_tables). */
+static void test_hpet_table(void **state)
+{
+    (void)state;
+    struct acpi_vm_layout l = { .vcpus = 2, .hpet = true };
+    size_t len = acpi_build(ram + PLATFORM_ACPI_BASE, PLATFORM_ACPI_SIZE, PLATFORM_ACPI_BASE, &l);
+    assert_true(len > 0);
+    assert_int_equal(acpi_parse(0, ram_map, &info), 0);
+    assert_int_equal(info.problems, 0);
+    assert_int_equal(info.table_count, 3);
+    assert_string_equal(info.tables[2].signature, "HPET");
+    assert_int_equal(info.hpet_address, PLATFORM_HPET_BASE);
+    assert_int_equal(info.cpu_entries, 2);
+    const uint8_t *t = table("HPET");
+    assert_int_equal(rd32(t + 4), 56);
+    assert_int_equal(t[8], 1);                                 /* revision */
+    assert_int_equal(sum(t, 56), 0);
+    assert_int_equal(rd32(t + 36), 0x8086a201);                /* ID: vendor, LEG_RT, 64-bit, 3 timers, rev 1 */
+    assert_int_equal(t[40], 0);                                /* GAS: system memory */
+    assert_int_equal(rd64(t + 44), 0xfed00000);
+    assert_int_equal(t[52], 0);                                /* HPET number */
+    assert_int_equal(rd16(t + 53), HPET_MIN_PERIOD);
+    assert_int_equal(t[55], 1);                                /* 4 KiB page protection */
+    /* The RSDT lists it too. */
+    const uint8_t *rsdt = ram + rd32(ram + PLATFORM_ACPI_BASE + 16);
+    assert_int_equal(rd32(rsdt + 4), 36 + 3 * 4);
+    assert_int_equal(rd32(rsdt + 36 + 8), (uint32_t)info.tables[2].address);
+    assert_int_equal(sum(rsdt, rd32(rsdt + 4)), 0);
+    /* Every vCPU count still fits the 2 KiB that acpi_tables_write gives it. */
+    struct acpi_vm_layout most = { .vcpus = VM_MAX_VCPUS, .hpet = true };
+    uint8_t buf[2048];
+    assert_true(acpi_build(buf, sizeof(buf), PLATFORM_ACPI_BASE, &most) > 0);
+}
+
 /* acpi_tables_write puts the tables into the VM's memory, or says why it cannot. */
 static void test_write_into_a_vm(void **state)
 {
@@ -287,6 +323,12 @@ static void test_write_into_a_vm(void **state)
     assert_int_equal(acpi_tables_write(&vm), 0);
     assert_int_equal(acpi_parse(0, ram_map, &info), 0);
     assert_int_equal(info.cpu_entries, 2);
+    assert_int_equal(info.hpet_address, 0);
+    vm.hpet = (struct vhpet *)&vm; /* only whether there is one counts */
+    assert_int_equal(acpi_tables_write(&vm), 0);
+    assert_int_equal(acpi_parse(0, ram_map, &info), 0);
+    assert_int_equal(info.hpet_address, PLATFORM_HPET_BASE);
+    vm.hpet = NULL;
 
     vm.mem_size = PLATFORM_ACPI_BASE + 0x100; /* memory ends inside the tables */
     assert_int_equal(acpi_tables_write(&vm), -1);
@@ -308,6 +350,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_rsdt_lists_the_same_tables, setup, teardown),
         cmocka_unit_test_setup_teardown(test_too_small_a_buffer_is_refused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_impossible_layouts_are_refused, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_hpet_table, setup, teardown),
         cmocka_unit_test_setup_teardown(test_write_into_a_vm, setup, teardown),
     };
     return cmocka_run_group_tests_name("acpi_tables", tests, NULL, NULL);

@@ -78,6 +78,22 @@ static void test_complete_example(void **state)
     assert_string_equal(console_capture, "");
 }
 
+/* Every VM has an HPET unless `hpet = false`; anything but true or false is refused. */
+static void test_hpet_key(void **state)
+{
+    (void)state;
+    unsigned n = parse("[vm]\nname = \"a\"\nkernel = \"a.bin\"\n"
+                       "[vm]\nname = \"b\"\nkernel = \"b.bin\"\nhpet = false\n"
+                       "[vm]\nname = \"c\"\nkernel = \"c.bin\"\nhpet = true\n"
+                       "[vm]\nname = \"d\"\nkernel = \"d.bin\"\nhpet = maybe\n");
+    assert_int_equal(n, 4);
+    assert_true(vms[0].valid && vms[0].hpet);
+    assert_true(vms[1].valid && !vms[1].hpet);
+    assert_true(vms[2].valid && vms[2].hpet);
+    assert_false(vms[3].valid);
+    assert_console_saw("vms.cfg:15: hpet = maybe: expected true or false");
+}
+
 static void test_bad_unit_names_file_and_line(void **state)
 {
     (void)state;
@@ -203,6 +219,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_complete_example),
+        cmocka_unit_test(test_hpet_key),
         cmocka_unit_test(test_bad_unit_names_file_and_line),
         cmocka_unit_test(test_one_bad_vm_leaves_the_others),
         cmocka_unit_test(test_mistakes_are_reported),
