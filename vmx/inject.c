@@ -113,11 +113,11 @@ static int pic_vector(struct vcpu *v, bool take)
     struct vm *vm = v->vm;
     if (!vm->pic)
         return -1;
-    bool message = __atomic_load_n(&v->extint_pending, __ATOMIC_SEQ_CST);
+    /* Taken, a message is consumed in one step: one sent meanwhile is not lost. */
+    bool message = take ? __atomic_exchange_n(&v->extint_pending, false, __ATOMIC_SEQ_CST)
+                        : __atomic_load_n(&v->extint_pending, __ATOMIC_SEQ_CST);
     if (!message && !pic_level(v))
         return -1;
-    if (take)
-        __atomic_store_n(&v->extint_pending, false, __ATOMIC_SEQ_CST);
     return vpic_intack(vm, take);
 }
 
