@@ -6,8 +6,8 @@
 # an unexpected exception on vCPU 1 (status 222, only that VM stops); another shows that a seed
 # patched into the image reaches the guest. Two platform guests run beside them: pic_paths (the
 # PIT's IRQ 0 through the 8259 along LINT0 ExtINT, I/O APIC pins 2 and 0 in ExtINT mode and the
-# disabled local APIC, each waking a HLT with the 8259's vector, the spurious IRQ 7, and the
-# I/O APIC's fixed mode) and unclaimed (memory nobody claims reads all-ones, writes dropped,
+# disabled local APIC, each waking a HLT with the 8259's vector, LINT0 as a level, the spurious
+# IRQ 7, and the I/O APIC's fixed mode) and unclaimed (memory nobody claims reads all-ones, writes dropped,
 # mhv logging the first eight pages once each).
 . "$(dirname "$0")/../lib.sh"
 G="$BUILD_DIR/cguests"
@@ -44,6 +44,7 @@ expect_line "^\[pic_paths\] ok - I/O APIC pin 2 ExtINT: IRQ 0 arrives with the 8
 expect_line "^\[pic_paths\] ok - I/O APIC pin 0 ExtINT: IRQ 0 arrives with the 8259's vector 0x58, not the entry's 0x99$"
 expect_line "^\[pic_paths\] ok - APIC disabled: IRQ 0 reaches INTR directly with the 8259's vector 0x50$"
 expect_line '^\[pic_paths\] ok - spurious: the 8259 answers the acknowledge with IRQ 7 \(vector 0x77\)$'
+expect_line '^\[pic_paths\] ok - LINT0 level: a request masked before the CPU took it is not taken$'
 
 expect_guest_checks unclaimed
 expect_line '^\[unclaimed\] ok - REP MOVSB of 32 bytes from above RAM copies all-ones$'

@@ -11,6 +11,7 @@
  *  - the local APIC disabled in IA32_APIC_BASE: LINT0 is the CPU's INTR pin (SDM Vol. 3A
  *    12.4.3);
  *  - for comparison, pin 2 in fixed mode with the 8259's IRQ 0 masked: the entry's vector.
+ * LINT0 follows INTR as a level: a request masked before the CPU takes it is not taken.
  * Each path gets the PIC programmed with another vector base, so the vector taken must be the
  * one the 8259 hands out at the acknowledge. Then the acknowledge cycle itself: an ExtINT
  * message whose 8259 request was masked before the CPU took it is answered with IRQ 7, the
@@ -165,6 +166,45 @@ static void lint0_extint(void)
     apic_write(APIC_LVT_LINT0, LVT_MASKED | LINT0_EXTINT);
 }
 
+/* Interrupts off until the 8259 requests IRQ 0 (a short PIT count), then true. */
+static bool irq0_requested(void)
+{
+    irq_disable();
+    pit_oneshot(50);
+    uint64_t end = tsc_deadline_in_us(1000000);
+    while (!(pic_read_irr() & 1) && !tsc_reached(end))
+        cpu_relax();
+    return pic_read_irr() & 1;
+}
+
+/* Interrupts on for a moment: whatever is pending is taken (an exit on the STI's window). */
+static void irq_window(void)
+{
+    irq_enable();
+    for (unsigned i = 0; i < 1000; i++)
+        cpu_relax();
+    irq_disable();
+}
+
+/* LINT0 in ExtINT mode follows INTR as a level (SDM Vol. 3A 12.5.1): a request masked at the
+ * 8259 before the CPU could take it leaves nothing to take; unmasked, it comes with its vector. */
+static void lint0_level(void)
+{
+    pic_program(0x40, true);
+    apic_write(APIC_LVT_LINT0, LINT0_EXTINT);
+    unsigned before = taken;
+    check(irq0_requested(), "LINT0 level: IRQ 0 is requested at the 8259 while interrupts are off");
+    outb(0x21, 0xfb);
+    irq_window();
+    check_eq(taken - before, 0, "LINT0 level: a request masked before the CPU took it is not taken");
+    outb(0x21, 0xfa);
+    irq_window();
+    progress++;
+    check_eq(taken - before, 1, "LINT0 level: unmasked again, it is taken once");
+    check_eq(last_vector, 0x40, "LINT0 level: with the 8259's vector 0x40");
+    apic_write(APIC_LVT_LINT0, LVT_MASKED | LINT0_EXTINT);
+}
+
 static void ioapic_extint(unsigned pin, uint8_t base, const char *what)
 {
     pic_program(base, true);
@@ -181,18 +221,10 @@ static void ioapic_extint_spurious(void)
     pic_program(0x70, true);
     ioapic_set(2, ENTRY_EXTINT | VEC_IGNORED);
     unsigned before = taken;
-    irq_disable();
-    pit_oneshot(50);
-    uint64_t end = tsc_deadline_in_us(1000000);
-    while (!(pic_read_irr() & 1) && !tsc_reached(end))
-        cpu_relax();
-    check(pic_read_irr() & 1, "spurious: IRQ 0 is requested at the 8259 while interrupts are off");
+    check(irq0_requested(), "spurious: IRQ 0 is requested at the 8259 while interrupts are off");
     outb(0x21, 0xfb); /* masked before the CPU takes the ExtINT message */
     progress++;
-    irq_enable();
-    for (unsigned i = 0; i < 1000 && taken == before; i++)
-        cpu_relax();
-    irq_disable();
+    irq_window();
     check_eq(taken - before, 1, "spurious: the ExtINT message is taken once interrupts are on");
     check_eq(last_vector, 0x77, "spurious: the 8259 answers the acknowledge with IRQ 7 (vector 0x77)");
     check_eq(last_isr, 0, "spurious: IRQ 7 is not put in service");
@@ -234,6 +266,7 @@ void guest_main(void)
     check(smp_start(1, watchdog, NULL) == 0, "the watchdog vCPU started");
 
     lint0_extint();
+    lint0_level();
     ioapic_extint(2, 0x48, "I/O APIC pin 2 ExtINT");
     ioapic_extint(0, 0x58, "I/O APIC pin 0 ExtINT");
     apic_disabled();
