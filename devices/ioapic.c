@@ -24,6 +24,7 @@
 #define ENTRY_ACTIVE_LOW (1ull << 13)
 #define ENTRY_LOGICAL (1ull << 11)
 #define ENTRY_READ_ONLY (ENTRY_REMOTE_IRR | (1ull << 12)) /* remote IRR, delivery status */
+#define DELIVERY_EXTINT 7
 
 struct vioapic {
     struct spinlock lock;
@@ -32,6 +33,14 @@ struct vioapic {
     uint64_t table[PLATFORM_IOAPIC_PINS];
     bool line[PLATFORM_IOAPIC_PINS];   /* input levels as the devices drive them */
 };
+
+/* Level-triggered, with remote IRR. ExtINT entries are edge-triggered whatever bit 15 says:
+ * the datasheet requires edge trigger for ExtINT (3.2.4), and no local APIC EOI ever ends an
+ * ExtINT interrupt (its vector is the 8259's), so remote IRR would never clear. */
+static bool level(uint64_t entry)
+{
+    return (entry & ENTRY_LEVEL) && ((entry >> 8) & 7) != DELIVERY_EXTINT;
+}
 
 /* The pin's interrupt message goes to the local APICs it names (section 3.2.4). Called with
  * the lock held: delivery only sets IRR bits and wakes vCPUs, it never comes back here. */
@@ -43,8 +52,10 @@ static void send(struct vm *vm, uint64_t entry)
      * a vCPU waiting for one at the entry's vector. The entry delivers nothing. */
     if (mode == 3 || mode == 6)
         return;
+    /* ExtINT (111): the CPUs named take an interrupt whose vector the 8259 supplies in their
+     * acknowledge cycle (3.2.4); the entry's vector field goes unused (vlapic_extint). */
     bool logical = entry & ENTRY_LOGICAL;
-    vlapic_deliver(vm, NULL, (uint32_t)(entry >> 56), logical, mode, (uint8_t)entry, entry & ENTRY_LEVEL, 0);
+    vlapic_deliver(vm, NULL, (uint32_t)(entry >> 56), logical, mode, (uint8_t)entry, level(entry), 0);
 }
 
 static bool asserted(const struct vioapic *a, unsigned pin)
@@ -63,7 +74,7 @@ void vioapic_set_pin(struct vm *vm, unsigned gsi, bool high)
     bool now = asserted(a, gsi);
     uint64_t *e = &a->table[gsi];
     if (now && !(*e & ENTRY_MASKED)) {
-        if (!(*e & ENTRY_LEVEL)) {
+        if (!level(*e)) {
             if (!was)
                 send(vm, *e); /* edge: only the transition counts */
         } else if (!(*e & ENTRY_REMOTE_IRR)) {
@@ -85,7 +96,7 @@ void vioapic_eoi(struct vm *vm, uint8_t vector)
         if ((uint8_t)*e != vector || !(*e & ENTRY_REMOTE_IRR))
             continue;
         *e &= ~ENTRY_REMOTE_IRR;
-        if ((*e & ENTRY_LEVEL) && asserted(a, pin) && !(*e & ENTRY_MASKED)) {
+        if (level(*e) && asserted(a, pin) && !(*e & ENTRY_MASKED)) {
             *e |= ENTRY_REMOTE_IRR;
             send(vm, *e);
         }
@@ -122,10 +133,10 @@ static void write_indexed(struct vm *vm, struct vioapic *a, uint32_t index, uint
         *e = (*e & 0xffffffffull) | ((uint64_t)(value & 0xff000000u) << 32);
     else
         *e = (*e & (0xffffffff00000000ull | ENTRY_READ_ONLY)) | (value & ~(uint32_t)ENTRY_READ_ONLY);
-    if (!(*e & ENTRY_LEVEL))
+    if (!level(*e))
         *e &= ~ENTRY_REMOTE_IRR;
     /* Unmasking a level-triggered pin whose line is asserted delivers it now. */
-    if ((*e & ENTRY_LEVEL) && !(*e & (ENTRY_MASKED | ENTRY_REMOTE_IRR)) && asserted(a, pin)) {
+    if (level(*e) && !(*e & (ENTRY_MASKED | ENTRY_REMOTE_IRR)) && asserted(a, pin)) {
         *e |= ENTRY_REMOTE_IRR;
         send(vm, *e);
     }

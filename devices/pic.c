@@ -12,6 +12,7 @@
 #include <stddef.h>
 
 #include "arch/x86/spinlock.h"
+#include "devices/ioapic.h"
 #include "devices/vdev.h"
 #include "vm/platform.h"
 #include "vm/vm.h"
@@ -289,30 +290,29 @@ int pic_pair_pending_vector(const struct pic_pair *pp)
     return irq < 0 ? -1 : vector_of(pp, irq);
 }
 
-void pic_pair_acknowledge(struct pic_pair *pp, int vector)
+int pic_pair_intack(struct pic_pair *pp)
 {
-    int irq = pending_irq(pp);
-    if (irq < 0 || vector_of(pp, irq) != vector) {
-        /* The requests changed between the local APIC's look and its acknowledge: serve the
-         * request that the injected vector stands for, if it is still there. (Hardware would
-         * answer the INTA with whatever wins then; the CPU here is already committed to the
-         * vector, and the guest's EOI must match the handler that runs.) */
-        irq = -1;
-        if ((vector & 0xf8) == pp->master.vector_base && (vector & 7) != CASCADE_IR &&
-            (pp->master.irr & (1u << (vector & 7))))
-            irq = vector & 7;
-        else if ((vector & 0xf8) == pp->slave.vector_base && (pp->slave.irr & (1u << (vector & 7))))
-            irq = 8 + (vector & 7);
-        if (irq < 0)
-            return; /* gone: nothing to acknowledge (hardware would have made it IR7) */
-    }
-    if (irq >= 8) {
+    /* The interrupt acknowledge sequence ("Interrupt sequence"): the first INTA pulse freezes
+     * the highest request that is there now and sets its ISR bit, the second reads its vector.
+     * A request that went away since INTR rose (an edge masked, a level dropped) leaves no
+     * input to serve: the 8259 then answers with IR7's vector and sets no ISR bit, the
+     * "spurious" interrupt. Through the cascade the master serves IR2 and the slave gives the
+     * vector, or its own IR7 (IRQ 15) when its request is gone. */
+    int vector, ir = pic8259_pending(&pp->master);
+    if (ir < 0) {
+        vector = pp->master.vector_base | 7;
+    } else if (ir == CASCADE_IR && !pp->master.single) {
         pic8259_acknowledge(&pp->master, CASCADE_IR);
-        pic8259_acknowledge(&pp->slave, (unsigned)irq - 8);
+        int sir = pic8259_pending(&pp->slave);
+        if (sir >= 0)
+            pic8259_acknowledge(&pp->slave, (unsigned)sir);
+        vector = pp->slave.vector_base | (sir >= 0 ? sir : 7);
     } else {
-        pic8259_acknowledge(&pp->master, (unsigned)irq);
+        pic8259_acknowledge(&pp->master, (unsigned)ir);
+        vector = pp->master.vector_base | ir;
     }
     cascade(pp);
+    return vector;
 }
 
 static void write_elcr(struct pic8259 *p, uint8_t value)
@@ -357,13 +357,20 @@ struct vpic {
     int presented; /* the vector last reported through vm_pic_intr_changed (-1: none) */
 };
 
-/* After a change, under the lock: whether the vector on offer changed. */
+/* After a change, under the lock: whether the vector on offer changed. INTR also drives I/O
+ * APIC pin 0, as a PC's south bridge wires it (virtual-wire mode through the I/O APIC, an
+ * ExtINT entry on that pin; MP spec 3.6.2.2): the pin follows the level under this lock, so
+ * it never lags a change made by another CPU (the I/O APIC's lock nests inside this one and
+ * its delivery never comes back to the PIC). */
 static bool offer_changed(struct vpic *p)
 {
     int vector = pic_pair_pending_vector(&p->pair);
     if (vector == p->presented)
         return false;
+    bool was_high = p->presented >= 0;
     p->presented = vector;
+    if (was_high != (vector >= 0))
+        vioapic_set_pin(p->vm, PLATFORM_PIC_INTR_PIN, vector >= 0);
     return true;
 }
 
@@ -396,16 +403,23 @@ int vpic_pending_vector(struct vm *vm)
     return vector;
 }
 
-void vpic_acknowledge(struct vm *vm, int vector)
+int vpic_intack(struct vm *vm, bool take)
 {
     struct vpic *p = vm->pic;
     if (!p)
-        return;
+        return -1;
     uint64_t flags = spin_lock_irqsave(&p->lock);
-    pic_pair_acknowledge(&p->pair, vector);
+    int vector;
+    if (!take) {
+        vector = pic_pair_pending_vector(&p->pair);
+        spin_unlock_irqrestore(&p->lock, flags);
+        return vector >= 0 ? vector : p->pair.master.vector_base | 7;
+    }
+    vector = pic_pair_intack(&p->pair);
     bool changed = offer_changed(p);
     spin_unlock_irqrestore(&p->lock, flags);
     tell_lapic(p, changed);
+    return vector;
 }
 
 /* Byte registers: the dispatcher makes a wider access a byte access to each port in turn, as

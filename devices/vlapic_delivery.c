@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* Interrupt acceptance and delivery of the local APIC (SDM Vol. 3A 12.8): vectors posted
  * by any CPU, merged into IRR by the one that runs the vCPU; what the next entry delivers;
- * EOIs; errors (12.5.3); and whether LINT0 takes the PIC's interrupts. */
+ * EOIs; errors (12.5.3); ExtINT messages; and whether LINT0 takes the PIC's interrupts. */
 #include "arch/x86/percpu.h"
 #include "arch/x86/xcall.h"
 #include "devices/ioapic.h"
@@ -160,12 +160,25 @@ void vlapic_tpr_below_threshold(struct vcpu *v)
     v->lapic->entry_work = true; /* the held-back vector may go in now */
 }
 
+void vlapic_extint(struct vcpu *v)
+{
+    /* An ExtINT message bypasses IRR and ISR and goes to the core (SDM Vol. 3A 12.8.1, step
+     * 2): the request waits, like a raised INTR pin, until the vCPU takes an interrupt, whose
+     * acknowledge cycle then reads the vector from the 8259 (vmx/inject.c). It is an edge
+     * (the 82093AA datasheet requires edge trigger for ExtINT): one message, one acknowledge. */
+    __atomic_store_n(&v->extint_pending, true, __ATOMIC_SEQ_CST);
+    v->lapic->entry_work = true;
+    vlapic_notify(v);
+}
+
 bool vlapic_accepts_pic(struct vlapic *l)
 {
     if (!vlapic_hw_enabled(l))
         return true; /* the APIC is out of the way: LINT0 is the CPU's INTR pin (12.4.3) */
+    /* A software-disabled APIC holds every LVT entry masked (12.4.7.2), LINT0 too, whatever
+     * the register page says. Enabled, LINT0 in ExtINT mode and unmasked passes the 8259's
+     * INTR through as a level (12.5.1: ExtINT is always level-sensitive): the virtual-wire
+     * mode firmware leaves on vCPU 0 (vlapic_reset). */
     uint32_t lint0 = REG(l, lvt_offset(LVT_LINT0));
-    /* A software-disabled APIC passes LINT0 through as if in virtual-wire mode only when
-     * firmware left it so; mhv's reset state sets LINT0 to ExtINT on vCPU 0 (vlapic_reset). */
-    return !(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == MODE_EXTINT;
+    return (REG(l, REG_SVR) & SVR_ENABLED) && !(lint0 & LVT_MASKED) && ((lint0 >> 8) & 7) == MODE_EXTINT;
 }

@@ -71,7 +71,9 @@ static void deliver_to(struct vcpu *t, unsigned mode, uint8_t vector, bool level
     case MODE_STARTUP:
         start_vcpu(t, vector);
         break;
-    case MODE_EXTINT: /* the PIC's vector comes through LINT0 (vm/irq.c) */
+    case MODE_EXTINT: /* from the I/O APIC: the vector comes from the 8259 (vlapic_extint) */
+        vlapic_extint(t);
+        break;
     case MODE_SMI:
     default:
         break;
@@ -134,6 +136,10 @@ void vlapic_send_ipi(struct vlapic *l, uint64_t icr)
     /* INIT with level de-assert (trigger level, assert clear) is the old "INIT level de-assert":
      * no effect on the targets (SDM Vol. 3A 12.6.1). */
     if (mode == MODE_INIT && level_trigger && !level_assert)
+        return;
+    /* Delivery mode 111 is reserved in the ICR (SDM Vol. 3A 12.6.1, figure 12-12): ExtINT
+     * comes only from the I/O APIC and LINT0. Such an IPI delivers nothing. */
+    if (mode == MODE_EXTINT)
         return;
     /* A fixed or lowest-priority IPI with a vector below 16: the sender logs it too (12.5.3);
      * the receivers log theirs and drop it (vlapic_set_irq). */

@@ -219,6 +219,7 @@ unsigned vm_boot_config(const struct boot_module *cfg, const struct boot_info *b
             vm->on_crash = (uint8_t)configs[i].on_crash;
             vm->on_reboot = (uint8_t)configs[i].on_reboot;
             vm->console_focus_wanted = configs[i].console;
+            vm->unclaimed_stop = configs[i].unclaimed_stop;
             if (configs[i].testdev) /* before any vCPU runs: admit comes next */
                 pc_testdev_attach(vm);
             admit(vm, &created);

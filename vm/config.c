@@ -191,6 +191,7 @@ static int parse_choice(const char *s, const char *const *names, unsigned count,
 
 static const char *const type_names[] = { "mhv", "raw16", "raw32", "raw64", "multiboot", "linux" };
 static const char *const action_names[] = { "stop", "restart", "poweroff" };
+static const char *const unclaimed_names[] = { "ignore", "stop" };
 
 const char *guest_type_name(enum guest_type type)
 {
@@ -267,6 +268,9 @@ static void set_key(struct parser *p, const char *key, const char *value)
         rc = parse_bool(value, &vm->testdev, &why);
     } else if (!strcmp(key, "hpet")) {
         rc = parse_bool(value, &vm->hpet, &why);
+    } else if (!strcmp(key, "unclaimed")) {
+        rc = parse_choice(value, unclaimed_names, 2, &choice, &why, "expected ignore or stop");
+        vm->unclaimed_stop = choice == 1;
     } else if (!strcmp(key, "serial_ports")) {
         rc = parse_number(value, &n, false, &why);
         if (rc == 0 && (n < 1 || n > 4))

@@ -1,8 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 /* EPT violations and misconfigurations (SDM Vol. 3C 30.3.3). Guest RAM is mapped in full, so
- * a violation is either an MMIO access to an emulated device (decode the instruction, perform
- * it, retire it: a move here, anything else in vmx/emulate_vcpu.c) or an access outside the
- * guest's memory, which stops the VM. */
+ * a violation is an MMIO access: to an emulated device, or to an address nobody claims, which
+ * reads all-ones and drops writes as on a PC (decode the instruction, perform it, retire it: a
+ * move here, anything else in vmx/emulate_vcpu.c). What mhv cannot perform stops the VM: an
+ * instruction fetch outside RAM, event delivery or a page walk through such memory, and any
+ * unclaimed access of a VM configured with `unclaimed = stop`. */
 #include <stddef.h>
 
 #include "arch/x86/cpu.h"
@@ -26,11 +28,78 @@ static const struct mmio_handler *find(struct vm *vm, uint64_t gpa)
     return NULL;
 }
 
-const struct mmio_handler *mmio_lookup(struct vcpu *v, uint64_t gpa, struct mmio_handler *moved)
+/* --- Unclaimed memory ------------------------------------------------------------------------ */
+
+/* A read or write of guest-physical gpa that neither RAM nor a device claims: logged once per
+ * page, for the first VM_UNCLAIMED_LOG_PAGES pages of the VM, then once that no more are. Any
+ * CPU may get here: each slot is taken by one compare-and-swap (a page's number + 1; 0 free). */
+static void note_unclaimed(struct vcpu *v, uint64_t gpa, bool write)
 {
-    const struct mmio_handler *h = v->lapic->moved ? vlapic_moved_mmio(v, gpa, moved) : NULL;
-    return h ? h : find(v->vm, gpa); /* the VM's devices, the APIC at 0xfee00000 among them */
+    struct vm *vm = v->vm;
+    uint64_t mark = (gpa & ~0xfffull) + 1;
+    for (unsigned i = 0; i < VM_UNCLAIMED_LOG_PAGES; i++) {
+        uint64_t seen = __atomic_load_n(&vm->unclaimed_logged[i], __ATOMIC_SEQ_CST);
+        if (!seen && __atomic_compare_exchange_n(&vm->unclaimed_logged[i], &seen, mark, false, __ATOMIC_SEQ_CST,
+                                                 __ATOMIC_SEQ_CST)) {
+            log_warn("vm %s: vCPU %u: %s unclaimed guest-physical 0x%lx (no RAM or device there): reads all-ones, "
+                     "writes dropped; the page is not logged again", vm->name, v->id, write ? "write to" : "read of",
+                     gpa);
+            return;
+        }
+        if (seen == mark)
+            return;
+    }
+    if (!__atomic_exchange_n(&vm->unclaimed_log_full, true, __ATOMIC_SEQ_CST))
+        log_warn("vm %s: unclaimed accesses on more than %u pages: no more are logged", vm->name,
+                 VM_UNCLAIMED_LOG_PAGES);
 }
+
+/* A PC's bus ends a cycle no device claims with a master abort, which completes reads with
+ * all-ones data and drops writes (the PCI Local Bus Specification's "Master-Abort
+ * Termination"; the processor sees nothing else). ctx is the handler's base address. */
+static uint64_t unclaimed_read(struct vcpu *v, void *ctx, uint64_t offset, unsigned size)
+{
+    (void)size;
+    note_unclaimed(v, (uint64_t)(uintptr_t)ctx + offset, false);
+    return ~0ull;
+}
+
+static void unclaimed_write(struct vcpu *v, void *ctx, uint64_t offset, unsigned size, uint64_t value)
+{
+    (void)size, (void)value;
+    note_unclaimed(v, (uint64_t)(uintptr_t)ctx + offset, true);
+}
+
+/* Whether h is the stand-in for unclaimed memory (mmio_lookup). */
+static bool unclaimed(const struct mmio_handler *h)
+{
+    return h->read == unclaimed_read;
+}
+
+/* Unclaimed memory from gpa to the end of its page or the next device in it, whichever comes
+ * first (devices may be smaller than a page), into *h; NULL where gpa is RAM or the VM stops
+ * at unclaimed accesses. */
+static const struct mmio_handler *unclaimed_at(struct vm *vm, uint64_t gpa, struct mmio_handler *h)
+{
+    if (vm->unclaimed_stop || vm_gpa_to_hva(vm, gpa, 1))
+        return NULL;
+    uint64_t end = (gpa | 0xfff) + 1;
+    for (unsigned i = 0; i < vm->mmio_count; i++)
+        if (vm->mmio[i].base > gpa && vm->mmio[i].base < end)
+            end = vm->mmio[i].base;
+    *h = (struct mmio_handler){ gpa, end - gpa, unclaimed_read, unclaimed_write, (void *)(uintptr_t)gpa };
+    return h;
+}
+
+const struct mmio_handler *mmio_lookup(struct vcpu *v, uint64_t gpa, struct mmio_handler *scratch)
+{
+    const struct mmio_handler *h = v->lapic->moved ? vlapic_moved_mmio(v, gpa, scratch) : NULL;
+    if (!h)
+        h = find(v->vm, gpa); /* the VM's devices, the APIC at 0xfee00000 among them */
+    return h ? h : unclaimed_at(v->vm, gpa, scratch);
+}
+
+/* --- Instruction emulation -------------------------------------------------------------------- */
 
 /* Fetches the bytes of the instruction at the guest's RIP, as far as they go, for the decoder:
  * through CS (its limit) and paging, as a fetch at the guest's privilege. It ran before the
@@ -142,14 +211,19 @@ enum exit_action handle_ept_violation(struct vcpu *v)
 {
     uint64_t gpa = v->exit.guest_physical;
     exit_keep_nmi_blocked_in_iret(v, (uint32_t)v->exit.qualification);
-    struct mmio_handler moved;
-    const struct mmio_handler *h = mmio_lookup(v, gpa, &moved);
+    struct mmio_handler scratch;
+    const struct mmio_handler *h = mmio_lookup(v, gpa, &scratch);
+    struct exit_qual_ept q = exit_qual_ept(v->exit.qualification);
+    /* Unclaimed memory is emulated only for an instruction's own data access (qualification
+     * bits 7 and 8, SDM Vol. 3C 29.2.1): a guest page walk through it, or event delivery,
+     * would need the CPU's walk or delivery performed on all-ones, which mhv does not do. */
+    if (h && unclaimed(h) && (!q.final || (v->exit.idt_vectoring_info & INFO_VALID)))
+        h = NULL;
     /* An IDT, GDT, TSS or stack in device memory: the access is the CPU's own, delivering an
      * event (IDT-vectoring information valid, SDM Vol. 3C 28.2.4), not the instruction's at
      * RIP, so there is nothing to emulate; KVM stops such a guest too. */
     if (h && (v->exit.idt_vectoring_info & INFO_VALID))
         return exit_stop_vm(v, "event delivery through device memory (an IDT, GDT, TSS or stack in an MMIO range)");
-    struct exit_qual_ept q = exit_qual_ept(v->exit.qualification);
     if (h && !q.fetch)
         return exit_emulate_mmio(v, h, gpa);
     log_err("vm %s: vCPU %u: %s of guest-physical 0x%lx, outside the VM's %lu KiB of memory and devices",

@@ -96,16 +96,29 @@ static int apic_vector(struct vcpu *v, bool take)
     return vector;
 }
 
-/* The 8259's vector, for vCPU 0 in virtual-wire mode (LINT0 ExtINT), or -1. */
+/* The 8259's INTR as a level: it reaches vCPU 0 through LINT0 in ExtINT mode, or straight to
+ * its INTR pin while its local APIC is disabled (SDM Vol. 3A 12.4.3, 12.5.1). */
+static bool pic_level(struct vcpu *v)
+{
+    return v->id == 0 && vlapic_accepts_pic(v->lapic) && vpic_pending_vector(v->vm) >= 0;
+}
+
+/* An interrupt the 8259 supplies the vector for: its INTR (pic_level), or an ExtINT message from
+ * the I/O APIC waiting for this vCPU (vlapic_extint). -1 when none. With `take`, the vCPU takes
+ * it now: the acknowledge cycle happens here, at the entry that injects it, and its vector is
+ * the one the 8259 hands out then (IRQ 7, the spurious one, when the request went away since
+ * INTR rose or the message was sent). Without, the vector the acknowledge would read now. */
 static int pic_vector(struct vcpu *v, bool take)
 {
     struct vm *vm = v->vm;
-    int vector;
-    if (v->id != 0 || !vm->pic || !vlapic_accepts_pic(v->lapic) || (vector = vpic_pending_vector(vm)) < 0)
+    if (!vm->pic)
         return -1;
-    if (take)
-        vpic_acknowledge(vm, vector);
-    return vector;
+    /* Taken, a message is consumed in one step: one sent meanwhile is not lost. */
+    bool message = take ? __atomic_exchange_n(&v->extint_pending, false, __ATOMIC_SEQ_CST)
+                        : __atomic_load_n(&v->extint_pending, __ATOMIC_SEQ_CST);
+    if (!message && !pic_level(v))
+        return -1;
+    return vpic_intack(vm, take);
 }
 
 /* The vector mhv would inject now: its local APIC's, else the 8259's; -1 when none. */
@@ -122,7 +135,7 @@ static int interrupt_vector(struct vcpu *v, bool take)
 static void refresh_hint(struct vcpu *v)
 {
     vlapic_refresh_entry_work(v->lapic);
-    if (!v->lapic->entry_work && v->id == 0 && v->vm->pic) {
+    if (!v->lapic->entry_work && v->vm->pic) {
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
         if (pic_vector(v, false) >= 0)
             v->lapic->entry_work = true;

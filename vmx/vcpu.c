@@ -489,6 +489,7 @@ static void reset_cpu_state(struct vcpu *v, bool init)
     v->debug_hits = 0;
     v->nmi_pending = 0;
     v->nmi_queued = 0;
+    v->extint_pending = false; /* held by the local APIC, which INIT and RESET clear */
     v->in_nmi_handler = false;
     v->exit.idt_vectoring_info = 0;
     for (unsigned i = 0; i < v->se.timer_count; i++)

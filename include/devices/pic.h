@@ -67,9 +67,10 @@ void pic_pair_reset(struct pic_pair *pp);
 void pic_pair_set_irq(struct pic_pair *pp, unsigned irq, bool high);
 /* The vector the pair would hand the CPU on an INTA cycle now, or -1 (INTR low). */
 int pic_pair_pending_vector(const struct pic_pair *pp);
-/* The INTA cycle for `vector` (from pic_pair_pending_vector): sets ISR in the chips on the
- * way, the master's IR2 as well for a slave interrupt. */
-void pic_pair_acknowledge(struct pic_pair *pp, int vector);
+/* The CPU's interrupt acknowledge cycle: the vector of the highest request now, its ISR bit
+ * set (the master's IR2 as well for a slave interrupt); with no request left, the spurious
+ * IR7 vector of the chip asked (IRQ 7, or IRQ 15 through the cascade), nothing in service. */
+int pic_pair_intack(struct pic_pair *pp);
 /* Port access: 0x20, 0x21, 0xa0, 0xa1, 0x4d0, 0x4d1 (other ports read 0xff). */
 uint8_t pic_pair_read(struct pic_pair *pp, uint16_t port);
 void pic_pair_write(struct pic_pair *pp, uint16_t port, uint8_t value);

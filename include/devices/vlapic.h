@@ -168,8 +168,12 @@ void vlapic_apic_write(struct vcpu *v, uint32_t offset);
 void vlapic_eoi_exit(struct vcpu *v, uint8_t vector);
 void vlapic_tpr_below_threshold(struct vcpu *v);
 
-/* The 8259 PIC's output reaches this vCPU: LINT0 in ExtINT mode, unmasked (the virtual-wire
- * mode firmware leaves), or the APIC disabled (INTR straight to the CPU, 12.4.3). */
+/* The 8259 PIC's output reaches this vCPU: LINT0 in ExtINT mode, unmasked, the APIC software-
+ * enabled (the virtual-wire mode firmware leaves), or the APIC disabled (INTR straight to the
+ * CPU, 12.4.3). */
 bool vlapic_accepts_pic(struct vlapic *l);
+/* An interrupt message in ExtINT delivery mode (from the I/O APIC) reached v's APIC: v takes
+ * an interrupt whose vector the 8259 supplies at the acknowledge (vmx/inject.c). */
+void vlapic_extint(struct vcpu *v);
 
 #endif

@@ -43,6 +43,7 @@ struct vm_config {
     unsigned serial_ports;         /* 16550As: COM1 (the console) up to COM4 */
     bool testdev;                  /* QEMU's pc-testdev (devices/testdev.c), for kvm-unit-tests */
     bool hpet;                     /* the HPET and its ACPI table (devices/hpet.c); true unless `hpet = false` */
+    bool unclaimed_stop;           /* `unclaimed = stop`: an access to unclaimed memory stops the VM */
 };
 
 /* Parses `text` (len bytes, need not be NUL-terminated) from file `file` into out[0..max).

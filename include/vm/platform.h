@@ -57,11 +57,16 @@ bool firmware_running(struct vcpu *v); /* v runs the stub (CS base 0xf0000); its
 void firmware_bios_data(struct vm *vm);
 void firmware_bios_devices(struct vm *vm, void *ctx);
 
-/* The 8259 pair's side of interrupt delivery (devices/pic.c), for vm/irq.c and the local APIC's
- * LINT0 in ExtINT mode: the line levels of ISA IRQs 0-15; the vector the PIC would hand the
- * CPU now (-1: none); and the CPU's acknowledge of it (sets ISR, clears an edge request). */
+/* The 8259 pair's side of interrupt delivery (devices/pic.c), for vm/irq.c and the CPU's
+ * interrupt acknowledge (vmx/inject.c): the line levels of ISA IRQs 0-15; the vector the PIC
+ * would hand the CPU now (-1: INTR low); and the acknowledge cycle, which returns the vector
+ * read then (the spurious IRQ 7 when no request is left), or -1 without a PIC; with take
+ * false it only says which vector an acknowledge would read now. The pair's INTR output
+ * reaches vCPU 0's LINT0 (or its INTR pin while its local APIC is disabled) and I/O APIC pin
+ * PLATFORM_PIC_INTR_PIN. */
+#define PLATFORM_PIC_INTR_PIN 0
 void vpic_set_irq(struct vm *vm, unsigned irq, bool high);
 int vpic_pending_vector(struct vm *vm);
-void vpic_acknowledge(struct vm *vm, int vector);
+int vpic_intack(struct vm *vm, bool take);
 
 #endif

@@ -17,6 +17,7 @@ struct guest_boot;
 #define VM_MAX_IO 32
 #define VM_MAX_MMIO 8
 #define VM_MAX_DEVICES 24
+#define VM_UNCLAIMED_LOG_PAGES 8
 
 /* A contiguous run of guest-physical memory backed by contiguous host memory. */
 struct mem_slot {
@@ -107,6 +108,12 @@ struct vm {
 
     char console[128];   /* the guest's COM1 line being assembled */
     unsigned console_len;
+
+    /* Memory neither RAM nor a device claims (vmx/exit_ept.c): reads all-ones, writes dropped,
+     * the first pages logged once each; with `unclaimed = stop` the first access stops the VM. */
+    bool unclaimed_stop;
+    bool unclaimed_log_full;                          /* more pages touched than logged */
+    uint64_t unclaimed_logged[VM_UNCLAIMED_LOG_PAGES]; /* each page logged + 1; 0: a free slot */
 };
 
 /* Creates a VM with `mem_size` bytes of zeroed guest memory at guest-physical 0, mapped by EPT

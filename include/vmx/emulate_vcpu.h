@@ -22,12 +22,15 @@ struct mmio_handler;
  * for decode_mmio_insn. */
 enum exit_action emulate_vcpu_insn(struct vcpu *v, const struct mmio_insn *insn, unsigned cpu_mode);
 
-/* The emulated device at guest-physical gpa (a VM's MMIO handler, or its moved local APIC,
- * through *moved), or NULL (vmx/exit_ept.c). */
-const struct mmio_handler *mmio_lookup(struct vcpu *v, uint64_t gpa, struct mmio_handler *moved);
+/* What serves guest-physical gpa outside RAM (vmx/exit_ept.c): a VM's MMIO handler, its moved
+ * local APIC, or, where nothing claims gpa, the handler that reads all-ones and drops writes
+ * (both filled into *scratch); NULL for RAM, and for unclaimed memory of a VM with
+ * `unclaimed = stop`. */
+const struct mmio_handler *mmio_lookup(struct vcpu *v, uint64_t gpa, struct mmio_handler *scratch);
 
 /* len bytes at guest-physical gpa, all in one page, from or to RAM or a device (in accesses of
- * at most 8 bytes). Returns 0, or -1 when the page is neither RAM nor a device. */
+ * at most 8 bytes), unclaimed memory included. Returns 0, or -1 when the page is neither RAM
+ * nor a device and the VM stops at unclaimed accesses. */
 int guest_phys_access(struct vcpu *v, uint64_t gpa, void *buf, unsigned len, bool write);
 
 #endif

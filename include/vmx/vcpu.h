@@ -69,6 +69,7 @@ struct vcpu {
     uint8_t nmi_pending;          /* NMIs to deliver, at most 2 (one in service, one latched) */
     uint8_t debug_hits;           /* B0-B3: breakpoints accesses mhv performed hit (vmx/debug_break.c) */
     volatile uint32_t nmi_queued; /* NMIs other CPUs sent since the entry path last looked */
+    volatile bool extint_pending; /* an ExtINT message waits for the 8259's acknowledge (vlapic_extint) */
     struct vlapic *lapic;  /* its local APIC (devices/vlapic.c) */
     int64_t tsc_offset;    /* the VMCS TSC offset, readable from any CPU */
     int64_t tsc_adjust;    /* IA32_TSC_ADJUST */

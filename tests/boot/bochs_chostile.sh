@@ -4,8 +4,10 @@
 # working and checks it never waited a second for a CPU: control, debug and extended control
 # registers; MSR sweeps; a port sweep; hypercall argument abuse; runaway vCPUs (spinning and
 # halting with interrupts off); IPI, NMI, INIT and STARTUP storms; and accesses outside RAM
-# (read, write, execute, SSE, REP MOVS), which stop only the guilty VM. Every hostile guest
-# checks its own outcome; the test wants each to pass, the canary to finish, and mhv to stay up.
+# (read, write, execute, SSE, REP MOVS), which stop only the guilty VM: those VMs have
+# `unclaimed = stop` in the configuration (by default such reads give all-ones and writes are
+# dropped, see tests/cguests/unclaimed.c). Every hostile guest checks its own outcome; the test
+# wants each to pass, the canary to finish, and mhv to stay up.
 . "$(dirname "$0")/../lib.sh"
 G="$BUILD_DIR/cguests"
 tmp=$(mktemp -d)
@@ -13,12 +15,17 @@ trap 'rm -rf "$tmp"' EXIT
 
 hostile=(hostile_cr hostile_msr hostile_io hostile_hc hostile_runaway hostile_ipi)
 accesses=("read" "write" "instruction fetch" "read" "read") # hostile_mem arg0 0-4, as mhv names them
-modules=(--module "$tmp/canary.bin")
+modules=(--module "$tmp/vms.cfg=vms.cfg" --module "$tmp/canary.bin")
 "$ROOT/tests/cguests/mkvariant" "$G/canary.bin" "$tmp/canary.bin" arg1=4000
-for g in "${hostile[@]}"; do modules+=(--module "$G/$g.bin"); done
+printf '[vm]\nname = "canary"\nkernel = "canary.bin"\n' > "$tmp/vms.cfg"
+for g in "${hostile[@]}"; do
+  modules+=(--module "$G/$g.bin")
+  printf '[vm]\nname = "%s"\nkernel = "%s.bin"\n' "$g" "$g" >> "$tmp/vms.cfg"
+done
 for i in 0 1 2 3 4 5; do
   "$ROOT/tests/cguests/mkvariant" "$G/hostile_mem.bin" "$tmp/mem$i.bin" name=hostile_mem$i arg0=$i
   modules+=(--module "$tmp/mem$i.bin")
+  printf '[vm]\nname = "hostile_mem%s"\nkernel = "mem%s.bin"\nunclaimed = stop\n' $i $i >> "$tmp/vms.cfg"
 done
 run_mhv hostile --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 600 "${modules[@]}"
 expect_rc 3 # the hostile_mem VMs stop with 254 on purpose

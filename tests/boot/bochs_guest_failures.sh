@@ -1,16 +1,32 @@
 #!/usr/bin/env bash
 # SPDX-License-Identifier: BSD-2-Clause
 # A guest that misbehaves is stopped with a diagnostic while mhv and the other VMs go on:
-# an access outside guest memory, a triple fault, a malformed guest header, and failed VM
-# entries (self-tests that break the first VM's control fields or guest state).
+# an access outside guest memory (with `unclaimed = stop`: by default unclaimed memory reads
+# all-ones), a triple fault, a malformed guest header, and failed VM entries (self-tests that
+# break the first VM's control fields or guest state).
 . "$(dirname "$0")/../lib.sh"
 G="$BUILD_DIR/guests"
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 cp "$G/hello64.bin" "$tmp/badheader.bin"
 printf '\0\0\0\0' | dd of="$tmp/badheader.bin" bs=1 seek=36 conv=notrunc status=none  # vcpus = 0
+cat > "$tmp/vms.cfg" <<'EOF'
+[vm]
+name = "outside"
+kernel = "outside.bin"
+unclaimed = stop
+[vm]
+name = "triple"
+kernel = "triple.bin"
+[vm]
+name = "badheader"
+kernel = "badheader.bin"
+[vm]
+name = "hello64"
+kernel = "hello64.bin"
+EOF
 
-run_mhv crashes --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 \
+run_mhv crashes --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 300 --module "$tmp/vms.cfg=vms.cfg" \
   --module "$G/outside.bin" --module "$G/triple.bin" --module "$tmp/badheader.bin" --module "$G/hello64.bin"
 expect_rc 3
 expect_line "^\[cpu[0-9]+\] error: vm outside: vCPU 0: read of guest-physical 0x40000000, outside the VM's 4096 KiB"

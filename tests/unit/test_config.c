@@ -215,11 +215,30 @@ static void test_command_line_length(void **state)
                        "the most Linux takes");
 }
 
+static void test_unclaimed(void **state)
+{
+    (void)state;
+    unsigned n = parse("[vm]\nname = \"a\"\nkernel = \"a.bin\"\nunclaimed = stop\n"
+                       "[vm]\nname = \"b\"\nkernel = \"b.bin\"\nunclaimed = \"ignore\"\n"
+                       "[vm]\nname = \"c\"\nkernel = \"c.bin\"\n"
+                       "[vm]\nname = \"d\"\nkernel = \"d.bin\"\nunclaimed = all-ones\n");
+    assert_int_equal(n, 4);
+    assert_true(vms[0].valid);
+    assert_true(vms[0].unclaimed_stop);
+    assert_true(vms[1].valid);
+    assert_false(vms[1].unclaimed_stop);
+    assert_true(vms[2].valid);
+    assert_false(vms[2].unclaimed_stop); /* the default: as on a PC */
+    assert_false(vms[3].valid);
+    assert_console_saw("vms.cfg:15: unclaimed = all-ones: expected ignore or stop");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_complete_example),
         cmocka_unit_test(test_hpet_key),
+        cmocka_unit_test(test_unclaimed),
         cmocka_unit_test(test_bad_unit_names_file_and_line),
         cmocka_unit_test(test_one_bad_vm_leaves_the_others),
         cmocka_unit_test(test_mistakes_are_reported),

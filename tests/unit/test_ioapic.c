@@ -183,6 +183,27 @@ static void test_read_only_bits_and_eoi_register(void **state)
     assert_false(read_entry(2) & (1ull << 14));
 }
 
+/* ExtINT (111) goes out as a message, edge-triggered even when the entry says level (the
+ * datasheet requires edge for it; no local APIC EOI would clear remote IRR). */
+static void test_extint_is_an_edge_message(void **state)
+{
+    (void)state;
+    write_entry(0, (7ull << 8) | (1ull << 15) | 0x99);
+    vioapic_set_pin(&vm, 0, true);
+    assert_int_equal(sent_count, 1);
+    assert_int_equal(sent[0].mode, 7);
+    assert_int_equal(sent[0].dest, 0);
+    assert_false(sent[0].level);
+    assert_false(read_entry(0) & (1ull << 14)); /* no remote IRR */
+    vioapic_set_pin(&vm, 0, true);
+    assert_int_equal(sent_count, 1); /* still high: no new edge */
+    vioapic_set_pin(&vm, 0, false);
+    vioapic_set_pin(&vm, 0, true);
+    assert_int_equal(sent_count, 2);
+    write_entry(0, (7ull << 8) | (1ull << 15) | 0x99); /* unmasked again with the line high: no edge */
+    assert_int_equal(sent_count, 2);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -193,6 +214,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reserved_delivery_modes_send_nothing, setup, teardown),
         cmocka_unit_test_setup_teardown(test_active_low_pin, setup, teardown),
         cmocka_unit_test_setup_teardown(test_read_only_bits_and_eoi_register, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extint_is_an_edge_message, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

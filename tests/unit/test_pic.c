@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
 // sources: devices/pic.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
 /* The 8259A pair through its ports, as a guest programs it, and through the interrupt side
- * (vpic_set_irq, vpic_pending_vector, vpic_acknowledge) as vm/irq.c and the local APIC use it. */
+ * (vpic_set_irq, vpic_pending_vector, vpic_intack) as vm/irq.c and the CPU's acknowledge
+ * (vmx/inject.c) use it; its INTR output on I/O APIC pin 0, recorded here. */
 #include "stubs.h"
 
 #include <stdlib.h>
@@ -15,11 +16,22 @@
 
 static struct vm vm;
 static unsigned intr_changes;
+static bool pin0;            /* the level of I/O APIC pin 0 as the PIC drives it */
+static unsigned pin0_edges;  /* its rising edges */
 
 void vm_pic_intr_changed(struct vm *v)
 {
     assert_ptr_equal(v, &vm);
     intr_changes++;
+}
+
+void vioapic_set_pin(struct vm *v, unsigned gsi, bool high)
+{
+    assert_ptr_equal(v, &vm);
+    assert_int_equal(gsi, PLATFORM_PIC_INTR_PIN);
+    assert_true(high != pin0); /* driven only when INTR changes */
+    pin0_edges += high;
+    pin0 = high;
 }
 
 /* --- Port access as the guest does it ------------------------------------------------------ */
@@ -78,13 +90,12 @@ static void pulse(unsigned irq)
     vpic_set_irq(&vm, irq, false);
 }
 
-/* The INTA cycle as the local APIC does it: look, then acknowledge what it took. */
+/* The CPU takes the interrupt INTR raises: the INTA cycle when there is one, else -1. */
 static int take(void)
 {
-    int vector = vpic_pending_vector(&vm);
-    if (vector >= 0)
-        vpic_acknowledge(&vm, vector);
-    return vector;
+    if (vpic_pending_vector(&vm) < 0)
+        return -1;
+    return vpic_intack(&vm, true);
 }
 
 static int setup(void **state)
@@ -92,6 +103,8 @@ static int setup(void **state)
     (void)state;
     memset(&vm, 0, sizeof(vm));
     intr_changes = 0;
+    pin0 = false;
+    pin0_edges = 0;
     vpic_attach(&vm);
     assert_non_null(vm.pic);
     return 0;
@@ -309,8 +322,29 @@ static void test_level_withdrawn_before_acknowledge(void **state)
     int vector = vpic_pending_vector(&vm);
     assert_int_equal(vector, 0x35);
     vpic_set_irq(&vm, 5, false);
-    vpic_acknowledge(&vm, vector); /* too late: nothing in service */
+    /* Too late: the acknowledge finds no request and answers with IR7, the spurious vector,
+     * without putting anything in service. */
+    assert_int_equal(vpic_intack(&vm, false), 0x37);
+    assert_int_equal(vpic_intack(&vm, true), 0x37);
     assert_int_equal(read_isr(0x20), 0x00);
+}
+
+/* A slave request gone by the acknowledge: the master serves IR2, the slave gives its IR7. */
+static void test_slave_spurious_is_irq15(void **state)
+{
+    (void)state;
+    struct pic_pair pp;
+    pic_pair_reset(&pp);
+    pic_pair_write(&pp, 0x21, 0x00);
+    pic_pair_write(&pp, 0xa1, 0x00);
+    pic_pair_write(&pp, 0x4d1, 0x02); /* IRQ 9 level */
+    pic_pair_set_irq(&pp, 9, true);
+    assert_int_equal(pic_pair_pending_vector(&pp), 0x71);
+    pp.slave.irr = 0; /* the request vanished at the slave while the master's IR2 was raised */
+    pp.slave.lines = 0;
+    assert_int_equal(pic_pair_intack(&pp), 0x77);
+    assert_int_equal(pp.master.isr, 0x04);
+    assert_int_equal(pp.slave.isr, 0x00);
 }
 
 static void test_auto_eoi(void **state)
@@ -340,16 +374,44 @@ static void test_poll(void **state)
     assert_int_equal(in(0x20), 0x00);
 }
 
-static void test_acknowledge_of_the_injected_vector(void **state)
+/* The vector is read at the acknowledge: what wins then, not what INTR was raised for. */
+static void test_acknowledge_reads_the_vector_then(void **state)
 {
     (void)state;
     init_pics(0x01);
     pulse(5);
-    int vector = vpic_pending_vector(&vm);
-    pulse(3); /* a higher request arrives between the look and the INTA */
-    vpic_acknowledge(&vm, vector);
-    assert_int_equal(read_isr(0x20), 0x20); /* IRQ 5 is the one in service */
-    assert_int_equal(vpic_pending_vector(&vm), 0x33);
+    assert_int_equal(vpic_pending_vector(&vm), 0x35);
+    pulse(3); /* a higher request arrives before the CPU takes the interrupt */
+    assert_int_equal(vpic_intack(&vm, false), 0x33);
+    assert_int_equal(vpic_intack(&vm, true), 0x33);
+    assert_int_equal(read_isr(0x20), 0x08); /* IRQ 3 is the one in service */
+    assert_int_equal(vpic_pending_vector(&vm), -1); /* IRQ 5 waits behind it */
+    out(0x20, 0x20);
+    assert_int_equal(take(), 0x35);
+}
+
+/* INTR drives I/O APIC pin 0 (virtual-wire mode through the I/O APIC): high while a request
+ * is on offer, low once it is acknowledged, high again for the next. */
+static void test_intr_drives_ioapic_pin0(void **state)
+{
+    (void)state;
+    init_pics(0x01);
+    assert_false(pin0);
+    pulse(4);
+    assert_true(pin0);
+    pulse(6); /* a second request changes the vector, not INTR */
+    assert_int_equal(pin0_edges, 1);
+    assert_int_equal(take(), 0x34);
+    assert_false(pin0); /* IRQ 6 waits behind IRQ 4 in service */
+    out(0x20, 0x20);
+    assert_true(pin0);
+    assert_int_equal(pin0_edges, 2);
+    assert_int_equal(take(), 0x36);
+    assert_false(pin0);
+    out(0x21, 0xff);
+    pulse(1); /* masked: INTR stays low */
+    assert_false(pin0);
+    assert_int_equal(pin0_edges, 2);
 }
 
 static void test_reset(void **state)
@@ -398,9 +460,11 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_slave_masked_at_master, setup, teardown),
         cmocka_unit_test_setup_teardown(test_level_line_stays_pending, setup, teardown),
         cmocka_unit_test_setup_teardown(test_level_withdrawn_before_acknowledge, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_slave_spurious_is_irq15, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_intr_drives_ioapic_pin0, setup, teardown),
         cmocka_unit_test_setup_teardown(test_auto_eoi, setup, teardown),
         cmocka_unit_test_setup_teardown(test_poll, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_acknowledge_of_the_injected_vector, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_acknowledge_reads_the_vector_then, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset, setup, teardown),
         cmocka_unit_test(test_chip_alone),
     };

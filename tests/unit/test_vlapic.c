@@ -455,6 +455,32 @@ static void test_disabled_apic_is_gone(void **state)
     assert_int_equal(mmio_read(&vcpu[0], 0x2f0), 0);         /* no CMCI LVT (max LVT 5) */
 }
 
+/* ExtINT: the I/O APIC's message bypasses IRR (12.8.1) and waits at the vCPU it names for the
+ * 8259's acknowledge, waking it; delivery mode 111 is reserved in the ICR (12.6.1). LINT0
+ * passes the 8259's INTR only while the APIC is software-enabled (12.4.7.2: the LVT is masked
+ * otherwise). */
+static void test_extint(void **state)
+{
+    (void)state;
+    assert_true(vlapic_accepts_pic(l0)); /* vCPU 0: virtual-wire mode, as firmware leaves it */
+    assert_false(vlapic_accepts_pic(l1)); /* vCPU 1: LINT0 masked at reset */
+    vcpu[1].se.state = VCPU_BLOCKED;
+    unsigned before = wakes;
+    vlapic_deliver(&vm, NULL, 1, false, 7, 0x99, false, 0);
+    assert_true(vcpu[1].extint_pending);
+    assert_false(vcpu[0].extint_pending);
+    assert_int_equal(wakes, before + 1);
+    assert_false(irr_bit(l1, 0x99));
+    vcpu[1].extint_pending = false;
+    vcpu[1].se.state = VCPU_RUNNABLE;
+    mmio_write(&vcpu[0], 0x310, 1u << 24);
+    mmio_write(&vcpu[0], 0x300, 0x799); /* an IPI in mode 111 */
+    assert_false(vcpu[1].extint_pending);
+    assert_false(irr_bit(l1, 0x99));
+    mmio_write(&vcpu[0], 0xf0, 0xff); /* software-disabled */
+    assert_false(vlapic_accepts_pic(l0));
+}
+
 /* The timer's mode switches (12.5.4.1): only to or from TSC-deadline mode disarm it; between
  * one-shot and periodic the count goes on. A divide change keeps the count where it is. */
 static void test_timer_mode_switches(void **state)
@@ -501,6 +527,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_x2apic_access_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_apic_base_transitions, setup, teardown),
         cmocka_unit_test_setup_teardown(test_disabled_apic_is_gone, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_extint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_mode_switches, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
