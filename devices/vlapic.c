@@ -51,6 +51,7 @@ void vlapic_reset_registers(struct vlapic *l)
     l->eoi_exit_changed = true;
     l->esr_pending = 0;
     l->timer_mode = TIMER_ONESHOT;
+    l->timer_divisor = vlapic_divisor_of(0); /* divide by 2 (12.5.4) */
     l->timer_counting = false;
     l->tsc_deadline = 0;
     /* What the CPU serves from the page without exits (APIC-register virtualization) must be

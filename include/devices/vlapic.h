@@ -52,6 +52,7 @@ struct vlapic {
     uint32_t posted_level[8];       /* ... and which of them are level-triggered */
     uint32_t esr_pending;           /* errors since the last ESR write (12.5.3) */
     unsigned timer_mode;            /* of the last LVT timer value accepted (the page may hold a raw write) */
+    uint32_t timer_divisor;         /* of the last divide configuration accepted (likewise): 1-128 */
     uint64_t timer_start;           /* TSC when the current count started (or the period began) */
     bool timer_counting;            /* the count runs (one-shot: until it reaches 0) */
     uint64_t tsc_deadline;          /* guest TSC value armed in TSC-deadline mode; 0: none */

@@ -119,7 +119,8 @@ static inline unsigned timer_mode(const struct vlapic *l)
 
 /* --- Timer (devices/vlapic_timer.c); lock held where not said otherwise ------------------- */
 
-uint64_t vlapic_timer_divisor(struct vlapic *l);
+/* The divisor a divide configuration register value selects (SDM Vol. 3A figure 12-10). */
+uint32_t vlapic_divisor_of(uint32_t divide);
 uint64_t vlapic_timer_period_ticks(struct vlapic *l);
 bool vlapic_timer_counting(struct vlapic *l);
 uint32_t vlapic_timer_current(struct vlapic *l);

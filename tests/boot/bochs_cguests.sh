@@ -4,7 +4,10 @@
 # rtcheck proves the runtime (output, checks, expected faults, CPL 3, interrupts from
 # hypercalls and the local APIC, SMP with 4 vCPUs) and exits 0; a variant shows the report of
 # an unexpected exception on vCPU 1 (status 222, only that VM stops); another shows that a seed
-# patched into the image reaches the guest.
+# patched into the image reaches the guest. apic_edges checks the local APIC's architectural
+# edges (timer mode switches and divide changes, disable and re-enable, the IA32_APIC_BASE
+# transitions, x2APIC reserved bits) with the CPU's APIC virtualisation; bochs_guests runs it
+# again with the APIC fully emulated.
 . "$(dirname "$0")/../lib.sh"
 G="$BUILD_DIR/cguests"
 tmp=$(mktemp -d)
@@ -14,7 +17,7 @@ mkvariant() { "$ROOT/tests/cguests/mkvariant" "$@"; }
 mkvariant "$G/rtcheck.bin" "$tmp/rtcrash.bin" name=rtcrash vcpus=2 arg0=1
 mkvariant "$G/rtcheck.bin" "$tmp/rtseed.bin" name=rtseed seed=0x5eed00c0ffee
 run_mhv runtime --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 400 \
-  --module "$G/rtcheck.bin" --module "$tmp/rtcrash.bin" --module "$tmp/rtseed.bin"
+  --module "$G/rtcheck.bin" --module "$tmp/rtcrash.bin" --module "$tmp/rtseed.bin" --module "$G/apic_edges.bin"
 expect_rc 3 # rtcrash stops with 222 on purpose
 expect_line '^mhv: vm rtcheck: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
 expect_no_line '^\[rtcheck\] not ok'
@@ -30,4 +33,5 @@ expect_line '^mhv: vm rtcrash: stopped: debug-exit port 0xf4 written with 222 by
 expect_line '^\[rtseed\] # seed 0x5eed00c0ffee \(image\)$'
 expect_line '^\[rtseed\] ok - the PRNG replays from its seed 0x5eed00c0ffee \(image\) and stays in range$'
 expect_line '^mhv: vm rtseed: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
+expect_guest_checks apic_edges
 finish
