@@ -16,21 +16,6 @@
 
 struct vlapic_assist vlapic_assist;
 
-bool vlapic_hw_enabled(const struct vlapic *l)
-{
-    return l->apic_base & BASE_ENABLED;
-}
-
-bool vlapic_is_bsp(const struct vlapic *l)
-{
-    return l->apic_base & BASE_BSP;
-}
-
-bool vlapic_at_default_xapic(const struct vlapic *l)
-{
-    return xapic_mmio(l) && (l->apic_base & BASE_ADDRESS) == PLATFORM_LAPIC_BASE;
-}
-
 struct vlapic_assist vlapic_assist_for_mode(const struct vlapic *l)
 {
     return vlapic_at_default_xapic(l) ? vlapic_assist : (struct vlapic_assist){ 0 };

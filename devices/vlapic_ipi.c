@@ -125,19 +125,3 @@ void vlapic_deliver(struct vm *vm, struct vcpu *from, uint32_t dest, bool logica
         deliver_to(t, mode, vector, level);
     }
 }
-
-void vlapic_send_ipi(struct vlapic *l, uint64_t icr)
-{
-    unsigned mode = (icr >> 8) & 7, shorthand = (icr >> 18) & 3;
-    bool logical = icr & (1u << 11), level_assert = icr & (1u << 14), level_trigger = icr & (1u << 15);
-    uint32_t dest = x2apic(l) ? (uint32_t)(icr >> 32) : (uint32_t)(icr >> 56);
-    /* INIT with level de-assert (trigger level, assert clear) is the old "INIT level de-assert":
-     * no effect on the targets (SDM Vol. 3A 12.6.1). */
-    if (mode == MODE_INIT && level_trigger && !level_assert)
-        return;
-    /* A fixed or lowest-priority IPI with a vector below 16: the sender logs it too (12.5.3);
-     * the receivers log theirs and drop it (vlapic_set_irq). */
-    if ((mode == MODE_FIXED || mode == MODE_LOWEST) && (uint8_t)icr < 16)
-        vlapic_send_illegal_vector(l);
-    vlapic_deliver(l->vcpu->vm, l->vcpu, dest, logical, mode, (uint8_t)icr, false, shorthand);
-}

@@ -81,14 +81,3 @@ void vlapic_timer_start_count(struct vlapic *l)
     else
         vtimer_cancel(&l->timer);
 }
-
-void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t guest_tsc)
-{
-    l->tsc_deadline = guest_tsc;
-    if (!guest_tsc || timer_mode(l) != TIMER_TSC_DEADLINE) {
-        vtimer_cancel(&l->timer);
-        return;
-    }
-    /* The guest's TSC runs at the host's rate with an offset (VMCS TSC offset). */
-    vtimer_arm(&l->timer, guest_tsc - l->vcpu->tsc_offset);
-}

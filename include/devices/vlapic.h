@@ -77,13 +77,18 @@ void vlapic_init_signal(struct vlapic *l);
 
 /* IA32_APIC_BASE.EN (12.4.3): while clear, the APIC is gone: no MMIO page, no x2APIC MSRs,
  * no interrupts accepted, CPUID.1:EDX.APIC clear, and the 8259's INTR reaches the CPU
- * directly. */
-bool vlapic_hw_enabled(const struct vlapic *l);
-/* IA32_APIC_BASE.BSP: the VM's bootstrap processor (vCPU 0). */
-bool vlapic_is_bsp(const struct vlapic *l);
-/* Enabled in xAPIC mode at 0xfee00000: the state in which the CPU's APIC virtualisation (which
- * knows only the APIC-access page mapped there) can be used. */
-bool vlapic_at_default_xapic(const struct vlapic *l);
+ * directly. Inline, as every interrupt sent asks. */
+static inline bool vlapic_hw_enabled(const struct vlapic *l)
+{
+    return l->apic_base & (1ull << 11);
+}
+
+/* IA32_APIC_BASE.BSP (bit 8): the VM's bootstrap processor (vCPU 0). */
+static inline bool vlapic_is_bsp(const struct vlapic *l)
+{
+    return l->apic_base & (1ull << 8);
+}
+
 /* The APIC virtualisation l's vCPU can use in its mode: vlapic_assist at the default xAPIC,
  * none otherwise (vmx/vcpu.c's vcpu_apic_mode_changed applies it). */
 struct vlapic_assist vlapic_assist_for_mode(const struct vlapic *l);
