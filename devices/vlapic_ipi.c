@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Interrupts between local APICs (SDM Vol. 3A 12.6): IPIs from the ICR, delivery to the
- * destination APICs (physical, logical, shorthands, lowest priority), INIT and STARTUP. The
- * I/O APIC's messages come the same way (vlapic_deliver). */
+/* Interrupts between local APICs (SDM Vol. 3A 12.6): delivery to the destination APICs
+ * (physical, logical, shorthands, lowest priority), INIT and STARTUP, for IPIs from the ICR
+ * (decoded by vlapic_send_ipi, inline in include/devices/vlapic_internal.h) and the I/O APIC's
+ * messages alike (vlapic_deliver). */
 #include "devices/vlapic_internal.h"
 #include "sched/sched.h"
 #include "sched/vtimer.h"
