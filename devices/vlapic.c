@@ -16,21 +16,6 @@
 
 struct vlapic_assist vlapic_assist;
 
-bool vlapic_hw_enabled(const struct vlapic *l)
-{
-    return l->apic_base & BASE_ENABLED;
-}
-
-bool vlapic_is_bsp(const struct vlapic *l)
-{
-    return l->apic_base & BASE_BSP;
-}
-
-bool vlapic_at_default_xapic(const struct vlapic *l)
-{
-    return xapic_mmio(l) && (l->apic_base & BASE_ADDRESS) == PLATFORM_LAPIC_BASE;
-}
-
 struct vlapic_assist vlapic_assist_for_mode(const struct vlapic *l)
 {
     return vlapic_at_default_xapic(l) ? vlapic_assist : (struct vlapic_assist){ 0 };
@@ -51,6 +36,7 @@ void vlapic_reset_registers(struct vlapic *l)
     l->eoi_exit_changed = true;
     l->esr_pending = 0;
     l->timer_mode = TIMER_ONESHOT;
+    l->timer_divisor = vlapic_divisor_of(0); /* divide by 2 (12.5.4) */
     l->timer_counting = false;
     l->tsc_deadline = 0;
     /* What the CPU serves from the page without exits (APIC-register virtualization) must be

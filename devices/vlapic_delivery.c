@@ -38,22 +38,6 @@ void vlapic_send_illegal_vector(struct vlapic *l)
         vlapic_notify(l->vcpu);
 }
 
-/* The vCPU must look at its APIC: woken when halted, made to exit when running elsewhere (the
- * next entry merges what was posted: without posted-interrupt processing, only an exit makes
- * the CPU see new IRR bits). */
-void vlapic_notify(struct vcpu *v)
-{
-    /* Pairs with the fence in handle_hlt: either it sees the posted bit, or this sees BLOCKED. */
-    __atomic_thread_fence(__ATOMIC_SEQ_CST);
-    if (v->se.state == VCPU_BLOCKED) {
-        sched_wake(&v->se);
-        return;
-    }
-    int home = v->se.home_cpu;
-    if (home >= 0 && sched_running_elsewhere(&v->se))
-        smp_send_kick((unsigned)home);
-}
-
 void vlapic_set_irq(struct vcpu *v, uint8_t vector, bool level)
 {
     struct vlapic *l = v->lapic;

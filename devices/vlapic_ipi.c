@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-/* Interrupts between local APICs (SDM Vol. 3A 12.6): IPIs from the ICR, delivery to the
- * destination APICs (physical, logical, shorthands, lowest priority), INIT and STARTUP. The
- * I/O APIC's messages come the same way (vlapic_deliver). */
+/* Interrupts between local APICs (SDM Vol. 3A 12.6): delivery to the destination APICs
+ * (physical, logical, shorthands, lowest priority), INIT and STARTUP, for IPIs from the ICR
+ * (decoded by vlapic_send_ipi, inline in include/devices/vlapic_internal.h) and the I/O APIC's
+ * messages alike (vlapic_deliver). */
 #include "devices/vlapic_internal.h"
 #include "sched/sched.h"
 #include "sched/vtimer.h"
@@ -126,24 +127,4 @@ void vlapic_deliver(struct vm *vm, struct vcpu *from, uint32_t dest, bool logica
         }
         deliver_to(t, mode, vector, level);
     }
-}
-
-void vlapic_send_ipi(struct vlapic *l, uint64_t icr)
-{
-    unsigned mode = (icr >> 8) & 7, shorthand = (icr >> 18) & 3;
-    bool logical = icr & (1u << 11), level_assert = icr & (1u << 14), level_trigger = icr & (1u << 15);
-    uint32_t dest = x2apic(l) ? (uint32_t)(icr >> 32) : (uint32_t)(icr >> 56);
-    /* INIT with level de-assert (trigger level, assert clear) is the old "INIT level de-assert":
-     * no effect on the targets (SDM Vol. 3A 12.6.1). */
-    if (mode == MODE_INIT && level_trigger && !level_assert)
-        return;
-    /* Delivery mode 111 is reserved in the ICR (SDM Vol. 3A 12.6.1, figure 12-12): ExtINT
-     * comes only from the I/O APIC and LINT0. Such an IPI delivers nothing. */
-    if (mode == MODE_EXTINT)
-        return;
-    /* A fixed or lowest-priority IPI with a vector below 16: the sender logs it too (12.5.3);
-     * the receivers log theirs and drop it (vlapic_set_irq). */
-    if ((mode == MODE_FIXED || mode == MODE_LOWEST) && (uint8_t)icr < 16)
-        vlapic_send_illegal_vector(l);
-    vlapic_deliver(l->vcpu->vm, l->vcpu, dest, logical, mode, (uint8_t)icr, false, shorthand);
 }

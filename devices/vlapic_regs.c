@@ -67,7 +67,7 @@ static void eoi(struct vlapic *l)
 
 /* Writes one register: `value` is what the guest wrote. With APIC-register virtualization the
  * CPU has already put it in the page (SDM Vol. 3C 31.4.3.2), so nothing here may depend on
- * the register's previous contents there (the timer mode is kept aside for that); what the
+ * the register's previous contents there (the timer mode and divisor are kept aside); what the
  * register keeps is written back. EOI, ICR and the timer act outside the lock. */
 static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
 {
@@ -117,11 +117,13 @@ static void write_register(struct vlapic *l, uint32_t offset, uint32_t value)
         }
         break;
     case REG_TIMER_DIVIDE: {
-        /* The count goes on from where it is, at the new rate (12.5.4). */
+        /* The count goes on from where it is, at the new rate (12.5.4): where it is was counted
+         * at the old divisor (kept aside, as the page may already hold the new value). */
         uint32_t current = vlapic_timer_current(l);
         REG(l, REG_TIMER_DIVIDE) = value & 0xb;
+        l->timer_divisor = vlapic_divisor_of(value);
         if (current && timer_mode(l) != TIMER_TSC_DEADLINE) {
-            uint64_t done = (uint64_t)(REG(l, REG_TIMER_INITIAL) - current) * vlapic_timer_divisor(l);
+            uint64_t done = (uint64_t)(REG(l, REG_TIMER_INITIAL) - current) * l->timer_divisor;
             l->timer_start = rdtsc() - done;
             vtimer_arm(&l->timer, l->timer_start + vlapic_timer_period_ticks(l));
         }

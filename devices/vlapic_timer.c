@@ -8,16 +8,18 @@
 #include "vmx/vcpu.h"
 
 /* The divide configuration register: bits 0, 1 and 3 encode 2, 4, ..., 128, or 1. */
-uint64_t vlapic_timer_divisor(struct vlapic *l)
+uint32_t vlapic_divisor_of(uint32_t divide)
 {
-    uint32_t divide = REG(l, REG_TIMER_DIVIDE);
     unsigned code = (divide & 3) | ((divide >> 1) & 4);
-    return code == 7 ? 1 : 2ull << code;
+    return code == 7 ? 1 : 2u << code;
 }
 
+/* The timer counts with the divisor last accepted (l->timer_divisor), not with what the page
+ * holds: with APIC-register virtualisation the CPU puts a new divide value there before the
+ * APIC-write exit, and the count until that write ran at the old rate. */
 uint64_t vlapic_timer_period_ticks(struct vlapic *l)
 {
-    return (uint64_t)REG(l, REG_TIMER_INITIAL) * vlapic_timer_divisor(l);
+    return (uint64_t)REG(l, REG_TIMER_INITIAL) * l->timer_divisor;
 }
 
 /* Whether the count is running (12.5.4): from a write of a non-zero initial count until a
@@ -38,7 +40,7 @@ uint32_t vlapic_timer_current(struct vlapic *l)
     uint32_t initial = REG(l, REG_TIMER_INITIAL);
     if (!initial || timer_mode(l) == TIMER_TSC_DEADLINE || !vlapic_timer_counting(l))
         return 0;
-    uint64_t elapsed = (rdtsc() - l->timer_start) / vlapic_timer_divisor(l);
+    uint64_t elapsed = (rdtsc() - l->timer_start) / l->timer_divisor;
     if (timer_mode(l) == TIMER_PERIODIC)
         return initial - (uint32_t)(elapsed % initial);
     /* The TSC moved on since timer_counting looked: a one-shot count may have run out since. */
@@ -78,15 +80,4 @@ void vlapic_timer_start_count(struct vlapic *l)
         vtimer_arm(&l->timer, l->timer_start + vlapic_timer_period_ticks(l));
     else
         vtimer_cancel(&l->timer);
-}
-
-void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t guest_tsc)
-{
-    l->tsc_deadline = guest_tsc;
-    if (!guest_tsc || timer_mode(l) != TIMER_TSC_DEADLINE) {
-        vtimer_cancel(&l->timer);
-        return;
-    }
-    /* The guest's TSC runs at the host's rate with an offset (VMCS TSC offset). */
-    vtimer_arm(&l->timer, guest_tsc - l->vcpu->tsc_offset);
 }

@@ -52,6 +52,7 @@ struct vlapic {
     uint32_t posted_level[8];       /* ... and which of them are level-triggered */
     uint32_t esr_pending;           /* errors since the last ESR write (12.5.3) */
     unsigned timer_mode;            /* of the last LVT timer value accepted (the page may hold a raw write) */
+    uint32_t timer_divisor;         /* of the last divide configuration accepted (likewise): 1-128 */
     uint64_t timer_start;           /* TSC when the current count started (or the period began) */
     bool timer_counting;            /* the count runs (one-shot: until it reaches 0) */
     uint64_t tsc_deadline;          /* guest TSC value armed in TSC-deadline mode; 0: none */
@@ -76,13 +77,18 @@ void vlapic_init_signal(struct vlapic *l);
 
 /* IA32_APIC_BASE.EN (12.4.3): while clear, the APIC is gone: no MMIO page, no x2APIC MSRs,
  * no interrupts accepted, CPUID.1:EDX.APIC clear, and the 8259's INTR reaches the CPU
- * directly. */
-bool vlapic_hw_enabled(const struct vlapic *l);
-/* IA32_APIC_BASE.BSP: the VM's bootstrap processor (vCPU 0). */
-bool vlapic_is_bsp(const struct vlapic *l);
-/* Enabled in xAPIC mode at 0xfee00000: the state in which the CPU's APIC virtualisation (which
- * knows only the APIC-access page mapped there) can be used. */
-bool vlapic_at_default_xapic(const struct vlapic *l);
+ * directly. Inline, as every interrupt sent asks. */
+static inline bool vlapic_hw_enabled(const struct vlapic *l)
+{
+    return l->apic_base & (1ull << 11);
+}
+
+/* IA32_APIC_BASE.BSP (bit 8): the VM's bootstrap processor (vCPU 0). */
+static inline bool vlapic_is_bsp(const struct vlapic *l)
+{
+    return l->apic_base & (1ull << 8);
+}
+
 /* The APIC virtualisation l's vCPU can use in its mode: vlapic_assist at the default xAPIC,
  * none otherwise (vmx/vcpu.c's vcpu_apic_mode_changed applies it). */
 struct vlapic_assist vlapic_assist_for_mode(const struct vlapic *l);

@@ -8,7 +8,11 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+#include "arch/x86/xcall.h"
 #include "devices/vlapic.h"
+#include "sched/sched.h"
+#include "sched/vtimer.h"
+#include "vm/platform.h"
 #include "vmx/vcpu.h"
 
 /* Register offsets in the xAPIC page (SDM Vol. 3A table 12-1); x2APIC MSR = 0x800 + offset / 16. */
@@ -66,6 +70,13 @@ static inline bool xapic_mmio(const struct vlapic *l)
     return (l->apic_base & (BASE_ENABLED | BASE_X2APIC)) == BASE_ENABLED;
 }
 
+/* Enabled in xAPIC mode at 0xfee00000: the state in which the CPU's APIC virtualisation (which
+ * knows only the APIC-access page mapped there) can be used. Every APIC-write exit asks. */
+static inline bool vlapic_at_default_xapic(const struct vlapic *l)
+{
+    return xapic_mmio(l) && (l->apic_base & BASE_ADDRESS) == PLATFORM_LAPIC_BASE;
+}
+
 static inline uint32_t apic_id(const struct vlapic *l)
 {
     return l->vcpu->id;
@@ -119,13 +130,26 @@ static inline unsigned timer_mode(const struct vlapic *l)
 
 /* --- Timer (devices/vlapic_timer.c); lock held where not said otherwise ------------------- */
 
-uint64_t vlapic_timer_divisor(struct vlapic *l);
+/* The divisor a divide configuration register value selects (SDM Vol. 3A figure 12-10). */
+uint32_t vlapic_divisor_of(uint32_t divide);
 uint64_t vlapic_timer_period_ticks(struct vlapic *l);
 bool vlapic_timer_counting(struct vlapic *l);
 uint32_t vlapic_timer_current(struct vlapic *l);
 void vlapic_timer_fired(struct vtimer *t); /* takes the lock */
 void vlapic_timer_start_count(struct vlapic *l);
-void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t guest_tsc);
+
+/* IA32_TSC_DEADLINE written in TSC-deadline mode (12.5.4.1): armed, or disarmed by 0. Inline:
+ * a TSC-deadline timer is rearmed for every tick. */
+static inline void vlapic_set_tsc_deadline(struct vlapic *l, uint64_t guest_tsc)
+{
+    l->tsc_deadline = guest_tsc;
+    if (!guest_tsc || timer_mode(l) != TIMER_TSC_DEADLINE) {
+        vtimer_cancel(&l->timer);
+        return;
+    }
+    /* The guest's TSC runs at the host's rate with an offset (VMCS TSC offset). */
+    vtimer_arm(&l->timer, guest_tsc - l->vcpu->tsc_offset);
+}
 
 /* --- Acceptance and delivery (devices/vlapic_delivery.c) ---------------------------------- */
 
@@ -168,11 +192,47 @@ static inline void vlapic_accept_locked(struct vlapic *l, uint8_t vector, bool l
 }
 
 void vlapic_send_illegal_vector(struct vlapic *l);
-void vlapic_notify(struct vcpu *v);
+
+/* The vCPU must look at its APIC: woken when halted, made to exit when running elsewhere (the
+ * next entry merges what was posted: without posted-interrupt processing, only an exit makes
+ * the CPU see new IRR bits). Inline: every interrupt a timer or another vCPU raises ends here. */
+static inline void vlapic_notify(struct vcpu *v)
+{
+    /* Pairs with the fence in handle_hlt: either it sees the posted bit, or this sees BLOCKED. */
+    __atomic_thread_fence(__ATOMIC_SEQ_CST);
+    if (v->se.state == VCPU_BLOCKED) {
+        sched_wake(&v->se);
+        return;
+    }
+    int home = v->se.home_cpu;
+    if (home >= 0 && sched_running_elsewhere(&v->se))
+        smp_send_kick((unsigned)home);
+}
 
 /* --- IPIs (devices/vlapic_ipi.c) ---------------------------------------------------------- */
 
-void vlapic_send_ipi(struct vlapic *l, uint64_t icr);
+/* An ICR write (12.6.1): its fields decoded and the message sent to its destinations through
+ * vlapic_deliver. Inline in the register write, as it was before the APIC was split in files
+ * (a call here cost every IPI and self-IPI a few instructions more). */
+static inline void vlapic_send_ipi(struct vlapic *l, uint64_t icr)
+{
+    unsigned mode = (icr >> 8) & 7, shorthand = (icr >> 18) & 3;
+    bool logical = icr & (1u << 11), level_assert = icr & (1u << 14), level_trigger = icr & (1u << 15);
+    uint32_t dest = x2apic(l) ? (uint32_t)(icr >> 32) : (uint32_t)(icr >> 56);
+    /* INIT with level de-assert (trigger level, assert clear) is the old "INIT level de-assert":
+     * no effect on the targets (SDM Vol. 3A 12.6.1). */
+    if (mode == MODE_INIT && level_trigger && !level_assert)
+        return;
+    /* Delivery mode 111 is reserved in the ICR (SDM Vol. 3A 12.6.1, figure 12-12): ExtINT
+     * comes only from the I/O APIC and LINT0. Such an IPI delivers nothing. */
+    if (mode == MODE_EXTINT)
+        return;
+    /* A fixed or lowest-priority IPI with a vector below 16: the sender logs it too (12.5.3);
+     * the receivers log theirs and drop it (vlapic_set_irq). */
+    if ((mode == MODE_FIXED || mode == MODE_LOWEST) && (uint8_t)icr < 16)
+        vlapic_send_illegal_vector(l);
+    vlapic_deliver(l->vcpu->vm, l->vcpu, dest, logical, mode, (uint8_t)icr, false, shorthand);
+}
 
 /* --- Reset (devices/vlapic.c) ------------------------------------------------------------- */
 

@@ -8,7 +8,10 @@
 # PIT's IRQ 0 through the 8259 along LINT0 ExtINT, I/O APIC pins 2 and 0 in ExtINT mode and the
 # disabled local APIC, each waking a HLT with the 8259's vector, LINT0 as a level, the spurious
 # IRQ 7, and the I/O APIC's fixed mode) and unclaimed (memory nobody claims reads all-ones, writes dropped,
-# mhv logging the first eight pages once each).
+# mhv logging the first eight pages once each). apic_edges checks the local APIC's architectural
+# edges (timer mode switches and divide changes, disable and re-enable, the IA32_APIC_BASE
+# transitions, x2APIC reserved bits) with the CPU's APIC virtualisation; bochs_guests runs it
+# again with the APIC fully emulated.
 . "$(dirname "$0")/../lib.sh"
 G="$BUILD_DIR/cguests"
 tmp=$(mktemp -d)
@@ -19,7 +22,7 @@ mkvariant "$G/rtcheck.bin" "$tmp/rtcrash.bin" name=rtcrash vcpus=2 arg0=1
 mkvariant "$G/rtcheck.bin" "$tmp/rtseed.bin" name=rtseed seed=0x5eed00c0ffee
 run_mhv runtime --emu bochs --smp 2 --cmdline 'vms_done=poweroff' --timeout 400 \
   --module "$G/rtcheck.bin" --module "$tmp/rtcrash.bin" --module "$tmp/rtseed.bin" \
-  --module "$G/pic_paths.bin" --module "$G/unclaimed.bin"
+  --module "$G/pic_paths.bin" --module "$G/unclaimed.bin" --module "$G/apic_edges.bin"
 expect_rc 3 # rtcrash stops with 222 on purpose
 expect_line '^mhv: vm rtcheck: stopped: debug-exit port 0xf4 written with 0 by vCPU 0 \(status 0\)$'
 expect_no_line '^\[rtcheck\] not ok'
@@ -55,4 +58,6 @@ for gpa in 0x10000000 0xfed40000 0xfebf1040 0x20000000 0x20004000; do
 done
 expect_count 8 '^\[cpu[0-9]+\] warning: vm unclaimed: vCPU 0: (read of|write to) unclaimed guest-physical'
 expect_count 1 '^\[cpu[0-9]+\] warning: vm unclaimed: unclaimed accesses on more than 8 pages: no more are logged$'
+
+expect_guest_checks apic_edges
 finish

@@ -514,6 +514,26 @@ static void test_timer_mode_switches(void **state)
     assert_int_equal(mmio_read(&vcpu[1], 0x390), 0);
 }
 
+/* A divide change through an APIC-write exit: the CPU has already put the new divide value in
+ * the page, but the count until the write ran at the old rate, and it goes on from there. */
+static void test_divide_change_on_the_apic_write_path(void **state)
+{
+    (void)state;
+    use_assist((struct vlapic_assist){ .tpr_shadow = true, .apic_regs = true, .vid = true });
+    cpu_write(&vcpu[1], 0xf0, 0x1ff);
+    cpu_write(&vcpu[1], 0x3e0, 0xb);                         /* divide by 1 */
+    cpu_write(&vcpu[1], 0x320, 0x40);                        /* one-shot */
+    cpu_write(&vcpu[1], 0x380, 0xf0000000u);
+    l1->timer_start -= 0x10000000u;                          /* as if 2^28 ticks went by */
+    uint32_t c1 = mmio_read(&vcpu[1], 0x390);
+    assert_true(c1 <= 0xe0000000u && c1 > 0xd0000000u);
+    cpu_write(&vcpu[1], 0x3e0, 0xa);                         /* divide by 128 */
+    uint32_t c2 = mmio_read(&vcpu[1], 0x390);
+    assert_true(c2 <= c1 && c1 - c2 < 0x01000000u);          /* not counted again at 1/128 from the start */
+    /* The device timer now ends the remaining count at the new rate: c2 * 128 ticks away. */
+    assert_true(l1->timer.deadline - l1->timer_start == 0xf0000000ull * 128);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -529,6 +549,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_disabled_apic_is_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_extint, setup, teardown),
         cmocka_unit_test_setup_teardown(test_timer_mode_switches, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_divide_change_on_the_apic_write_path, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
