@@ -88,7 +88,7 @@ static unsigned msr_va_bits(void)
  * are taken as CPUs take them: they are the 32-bit SYSCALL target of other vendors);
  * IA32_LSTAR and IA32_CSTAR only canonical addresses; IA32_FMASK and IA32_TSC_AUX have bits
  * 63:32 reserved. */
-static bool lazy_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
+static __attribute__((noinline)) bool lazy_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
 {
     switch (msr) {
     case MSR_LSTAR:
@@ -129,6 +129,10 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 
 static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
 {
+    /* The x2APIC registers (EOI, ICR, TPR) are the writes a guest makes most: straight to the
+     * vLAPIC, not through the search of the cases below. */
+    if (msr - MSR_X2APIC_FIRST < 0x100)
+        return vlapic_msr_write(v, msr, value);
     switch (msr) {
     case MSR_IA32_EFER: {
         /* SCE, LME, NXE may be written; LMA is the CPU's (kept); LME may not change under
