@@ -9,6 +9,7 @@
 #include "vm/vm.h"
 #include "vmx/exit.h"
 #include "vmx/inject.h"
+#include "vmx/segment.h"
 #include "vmx/vcpu.h"
 #include "vmx/vmcs.h"
 
@@ -25,29 +26,40 @@
 #define MSR_MTRR_DEF_TYPE 0x2ff
 
 
-/* Clears the read and write intercepts of one MSR (bitmap layout: SDM Vol. 3C 26.6.9). */
-static void pass_through(struct vm *vm, uint32_t msr)
+/* Clears the read intercept of one MSR, and its write intercept unless writes must exit
+ * (bitmap layout: SDM Vol. 3C 26.6.9: read bitmaps at 0 and 1024, write bitmaps at 2048 and
+ * 3072, for MSRs 0-0x1fff and 0xc0000000-0xc0001fff). */
+static void pass_through_access(struct vm *vm, uint32_t msr, bool writes_too)
 {
     uint8_t *bitmap = phys_to_virt(vm->msr_bitmap);
     uint32_t index = msr & 0x1fff, high = msr >= 0xc0000000 ? 1024 : 0;
     bitmap[high + index / 8] &= ~(1u << (index % 8));
-    bitmap[2048 + high + index / 8] &= ~(1u << (index % 8));
+    if (writes_too)
+        bitmap[2048 + high + index / 8] &= ~(1u << (index % 8));
+}
+
+static void pass_through(struct vm *vm, uint32_t msr)
+{
+    pass_through_access(vm, msr, true);
 }
 
 void msr_setup_bitmap(struct vm *vm)
 {
     /* In the VMCS guest-state area: SYSENTER_CS/ESP/EIP, FS and GS base. Switched lazily by
      * vcpu_load: KERNEL_GS_BASE, STAR, LSTAR, CSTAR, SFMASK, TSC_AUX. The CPU checks canonical
-     * values and reserved bits itself and raises #GP in the guest. */
+     * values and reserved bits itself and raises #GP in the guest, except where writes exit:
+     * STAR, LSTAR, CSTAR, SFMASK and TSC_AUX, which a guest writes once at boot, so that
+     * vcpu_load always finds their values in memory (lazy_msr_write below); reading them
+     * needs no exit. KERNEL_GS_BASE cannot be kept that way: SWAPGS changes it. */
     for (uint32_t m = MSR_SYSENTER_CS; m <= MSR_SYSENTER_EIP; m++)
         pass_through(vm, m);
     for (uint32_t m = MSR_STAR; m <= MSR_SFMASK; m++)
-        pass_through(vm, m);
+        pass_through_access(vm, m, false);
     pass_through(vm, MSR_FS_BASE);
     pass_through(vm, MSR_GS_BASE);
     pass_through(vm, MSR_KERNEL_GS_BASE);
     if (vcpu_rdtscp())
-        pass_through(vm, MSR_TSC_AUX); /* switched lazily too; RDTSCP and RDPID read it */
+        pass_through_access(vm, MSR_TSC_AUX, false); /* switched lazily too; RDTSCP and RDPID read it */
 }
 
 static bool valid_pat(uint64_t pat)
@@ -57,6 +69,45 @@ static bool valid_pat(uint64_t pat)
         if (t == 2 || t == 3 || t > 7) /* memory types 2 and 3 are reserved (SDM Vol. 3A 13.12.2) */
             return false;
     }
+    return true;
+}
+
+/* Addresses written to MSRs must be 57-bit canonical on a CPU that supports 5-level paging
+ * (CPUID.(EAX=7,ECX=0):ECX.LA57[16]), whatever CR4.LA57 says, else 48-bit canonical (SDM
+ * Vol. 3A chapter 4, 5-level paging, and the LAM chapter that restates it). */
+static unsigned msr_va_bits(void)
+{
+    static unsigned bits;
+    if (!bits)
+        bits = cpuid(7, 0).ecx & (1u << 16) ? 57 : 48;
+    return bits;
+}
+
+/* WRMSR to the MSRs vcpu_load switches from memory (SDM Vol. 4 table 2-2, WRMSR's #GP(0)
+ * conditions in Vol. 2D): IA32_STAR takes any value (bits 31:0, reserved in Intel's table,
+ * are taken as CPUs take them: they are the 32-bit SYSCALL target of other vendors);
+ * IA32_LSTAR and IA32_CSTAR only canonical addresses; IA32_FMASK and IA32_TSC_AUX have bits
+ * 63:32 reserved. */
+static __attribute__((noinline)) bool lazy_msr_write(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    switch (msr) {
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+        if (!linear_is_canonical(value, msr_va_bits()))
+            return false;
+        break;
+    case MSR_SFMASK:
+        if (value >> 32)
+            return false;
+        break;
+    case MSR_TSC_AUX:
+        if (!vcpu_rdtscp() || value >> 32)
+            return false; /* without RDTSCP for guests, TSC_AUX is no guest's MSR */
+        break;
+    default:
+        break;
+    }
+    vcpu_write_lazy_msr(v, msr, value);
     return true;
 }
 
@@ -78,6 +129,10 @@ static bool read_msr(struct vcpu *v, uint32_t msr, uint64_t *value)
 
 static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
 {
+    /* The x2APIC registers (EOI, ICR, TPR) are the writes a guest makes most: straight to the
+     * vLAPIC, not through the search of the cases below. */
+    if (msr - MSR_X2APIC_FIRST < 0x100)
+        return vlapic_msr_write(v, msr, value);
     switch (msr) {
     case MSR_IA32_EFER: {
         /* SCE, LME, NXE may be written; LMA is the CPU's (kept); LME may not change under
@@ -134,6 +189,12 @@ static bool write_msr(struct vcpu *v, uint32_t msr, uint64_t value)
         return true; /* accepted and ignored: there is no microcode to update */
     case MSR_MCG_STATUS:
         return value == 0;
+    case MSR_STAR:
+    case MSR_LSTAR:
+    case MSR_CSTAR:
+    case MSR_SFMASK:
+    case MSR_TSC_AUX:
+        return lazy_msr_write(v, msr, value);
     default:
         return vlapic_msr_write(v, msr, value);
     }

@@ -83,8 +83,10 @@ static void xsetbv0(uint64_t value)
 /* Saves the guest state that lives in this CPU's registers rather than the VMCS: what VM
  * entry and exit do not switch (SDM Vol. 3C 28.3, 29.5) and mhv itself never uses, so it
  * stays in the registers until another vCPU needs them: CR2, the debug registers DR0-DR3 and
- * DR6 (DR7 and IA32_DEBUGCTL are in the VMCS), the syscall MSRs, TSC_AUX, XCR0 and the
- * extended state. XSAVE only saves the components enabled in XCR0 (SDM Vol. 1 13.8), and a
+ * DR6 (DR7 and IA32_DEBUGCTL are in the VMCS), IA32_KERNEL_GS_BASE (SWAPGS changes it without
+ * an exit), XCR0 and the extended state. The other syscall MSRs and TSC_AUX need no saving:
+ * the guest's writes to them exit (vmx/exit_msr.c), so v->star etc. always hold what the
+ * registers hold. XSAVE only saves the components enabled in XCR0 (SDM Vol. 1 13.8), and a
  * guest may use SSE with XCR0 = x87 alone (legacy FXSR): so XCR0 is widened to everything
  * first, and the guest's value is put back only after the matching XRSTOR. */
 static void save_lazy_state(struct vcpu *old)
@@ -96,12 +98,6 @@ static void save_lazy_state(struct vcpu *old)
     old->dr[3] = read_dr3();
     old->dr6 = read_dr6();
     old->kernel_gs_base = rdmsr(MSR_KERNEL_GS_BASE);
-    old->star = rdmsr(MSR_STAR);
-    old->lstar = rdmsr(MSR_LSTAR);
-    old->cstar = rdmsr(MSR_CSTAR);
-    old->sfmask = rdmsr(MSR_SFMASK);
-    if (vcpu_rdtscp())
-        old->tsc_aux = rdmsr(MSR_TSC_AUX);
     if (host_xsave) {
         xsetbv0(xcr0_all);
         __asm__ volatile("xsave64 (%0)" : : "r"(old->xsave_area), "a"((uint32_t)xcr0_all),
@@ -140,9 +136,20 @@ static void write_per_cpu_host_state(struct vcpu *v)
     vmcs_writenat(v, VMCS_HOST_GDTR_BASE, (uint64_t)(uintptr_t)p->descriptors.gdt);
 }
 
-/* Puts v's lazily switched state (CR2, the MSRs, XCR0 and the extended state) into this CPU's
- * registers. */
-static void load_lazy_state(struct vcpu *v)
+/* WRMSR costs far more than a compare on real CPUs (it serializes), and two vCPUs of one
+ * guest kernel mostly hold the same syscall MSRs: only a value that differs is written. */
+static inline void wrmsr_changed(uint32_t msr, uint64_t value, uint64_t held)
+{
+    if (value != held)
+        wrmsr(msr, value);
+}
+
+/* Puts v's lazily switched state (CR2, the debug registers, the MSRs, XCR0 and the extended
+ * state) into this CPU's registers. `held` is the vCPU whose MSR values the registers hold
+ * now (the one just saved, which leaves the syscall MSRs, TSC_AUX and KERNEL_GS_BASE there),
+ * or NULL when that is not known: then every MSR is written. `xcr0_widened`: save_lazy_state
+ * has just set XCR0 to every component, as XRSTOR needs it. */
+static void load_lazy_state(struct vcpu *v, const struct vcpu *held, bool xcr0_widened)
 {
     write_cr2(v->regs.cr2);
     write_dr0(v->dr[0]);
@@ -150,15 +157,26 @@ static void load_lazy_state(struct vcpu *v)
     write_dr2(v->dr[2]);
     write_dr3(v->dr[3]);
     write_dr6(v->dr6);
-    if (vcpu_rdtscp())
-        wrmsr(MSR_TSC_AUX, v->tsc_aux);
-    wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
-    wrmsr(MSR_STAR, v->star);
-    wrmsr(MSR_LSTAR, v->lstar);
-    wrmsr(MSR_CSTAR, v->cstar);
-    wrmsr(MSR_SFMASK, v->sfmask);
+    if (held) {
+        /* Without RDTSCP for guests both TSC_AUX values stay 0 (their writes raise #GP). */
+        wrmsr_changed(MSR_TSC_AUX, v->tsc_aux, held->tsc_aux);
+        wrmsr_changed(MSR_KERNEL_GS_BASE, v->kernel_gs_base, held->kernel_gs_base);
+        wrmsr_changed(MSR_STAR, v->star, held->star);
+        wrmsr_changed(MSR_LSTAR, v->lstar, held->lstar);
+        wrmsr_changed(MSR_CSTAR, v->cstar, held->cstar);
+        wrmsr_changed(MSR_SFMASK, v->sfmask, held->sfmask);
+    } else {
+        if (vcpu_rdtscp())
+            wrmsr(MSR_TSC_AUX, v->tsc_aux);
+        wrmsr(MSR_KERNEL_GS_BASE, v->kernel_gs_base);
+        wrmsr(MSR_STAR, v->star);
+        wrmsr(MSR_LSTAR, v->lstar);
+        wrmsr(MSR_CSTAR, v->cstar);
+        wrmsr(MSR_SFMASK, v->sfmask);
+    }
     if (host_xsave) {
-        xsetbv0(xcr0_all);
+        if (!xcr0_widened)
+            xsetbv0(xcr0_all);
         __asm__ volatile("xrstor64 (%0)" : : "r"(v->xsave_area), "a"((uint32_t)xcr0_all),
                          "d"((uint32_t)(xcr0_all >> 32)) : "memory");
         xsetbv0(v->xcr0);
@@ -167,16 +185,31 @@ static void load_lazy_state(struct vcpu *v)
 
 /* MSRs the guest uses directly (not in the VMCS) are switched only when another vCPU has been
  * using this CPU; mhv itself never uses them. The extended state likewise. */
-static void switch_lazy_state(struct vcpu *v)
+static inline void switch_lazy_state(struct vmx_cpu *p, struct vcpu *v)
 {
-    struct vmx_cpu *p = this_vmx_cpu();
     struct vcpu *old = p->loaded_vcpu;
     if (old == v)
         return;
     if (old)
         save_lazy_state(old);
-    load_lazy_state(v);
+    load_lazy_state(v, old, old != NULL);
     p->loaded_vcpu = v;
+}
+
+void vcpu_write_lazy_msr(struct vcpu *v, uint32_t msr, uint64_t value)
+{
+    switch (msr) {
+    case MSR_STAR: v->star = value; break;
+    case MSR_LSTAR: v->lstar = value; break;
+    case MSR_CSTAR: v->cstar = value; break;
+    case MSR_SFMASK: v->sfmask = value; break;
+    case MSR_TSC_AUX: v->tsc_aux = value; break;
+    default: ASSERT(!"an MSR vcpu_load does not switch"); return;
+    }
+    /* Called from v's exit handler, so v's state is in this CPU's registers: they take the
+     * value at once (were v not loaded here, its next vcpu_load would write it). */
+    if (this_vmx_cpu()->loaded_vcpu == v)
+        wrmsr(msr, value);
 }
 
 /* INVEPT/INVVPID (SDM Vol. 3C 31.3): drop translations this CPU may hold for v from an earlier
@@ -204,13 +237,22 @@ static void flush_translations(struct vcpu *v)
  * console line, rebuilding a VM); then the vCPU simply stays where it was for now. */
 #define REMOTE_VMCLEAR_TIMEOUT_US 10000
 
-int vcpu_load(struct vcpu *v)
+/* VMPTRLD unless v's VMCS is the current one here already (SDM Vol. 3C 25.11.1). */
+static inline void make_current(struct vmx_cpu *p, struct vcpu *v)
 {
-    struct vmx_cpu *p = this_vmx_cpu();
-    unsigned me = this_cpu()->index;
+    if (p->current_vmcs == v->vmcs)
+        return;
+    if (vmx_vmptrld(v->vmcs) < 0)
+        panic("VMPTRLD of vCPU %s/%u failed", v->vm->name, v->id);
+    p->current_vmcs = v->vmcs;
+}
+
+/* vcpu_load of a vCPU whose VMCS is not active here: active on another CPU (a migration), or
+ * on none (new, or VMCLEARed when it left this CPU or another). */
+static __attribute__((noinline)) int load_arriving(struct vcpu *v, struct vmx_cpu *p, int me, int last)
+{
     uint64_t start = rdtsc();
-    int last = __atomic_load_n(&v->last_cpu, __ATOMIC_ACQUIRE);
-    bool migrating = last >= 0 && (unsigned)last != me;
+    bool migrating = last >= 0;
     if (migrating) {
         /* Active on another CPU: only that CPU can flush it to memory (SDM 25.11.1). */
         if (xcall_run_within((unsigned)last, vmclear_remote, v, true, REMOTE_VMCLEAR_TIMEOUT_US) < 0) {
@@ -219,18 +261,11 @@ int vcpu_load(struct vcpu *v)
         }
         v->migrations++;
     }
-    bool arrived = v->last_cpu != (int)me;
-    if (p->current_vmcs != v->vmcs) {
-        if (vmx_vmptrld(v->vmcs) < 0)
-            panic("VMPTRLD of vCPU %s/%u failed", v->vm->name, v->id);
-        p->current_vmcs = v->vmcs;
-    }
-    v->last_cpu = (int)me;
-    if (arrived) {
-        write_per_cpu_host_state(v);
-        flush_translations(v);
-    }
-    switch_lazy_state(v);
+    make_current(p, v);
+    v->last_cpu = me;
+    write_per_cpu_host_state(v);
+    flush_translations(v);
+    switch_lazy_state(p, v);
     if (migrating) {
         p->migrations_in++;
         p->migrate_ticks += rdtsc() - start;
@@ -238,11 +273,19 @@ int vcpu_load(struct vcpu *v)
     return 0;
 }
 
-void vcpu_put(struct vcpu *v)
+int vcpu_load(struct vcpu *v)
 {
-    /* Nothing to flush: the VMCS stays active here until another CPU's vcpu_load VMCLEARs it
-     * through a cross-CPU call, and the lazy state is saved when another vCPU needs the CPU. */
-    (void)v;
+    struct percpu *cpu = this_cpu();
+    struct vmx_cpu *p = cpu->vmx;
+    int me = (int)cpu->index;
+    int last = __atomic_load_n(&v->last_cpu, __ATOMIC_ACQUIRE);
+    if (__builtin_expect(last != me, 0))
+        return load_arriving(v, p, me, last);
+    /* Active here since its last run (the common case, a switch between vCPUs of this CPU):
+     * its host fields are this CPU's and its translations here are current. */
+    make_current(p, v);
+    switch_lazy_state(p, v);
+    return 0;
 }
 
 /* The APIC-access page (SDM Vol. 3C 31.4): EPT maps every VM's 0xfee00000 to it, and with
@@ -513,7 +556,7 @@ static void reset_cpu_state(struct vcpu *v, bool init)
      * vcpu_load would overwrite them with the reset values (a SYSCALL then jumps to
      * LSTAR = 0 with CS = STAR[47:32] = 0). */
     if (p->loaded_vcpu == v)
-        load_lazy_state(v);
+        load_lazy_state(v, NULL, false);
     vmcs_write32(v, VMCS_ENTRY_INTERRUPTION_INFO, 0);
     vmcs_write32(v, VMCS_PROC_CONTROLS, vmcs_read32(v, VMCS_PROC_CONTROLS) & ~((1u << 2) | (1u << 22)));
     vmcs_write64(v, VMCS_TSC_OFFSET, (uint64_t)v->tsc_offset);

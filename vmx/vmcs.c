@@ -40,10 +40,3 @@ int vmx_vmclear(uint64_t vmcs_phys)
     __asm__ volatile("vmclear %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(vmcs_phys) : "cc", "memory");
     return flags_to_result(cf, zf);
 }
-
-int vmx_vmptrld(uint64_t vmcs_phys)
-{
-    uint8_t cf, zf;
-    __asm__ volatile("vmptrld %2; setc %0; setz %1" : "=r"(cf), "=r"(zf) : "m"(vmcs_phys) : "cc", "memory");
-    return flags_to_result(cf, zf);
-}

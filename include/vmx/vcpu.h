@@ -117,6 +117,11 @@ static inline bool vcpu_init_pending(const struct vcpu *v)
 /* Whether guests have RDTSCP/RDPID and their own IA32_TSC_AUX. */
 bool vcpu_rdtscp(void);
 
+/* A guest's WRMSR to IA32_STAR, LSTAR, CSTAR, FMASK or TSC_AUX, checked by vmx/exit_msr.c: the
+ * writes exit, so the vCPU always knows these values and vcpu_load needs no RDMSR to save them
+ * when another vCPU takes the CPU. */
+void vcpu_write_lazy_msr(struct vcpu *v, uint32_t msr, uint64_t value);
+
 /* Something that changes what CPUID shows this vCPU (IA32_MISC_ENABLE) changed: recompute which
  * leaves need filtering (vmx/exit_cpuid.c). */
 void vcpu_cpuid_view_changed(struct vcpu *v);
@@ -131,8 +136,12 @@ struct vcpu *vcpu_create(struct vm *vm, unsigned id);
  * time (it is busy): v is then untouched and still active there; try again later or run it
  * there. A vCPU never active elsewhere always loads. */
 int vcpu_load(struct vcpu *v);
-/* Leaves v's VMCS active on this CPU (another CPU's vcpu_load will VMCLEAR it here). */
-void vcpu_put(struct vcpu *v);
+/* Leaves v's VMCS active on this CPU (another CPU's vcpu_load will VMCLEAR it here). Nothing
+ * to flush: the lazily switched state is saved when another vCPU needs the CPU. */
+static inline void vcpu_put(struct vcpu *v)
+{
+    (void)v;
+}
 
 /* The vCPU's local APIC changed mode (enabled, disabled, x2APIC, moved): the VMCS uses the
  * APIC virtualisation mhv chose (vlapic_assist) while it is an xAPIC at the default base and

@@ -87,8 +87,19 @@ failed:
 #define vmcs_write64(v, f, x) ({ VMCS_ACCESSOR_CHECK(f, VMCS_W64); vmcs_write_checked(v, f, (uint64_t)(x)); })
 #define vmcs_writenat(v, f, x) ({ VMCS_ACCESSOR_CHECK(f, VMCS_WNAT); vmcs_write_checked(v, f, (uint64_t)(x)); })
 
-/* The raw instructions. Each returns 0, or -1 on VMfailInvalid, -2 on VMfailValid. */
+/* The raw instructions. Each returns 0, or -1 on VMfailInvalid (CF), -2 on VMfailValid (ZF)
+ * (SDM Vol. 3C 31.2). VMPTRLD is inline: vcpu_load runs it on every switch between vCPUs. */
 int vmx_vmclear(uint64_t vmcs_phys);
-int vmx_vmptrld(uint64_t vmcs_phys);
+
+static inline int vmx_vmptrld(uint64_t vmcs_phys)
+{
+    __asm__ goto("vmptrld %0\n\tjc %l[fail_invalid]\n\tjz %l[fail_valid]"
+                 : : "m"(vmcs_phys) : "cc", "memory" : fail_invalid, fail_valid);
+    return 0;
+fail_invalid:
+    return -1;
+fail_valid:
+    return -2;
+}
 
 #endif

@@ -9,6 +9,10 @@
  * what mhv means to offer. mhv and the canary next to it must not notice (bochs_chostile).
  * The local APIC stays in xAPIC mode, so the x2APIC MSRs (0x800-0x8ff) must raise #GP
  * (SDM Vol. 3A 11.12.1).
+ * Then the MSRs whose writes mhv takes itself so that a change of vCPU needs no RDMSR (STAR,
+ * LSTAR, CSTAR, SFMASK, TSC_AUX; reads of them need no exit): a write must take effect at
+ * once for the instructions that use the MSR without an exit (RDMSR, RDTSCP), and bad values
+ * must raise #GP as WRMSR does on a CPU (SDM Vol. 2D WRMSR, Vol. 4 table 2-2).
  */
 #include "rt.h"
 
@@ -109,6 +113,44 @@ static void sweep_one(uint32_t msr)
     }
 }
 
+/* WRMSR of `bad` raises #GP and leaves the MSR as it was; `good` takes, reads back at once
+ * and still after a VM exit; then the old value is back. */
+static void check_write_rules(uint32_t msr, const char *name, uint64_t bad, uint64_t good)
+{
+    uint64_t old = rdmsr(msr);
+    check_eq((uint64_t)try_wrmsr(msr, bad), VEC_GP, "WRMSR of 0x%lx to %s raises #GP", bad, name);
+    check_eq(rdmsr(msr), old, "%s kept 0x%lx", name, old);
+    check_eq((uint64_t)try_wrmsr(msr, good), (uint64_t)-1, "WRMSR of 0x%lx to %s works", good, name);
+    check_eq(rdmsr(msr), good, "RDMSR of %s reads 0x%lx at once", name, good);
+    cpuid(0, 0);
+    check_eq(rdmsr(msr), good, "%s reads 0x%lx after a VM exit", name, good);
+    wrmsr(msr, old);
+}
+
+static void syscall_msr_checks(void)
+{
+    const uint64_t noncanonical = 1ull << 63; /* neither 48- nor 57-bit canonical */
+    check_write_rules(MSR_LSTAR, "LSTAR", noncanonical, 0xffffffff81a00040ull);
+    check_write_rules(MSR_CSTAR, "CSTAR", noncanonical, 0xffffffff81a00080ull);
+    check_write_rules(MSR_SFMASK, "SFMASK", 1ull << 32, 0x47700);
+    uint64_t star = rdmsr(MSR_STAR);
+    const uint64_t new_star = 0x0023001012345678ull; /* bits 31:0 too: CPUs take them */
+    check_eq((uint64_t)try_wrmsr(MSR_STAR, new_star), (uint64_t)-1, "WRMSR of 0x%lx to STAR works", new_star);
+    check_eq(rdmsr(MSR_STAR), new_star, "RDMSR of STAR reads 0x%lx at once", new_star);
+    wrmsr(MSR_STAR, star);
+    if (!(cpuid(0x80000001, 0).edx & (1u << 27))) {
+        printf("# TSC_AUX: no RDTSCP, not checked\n");
+        return;
+    }
+    check_write_rules(MSR_TSC_AUX, "TSC_AUX", 1ull << 32, 0x5a17);
+    uint64_t aux = rdmsr(MSR_TSC_AUX), tsc;
+    uint32_t seen;
+    wrmsr(MSR_TSC_AUX, 0x1234);
+    check_eq((uint64_t)try_rdtscp(&tsc, &seen), (uint64_t)-1, "RDTSCP works");
+    check_eq(seen, 0x1234, "RDTSCP returns the TSC_AUX written just before (0x1234)");
+    wrmsr(MSR_TSC_AUX, aux);
+}
+
 void guest_main(void)
 {
     uint64_t efer = rdmsr(MSR_EFER);
@@ -137,5 +179,6 @@ void guest_main(void)
     /* The guest itself still works: long mode, its local APIC, a hypercall. */
     check_eq(rdmsr(MSR_EFER), efer, "EFER is what it was before the sweep");
     check_eq(apic_id(), 0, "the local APIC still answers (ID 0)");
+    syscall_msr_checks();
     check_eq((uint64_t)hc_nop(), 0, "hypercalls still work");
 }
