@@ -91,9 +91,9 @@ static enum run_end vcpu_run(struct sched_entity *e, uint64_t slice_ticks)
         e->elsewhere = __atomic_load_n(&v->last_cpu, __ATOMIC_ACQUIRE);
         return RUN_ELSEWHERE;
     }
-    bool bsp = vlapic_is_bsp(v->lapic);
     uint32_t inits = __atomic_load_n(&v->init_requests, __ATOMIC_SEQ_CST);
     if (inits != v->init_handled) {
+        bool bsp = vlapic_is_bsp(v->lapic);
         /* INIT (devices/vlapic_ipi.c): the bootstrap vCPU goes on at the reset vector, the others wait
          * for a STARTUP IPI, which may already have come (kept in v->startup). The INIT counts
          * as taken only once the state says so: a STARTUP IPI arriving meanwhile sees it
