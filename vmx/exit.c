@@ -115,7 +115,7 @@ enum exit_action handle_hlt(struct vcpu *v)
 {
     skip_instruction(v);
     bool interrupts = vmcs_readnat(v, VMCS_GUEST_RFLAGS) & RFLAGS_IF;
-    /* Blocked first, then checked: a concurrent sender (devices/vlapic_delivery.c's vlapic_notify, INIT) either
+    /* Blocked first, then checked: a concurrent sender (vlapic_notify, include/devices/vlapic_internal.h, INIT) either
      * sees BLOCKED and wakes it, or is seen here. The swap fails when a VM stop got here first. */
     v->halted_for_good = !interrupts;
     v->halted_in_nmi = v->in_nmi_handler;
