@@ -41,6 +41,8 @@ static unsigned priority(const struct pic8259 *p, unsigned ir)
 /* The highest-priority input among `bits`, or -1. */
 static int highest(const struct pic8259 *p, uint8_t bits)
 {
+    if (!bits)
+        return -1; /* the common case (nothing requested): no walk of the eight levels */
     for (unsigned n = 0; n < 8; n++) {
         unsigned ir = (p->lowest + 1 + n) & 7;
         if (bits & (1u << ir))
