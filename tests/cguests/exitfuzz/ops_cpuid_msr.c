@@ -139,7 +139,11 @@ static int wrmsr_expectation(uint32_t msr, uint64_t value, uint64_t old)
     case MSR_FS_BASE: case MSR_GS_BASE: case MSR_KERNEL_GS_BASE: case MSR_LSTAR: case MSR_CSTAR:
     case MSR_SYSENTER_ESP: case MSR_SYSENTER_EIP:
         return canonical(value) ? -1 : VEC_GP; /* addresses: canonical only (SDM Vol. 2B WRMSR) */
-    case MSR_SYSENTER_CS: case MSR_STAR: case MSR_SFMASK: case MSR_TSC_DEADLINE:
+    case MSR_SFMASK:
+        /* Bits 63:32 are reserved (SDM Vol. 4 table 2-2) and WRMSR raises #GP for a value that
+         * sets reserved bits (SDM Vol. 2D WRMSR). */
+        return value >> 32 ? VEC_GP : -1;
+    case MSR_SYSENTER_CS: case MSR_STAR: case MSR_TSC_DEADLINE:
         return -1;
     case MSR_MTRRCAP:
         return VEC_GP; /* read-only */
