@@ -1,10 +1,11 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: devices/hpet.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/hpet.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c tests/unit/fake_vtimer.c
 /* The HPET: registers through the chip's accesses with made-up TSC values (the TSC at exactly
  * twice the HPET's rate, so times are exact), the main counter, comparator matches one-shot
  * and periodic, level and edge, 32-bit mode and its wrap, routes and the legacy replacement;
  * then the VM glue with a fake device timer and fake interrupt lines. */
 #include "stubs.h"
+#include "fake_vtimer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,6 @@
 
 uint64_t tsc_hz;
 static struct vm vm;
-static struct vtimer *armed_timer;
-static uint64_t armed_deadline;
 /* Interrupt lines as the HPET drove them: rises and falls per I/O APIC pin, and per ISA IRQ
  * through the legacy route; the level last driven. */
 static unsigned pin_rises[24], pin_falls[24], isa_rises[16], isa_falls[16];
@@ -40,30 +39,6 @@ void vm_irq_line_hpet(struct vm *v, unsigned irq, bool high)
     assert_ptr_equal(v, &vm);
     assert_true(irq == 0 || irq == 8);
     (high ? isa_rises : isa_falls)[irq]++;
-}
-
-void vtimer_init(struct vtimer *t, struct sched_entity *e, void (*fire)(struct vtimer *t), void *ctx)
-{
-    *t = (struct vtimer){ .fire = fire, .owner = e, .ctx = ctx };
-}
-
-struct sched_entity *vm_platform_timer_owner(struct vm *v)
-{
-    (void)v;
-    return NULL;
-}
-
-void vtimer_arm(struct vtimer *t, uint64_t deadline)
-{
-    t->deadline = deadline;
-    armed_timer = t;
-    armed_deadline = deadline;
-}
-
-void vtimer_cancel(struct vtimer *t)
-{
-    t->deadline = 0;
-    armed_deadline = 0;
 }
 
 /* --- The chip -------------------------------------------------------------------------------- */

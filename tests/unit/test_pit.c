@@ -1,9 +1,10 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: devices/pit.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/pit.c devices/vdev.c kernel/log.c lib/format.c tests/unit/fake_vm.c tests/unit/fake_vtimer.c
 /* The 8254: counter arithmetic per mode, then the chip through its ports with made-up TSC
  * values (10 TSC ticks per PIT clock, so times are exact), then channel 0's interrupts through
  * the VM glue with a fake device timer. */
 #include "stubs.h"
+#include "fake_vtimer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -20,8 +21,6 @@
 uint64_t tsc_hz;
 static struct vm vm;
 static unsigned irq0_rises, irq0_falls;
-static struct vtimer *armed_timer;
-static uint64_t armed_deadline;
 
 void vm_irq_line(struct vm *v, unsigned irq, bool high)
 {
@@ -31,30 +30,6 @@ void vm_irq_line(struct vm *v, unsigned irq, bool high)
         irq0_rises++;
     else
         irq0_falls++;
-}
-
-void vtimer_init(struct vtimer *t, struct sched_entity *e, void (*fire)(struct vtimer *t), void *ctx)
-{
-    *t = (struct vtimer){ .fire = fire, .owner = e, .ctx = ctx };
-}
-
-struct sched_entity *vm_platform_timer_owner(struct vm *v)
-{
-    (void)v;
-    return NULL;
-}
-
-void vtimer_arm(struct vtimer *t, uint64_t deadline)
-{
-    t->deadline = deadline;
-    armed_timer = t;
-    armed_deadline = deadline;
-}
-
-void vtimer_cancel(struct vtimer *t)
-{
-    t->deadline = 0;
-    armed_deadline = 0;
 }
 
 /* --- Counter arithmetic ---------------------------------------------------------------------- */

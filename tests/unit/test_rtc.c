@@ -1,11 +1,12 @@
 /* SPDX-License-Identifier: BSD-2-Clause */
-// sources: devices/rtc.c devices/vdev.c drivers/cmos_rtc.c kernel/log.c lib/format.c tests/unit/fake_vm.c
+// sources: devices/rtc.c devices/vdev.c drivers/cmos_rtc.c kernel/log.c lib/format.c tests/unit/fake_vm.c tests/unit/fake_vtimer.c
 /* The CMOS clock: calendar and register encodings, then the MC146818 chip with made-up TSC
  * values (1 MHz, so 244 us of UIP is 244 ticks): time registers in each format, UIP, SET,
  * register C's flags and the interrupt schedule, the divider, the alarm, the RAM. (The VM glue
  * reads the machine's clock through port I/O, which a host test cannot do: the bochs_legacy
  * boot test covers it.) */
 #include "stubs.h"
+#include "fake_vtimer.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -24,27 +25,6 @@ uint64_t tsc_hz;
 void vm_irq_line(struct vm *v, unsigned irq, bool high)
 {
     (void)v, (void)irq, (void)high;
-}
-
-void vtimer_init(struct vtimer *t, struct sched_entity *e, void (*fire)(struct vtimer *t), void *ctx)
-{
-    *t = (struct vtimer){ .fire = fire, .owner = e, .ctx = ctx };
-}
-
-struct sched_entity *vm_platform_timer_owner(struct vm *v)
-{
-    (void)v;
-    return NULL;
-}
-
-void vtimer_arm(struct vtimer *t, uint64_t deadline)
-{
-    t->deadline = deadline;
-}
-
-void vtimer_cancel(struct vtimer *t)
-{
-    t->deadline = 0;
 }
 
 /* --- Calendar and encodings ------------------------------------------------------------------ */
